@@ -1,0 +1,113 @@
+// The one contract between the UI and the core: each method's argument schema and result type, and the pushed events.
+// Both transports (Electron IPC, WebSocket) carry exactly this; handlers in core `satisfies Handlers`.
+import { z } from 'zod';
+import type {
+  DirEntry, DriveInfo, EjectProgress, FileStat, MirrorEvent, MirrorStatus, PlacementIssue, ScrubResult,
+} from './types.ts';
+
+const relPath = z.string().max(4096);
+const absPath = z.string().min(1).max(4096);
+const memberId = z.string().min(1).max(128);
+
+export const memberSpecSchema = z.strictObject({
+  path: absPath,
+  writeMostly: z.boolean().optional(),
+  label: z.string().max(200).optional(),
+  throttle: z.strictObject({
+    latencyMs: z.number().min(0).max(600_000).optional(),
+    bytesPerSecond: z.number().positive().optional(),
+  }).optional(),
+});
+
+const limits = {
+  maxBehindWrites: z.number().int().min(0).max(1_000_000).optional(),
+  maxBehindBytes: z.number().int().min(0).optional(),
+};
+
+/** Argument tuples, validated at runtime by every transport before a handler runs. */
+export const methodArgs = {
+  'app.snapshot': z.tuple([]),
+  'drives.list': z.tuple([]),
+  'drives.checkPlacement': z.tuple([z.array(memberSpecSchema).min(1).max(16)]),
+  'mirror.create': z.tuple([z.strictObject({ members: z.array(memberSpecSchema).min(2).max(16), label: z.string().max(200).optional(), ...limits })]),
+  'mirror.assemble': z.tuple([z.strictObject({ members: z.array(memberSpecSchema).min(1).max(16), ...limits })]),
+  'mirror.status': z.tuple([]),
+  'mirror.addMember': z.tuple([memberSpecSchema]),
+  'mirror.failMember': z.tuple([memberId]),
+  'mirror.eject': z.tuple([memberId]),
+  'mirror.stop': z.tuple([]),
+  'mirror.scrub': z.tuple([z.strictObject({ repair: z.boolean() })]),
+  'files.list': z.tuple([relPath]),
+  'files.stat': z.tuple([relPath]),
+  'files.read': z.tuple([relPath]),
+  'files.write': z.tuple([relPath, z.instanceof(Uint8Array)]),
+  'files.mkdir': z.tuple([relPath]),
+  'files.remove': z.tuple([relPath]),
+  'files.rename': z.tuple([relPath, relPath]),
+} as const;
+
+export type MethodName = keyof typeof methodArgs;
+export type MethodArgs<K extends MethodName> = z.infer<(typeof methodArgs)[K]>;
+
+/** What the app knows right now; the renderer's starting point and what it refetches after an event gap. */
+export interface AppSnapshot {
+  seq: number;
+  mirror: MirrorStatus | null;
+  drives: DriveInfo[];
+  /** true in the Electron app (native folder picker, notifications); false in `serve`. */
+  native: boolean;
+}
+
+export interface MethodResults {
+  'app.snapshot': AppSnapshot;
+  'drives.list': DriveInfo[];
+  'drives.checkPlacement': PlacementIssue[];
+  'mirror.create': MirrorStatus;
+  'mirror.assemble': MirrorStatus;
+  'mirror.status': MirrorStatus | null;
+  'mirror.addMember': string;
+  'mirror.failMember': void;
+  'mirror.eject': void;
+  'mirror.stop': void;
+  'mirror.scrub': ScrubResult;
+  'files.list': DirEntry[];
+  'files.stat': FileStat;
+  'files.read': Uint8Array;
+  'files.write': void;
+  'files.mkdir': void;
+  'files.remove': void;
+  'files.rename': void;
+}
+
+export type Handlers = { [K in MethodName]: (...args: MethodArgs<K>) => Promise<MethodResults[K]> };
+
+/** Events pushed to the UI: the engine's plus the app's own. */
+export type AppEvent =
+  | MirrorEvent
+  | { type: 'eject-progress'; memberId: string; progress: EjectProgress }
+  | { type: 'drives-changed'; drives: DriveInfo[] }
+  | { type: 'mirror-changed'; mirror: MirrorStatus | null }
+  | { type: 'app-state'; state: 'running' | 'flushing' | 'stopped' };
+
+/** Every event carries a sequence number; a gap means the client missed something and must refetch the snapshot. */
+export interface EventEnvelope { seq: number; event: AppEvent }
+
+/** Errors cross every transport as data, never as thrown objects. */
+export interface ErrorData { code: string; message: string; path?: string; memberId?: string }
+export type CallResult<K extends MethodName> = { ok: true; value: MethodResults[K] } | { ok: false; error: ErrorData };
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.hasOwn(methodArgs, name);
+}
+
+/** Validates a method name and its arguments; returns a typed error instead of throwing. */
+export function validateCall(name: unknown, args: unknown):
+  { ok: true; name: MethodName; args: unknown[] } | { ok: false; error: ErrorData } {
+  if (!isMethodName(name)) return { ok: false, error: { code: 'EUNKNOWNMETHOD', message: `Unknown method ${JSON.stringify(String(name)).slice(0, 80)}.` } };
+  const parsed = methodArgs[name].safeParse(args);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return { ok: false, error: { code: 'EBADARGS', message: `Bad arguments for ${name}: ${issue?.path.join('.') || 'arguments'}: ${issue?.message}.` } };
+  }
+  return { ok: true, name, args: parsed.data as unknown[] };
+}

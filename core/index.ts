@@ -1,0 +1,8 @@
+// The public surface of the NAS Mirror core: the engine, the drives layer, and the shared types.
+export type {
+  MemberSpec, MirrorOptions, MemberState, MirrorState, MemberStatus, MirrorStatus, MirrorEvent, DirEntry, FileStat,
+  ScrubResult, MirrorErrorCode, DriveInfo, PlacementIssue, EjectProgress, ResyncProgress,
+} from './api/types.ts';
+export type { Mirror } from './mirror/mirror-api.ts';
+export { MirrorError } from './api/errors.ts';
+export { createMirror, openMirror } from './mirror/open.ts';

@@ -1,0 +1,5 @@
+// Renderer entry: mounts the app into #app.
+import { mount } from 'svelte';
+import App from './App.svelte';
+
+mount(App, { target: document.getElementById('app')! });
