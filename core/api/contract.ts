@@ -6,6 +6,8 @@ import type {
 } from './types.ts';
 
 const relPath = z.string().max(4096);
+/** Largest single files.write payload; bigger uploads are refused with EBADARGS (the WebSocket frame limit follows it). */
+export const MAX_WRITE_BYTES = 64 * 1024 * 1024;
 const absPath = z.string().min(1).max(4096);
 const memberId = z.string().min(1).max(128);
 
@@ -40,14 +42,20 @@ export const methodArgs = {
   'files.list': z.tuple([relPath]),
   'files.stat': z.tuple([relPath]),
   'files.read': z.tuple([relPath]),
-  'files.write': z.tuple([relPath, z.instanceof(Uint8Array)]),
+  'files.write': z.tuple([relPath, z.instanceof(Uint8Array).refine((b) => b.byteLength <= MAX_WRITE_BYTES, 'file too large for one upload')]),
   'files.mkdir': z.tuple([relPath]),
   'files.remove': z.tuple([relPath]),
   'files.rename': z.tuple([relPath, relPath]),
+  'settings.update': z.tuple([z.strictObject({ notifications: z.boolean().optional() })]),
 } as const;
 
 export type MethodName = keyof typeof methodArgs;
 export type MethodArgs<K extends MethodName> = z.infer<(typeof methodArgs)[K]>;
+
+export type AppState = 'running' | 'flushing' | 'stopped';
+
+/** User settings persisted with the config. */
+export interface AppSettings { notifications: boolean }
 
 /** What the app knows right now; the renderer's starting point and what it refetches after an event gap. */
 export interface AppSnapshot {
@@ -56,6 +64,16 @@ export interface AppSnapshot {
   drives: DriveInfo[];
   /** true in the Electron app (native folder picker, notifications); false in `serve`. */
   native: boolean;
+  appState?: AppState;
+  settings?: AppSettings;
+  /** true when running the demo (folder "drives", simulated slow USB member). */
+  demo?: boolean;
+  /** Ejects in progress, by member id, so a refetch after a gap still shows their progress. */
+  ejecting?: Record<string, EjectProgress>;
+  /** The saved config could not be read (the app started without it); say so and what to do. */
+  configError?: ErrorData;
+  /** The last mirror could not be re-assembled at start (e.g. a drive is missing). */
+  assembleError?: ErrorData;
 }
 
 export interface MethodResults {
@@ -77,6 +95,7 @@ export interface MethodResults {
   'files.mkdir': void;
   'files.remove': void;
   'files.rename': void;
+  'settings.update': AppSettings;
 }
 
 export type Handlers = { [K in MethodName]: (...args: MethodArgs<K>) => Promise<MethodResults[K]> };
@@ -87,7 +106,7 @@ export type AppEvent =
   | { type: 'eject-progress'; memberId: string; progress: EjectProgress }
   | { type: 'drives-changed'; drives: DriveInfo[] }
   | { type: 'mirror-changed'; mirror: MirrorStatus | null }
-  | { type: 'app-state'; state: 'running' | 'flushing' | 'stopped' };
+  | { type: 'app-state'; state: AppState };
 
 /** Every event carries a sequence number; a gap means the client missed something and must refetch the snapshot. */
 export interface EventEnvelope { seq: number; event: AppEvent }
