@@ -1,0 +1,275 @@
+// AppCore: what a host (Electron main, `serve`) runs — at most one open mirror, the drives list, the saved config,
+// and one numbered event stream that both transports relay. Hosts never touch the Mirror directly.
+import type { AppSettings, AppSnapshot, AppState, ErrorData } from './contract.ts';
+import type { DriveInfo, EjectProgress, MemberSpec, MirrorEvent, MirrorOptions, MirrorStatus, PlacementIssue, ScrubResult } from './types.ts';
+import type { Mirror } from '../mirror/mirror-api.ts';
+import type { CoreDeps } from './app-deps.ts';
+import type { AppConfig, KnownMirror } from './config-store.ts';
+import { loadConfig, saveConfig } from './config-store.ts';
+import { EventHub } from './event-hub.ts';
+import { MirrorError, toErrorData } from './errors.ts';
+import { engineEject } from './engine-eject.ts';
+
+export interface AppCoreOptions {
+  deps: CoreDeps;
+  configDir: string;
+  /** true in Electron (native folder picker, notifications). */
+  native: boolean;
+  demo?: boolean;
+  /** 'engine': eject only drains and detaches (folder "drives"); 'drive': also unmounts and powers off. */
+  ejectMode?: 'drive' | 'engine';
+  /** Folder "drives" shown beside the real ones (the demo's Internal SSD and USB Backup). */
+  extraDrives?: DriveInfo[];
+  coalesceMs?: number;
+  log?: (message: string) => void;
+}
+
+export class AppCore {
+  readonly events: EventHub;
+  #mirror: Mirror | null = null;
+  #detach: (() => void)[] = [];
+  #drives: DriveInfo[] = [];
+  #config!: AppConfig;
+  #configError: ErrorData | undefined;
+  #assembleError: ErrorData | undefined;
+  #appState: AppState = 'running';
+  readonly #ejecting = new Map<string, EjectProgress>();
+  /** Create/assemble/stop run one at a time, so two clicks never open two mirrors. */
+  #lifecycle: Promise<unknown> = Promise.resolve();
+  #unwatchDrives: () => void = () => {};
+  #shutdown: Promise<void> | undefined;
+  readonly #log: (message: string) => void;
+
+  private constructor(private readonly o: AppCoreOptions) {
+    this.events = new EventHub(o.coalesceMs);
+    this.#log = o.log ?? ((m) => console.error(m));
+  }
+
+  /** Loads the config, lists drives, starts watching them, and re-assembles the last mirror if it was open. */
+  static async start(o: AppCoreOptions): Promise<AppCore> {
+    const core = new AppCore(o);
+    const loaded = await loadConfig(o.configDir);
+    core.#config = loaded.config;
+    core.#configError = loaded.error;
+    if (loaded.error) core.#log(loaded.error.message);
+    await core.#refreshDrives(false);
+    core.#unwatchDrives = o.deps.watchDrives(() => { void core.#refreshDrives(true); });
+    await core.#autoAssemble();
+    return core;
+  }
+
+  get mirror(): Mirror | null { return this.#mirror; }
+  get appState(): AppState { return this.#appState; }
+  get settings(): AppSettings { return { ...this.#config.settings }; }
+
+  snapshot(): AppSnapshot {
+    this.events.flush(); // so the snapshot's seq covers every event it reflects
+    return {
+      seq: this.events.seq,
+      mirror: this.#mirror?.status() ?? null,
+      drives: this.#drives,
+      native: this.o.native,
+      appState: this.#appState,
+      settings: this.settings,
+      demo: this.o.demo ?? false,
+      ejecting: Object.fromEntries(this.#ejecting),
+      configError: this.#configError,
+      assembleError: this.#assembleError,
+    };
+  }
+
+  requireMirror(): Mirror {
+    if (this.#mirror) return this.#mirror;
+    throw new MirrorError('ESTOPPED', this.#appState === 'running'
+      ? 'No mirror is open. Create one or assemble an existing one from the Drives screen.'
+      : 'The app is shutting down; the mirror is stopped.');
+  }
+
+  async listDrives(): Promise<DriveInfo[]> {
+    await this.#refreshDrives(false);
+    return this.#drives;
+  }
+
+  checkPlacement(specs: MemberSpec[]): Promise<PlacementIssue[]> {
+    return this.o.deps.checkPlacement(specs);
+  }
+
+  create(o: MirrorOptions): Promise<MirrorStatus> {
+    return this.#exclusive(async () => {
+      this.#refuseIfOpen();
+      const mirror = await this.o.deps.createMirror(o);
+      await this.#opened(mirror, { id: mirror.id, label: o.label, members: o.members, maxBehindWrites: o.maxBehindWrites, maxBehindBytes: o.maxBehindBytes, autoAssemble: true });
+      return mirror.status();
+    });
+  }
+
+  assemble(o: Omit<MirrorOptions, 'label'>): Promise<MirrorStatus> {
+    return this.#exclusive(async () => {
+      this.#refuseIfOpen();
+      const mirror = await this.o.deps.openMirror(o);
+      await this.#opened(mirror, { id: mirror.id, label: mirror.status().label, members: o.members, maxBehindWrites: o.maxBehindWrites, maxBehindBytes: o.maxBehindBytes, autoAssemble: true });
+      return mirror.status();
+    });
+  }
+
+  /** The user's stop: drains and closes the mirror; a restart leaves it closed until assembled again. */
+  stopMirror(): Promise<void> {
+    return this.#exclusive(async () => {
+      const mirror = this.requireMirror();
+      await mirror.stop();
+      this.#closed();
+      await this.#updateConfig((c) => {
+        const known = c.mirrors.find((m) => m.id === mirror.id);
+        if (known) known.autoAssemble = false;
+      });
+    });
+  }
+
+  async addMember(spec: MemberSpec): Promise<string> {
+    const mirror = this.requireMirror();
+    const id = await mirror.addMember(spec);
+    await this.#updateConfig((c) => {
+      const known = c.mirrors.find((m) => m.id === mirror.id);
+      if (known && !known.members.some((m) => m.path === spec.path)) known.members.push(spec);
+    });
+    this.#emitMirrorChanged();
+    return id;
+  }
+
+  async failMember(memberId: string): Promise<void> {
+    await this.requireMirror().failMember(memberId);
+    this.#emitMirrorChanged();
+  }
+
+  async eject(memberId: string): Promise<void> {
+    const mirror = this.requireMirror();
+    if (this.#ejecting.has(memberId)) throw new MirrorError('EBUSY', 'This drive is already being ejected; wait for "safe to remove".', { memberId });
+    let last: EjectProgress | undefined;
+    const report = (progress: EjectProgress) => {
+      last = progress;
+      this.#ejecting.set(memberId, progress);
+      this.events.emit({ type: 'eject-progress', memberId, progress });
+    };
+    report({ phase: 'flushing', behindWrites: 0, behindBytes: 0 });
+    try {
+      if (this.o.ejectMode === 'engine') await engineEject(mirror, memberId, report);
+      else await this.o.deps.ejectDrive(mirror, memberId, report);
+      if (last?.phase !== 'done') report({ phase: 'done', behindWrites: 0, behindBytes: 0, etaMs: 0 });
+    } finally {
+      this.#ejecting.delete(memberId);
+      this.#emitMirrorChanged();
+    }
+  }
+
+  async scrub(repair: boolean): Promise<ScrubResult> {
+    return this.requireMirror().scrub({ repair });
+  }
+
+  async updateSettings(patch: Partial<AppSettings>): Promise<AppSettings> {
+    await this.#updateConfig((c) => { Object.assign(c.settings, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))); });
+    return this.settings;
+  }
+
+  /** Quit: "flushing" while the mirror drains its behind writes (like mdadm --stop), then "stopped". Idempotent. */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= (async () => {
+      this.#setAppState('flushing');
+      this.#unwatchDrives();
+      try {
+        await this.#exclusive(async () => {
+          if (this.#mirror) { await this.#mirror.stop(); this.#closed(); }
+        });
+      } finally {
+        this.#setAppState('stopped');
+        this.events.flush();
+      }
+    })();
+    return this.#shutdown;
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lifecycle.then(fn, fn);
+    this.#lifecycle = run.catch(() => {});
+    return run;
+  }
+
+  #refuseIfOpen(): void {
+    if (this.#appState !== 'running') throw new MirrorError('ESTOPPED', 'The app is shutting down.');
+    if (this.#mirror) {
+      throw new MirrorError('EBUSY', `The mirror "${this.#mirror.status().label}" is open. Stop it before creating or assembling another.`);
+    }
+  }
+
+  async #opened(mirror: Mirror, known: KnownMirror): Promise<void> {
+    this.#mirror = mirror;
+    this.#assembleError = undefined;
+    this.#detach = [mirror.onEvent((e) => this.#relay(e))];
+    if (this.o.deps.attachHotplug) this.#detach.push(this.o.deps.attachHotplug(mirror));
+    this.#emitMirrorChanged();
+    await this.#updateConfig((c) => {
+      c.mirrors = [...c.mirrors.filter((m) => m.id !== known.id), known];
+      c.activeMirrorId = known.id;
+    });
+  }
+
+  #closed(): void {
+    for (const off of this.#detach.splice(0)) off();
+    this.#mirror = null;
+    this.events.emit({ type: 'mirror-changed', mirror: null });
+  }
+
+  async #autoAssemble(): Promise<void> {
+    const known = this.#config.mirrors.find((m) => m.id === this.#config.activeMirrorId);
+    if (!known?.autoAssemble) return;
+    try {
+      await this.assemble({ members: known.members, maxBehindWrites: known.maxBehindWrites, maxBehindBytes: known.maxBehindBytes });
+    } catch (e) {
+      const error = toErrorData(e);
+      this.#assembleError = { ...error, message: `Could not re-assemble the mirror ${known.label ?? known.id}: ${error.message}` };
+      this.#log(this.#assembleError.message);
+    }
+  }
+
+  /** Progress events are coalesced (only the latest counts); state changes go out at once with a fresh status. */
+  #relay(e: MirrorEvent): void {
+    switch (e.type) {
+      case 'behind': this.events.emitCoalesced(`behind:${e.memberId}`, e); break;
+      case 'resync-progress': this.events.emitCoalesced(`resync:${e.memberId}`, e); break;
+      case 'scrub-progress': if (e.done) this.events.emit(e); else this.events.emitCoalesced('scrub', e); break;
+      case 'member-state': this.events.emit(e); this.#emitMirrorChanged(); break;
+      default: this.events.emit(e);
+    }
+  }
+
+  #emitMirrorChanged(): void {
+    this.events.emit({ type: 'mirror-changed', mirror: this.#mirror?.status() ?? null });
+  }
+
+  #setAppState(state: AppState): void {
+    this.#appState = state;
+    this.events.emit({ type: 'app-state', state });
+  }
+
+  async #refreshDrives(announce: boolean): Promise<void> {
+    try {
+      this.#drives = [...(this.o.extraDrives ?? []), ...(await this.o.deps.listDrives())];
+    } catch (e) {
+      this.#log(`Could not list drives: ${toErrorData(e).message}`);
+      return;
+    }
+    if (announce) this.events.emit({ type: 'drives-changed', drives: this.#drives });
+  }
+
+  /** A failed save does not undo what the user did; it is reported in the snapshot instead. */
+  async #updateConfig(change: (c: AppConfig) => void): Promise<void> {
+    const next = structuredClone(this.#config);
+    change(next);
+    this.#config = next;
+    try {
+      await saveConfig(this.o.configDir, next);
+    } catch (e) {
+      this.#configError = { code: 'ECONFIG', message: `Could not save settings in ${this.o.configDir}: ${toErrorData(e).message}. The mirror works, but the app will not remember it after a restart.` };
+      this.#log(this.#configError.message);
+    }
+  }
+}

@@ -1,0 +1,19 @@
+// What AppCore needs from the engine and the drives layer, as one interface: the real ones in production
+// (core-deps.ts), fakes in handler tests.
+import type { DriveInfo, EjectProgress, MemberSpec, MirrorOptions, PlacementIssue } from './types.ts';
+import type { Mirror } from '../mirror/mirror-api.ts';
+
+export type DriveChange = { type: 'added' | 'removed'; drive: DriveInfo };
+
+export interface CoreDeps {
+  createMirror(o: MirrorOptions): Promise<Mirror>;
+  openMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirror>;
+  listDrives(): Promise<DriveInfo[]>;
+  /** Returns unsubscribe. */
+  watchDrives(listener: (e: DriveChange) => void): () => void;
+  checkPlacement(specs: MemberSpec[]): Promise<PlacementIssue[]>;
+  /** Engine eject, then unmount and power off; resolves only after the drive is unmounted. */
+  ejectDrive(mirror: Mirror, memberId: string, onProgress?: (p: EjectProgress) => void): Promise<void>;
+  /** Re-adds returning member drives and fails vanished ones while the mirror is open; returns detach. */
+  attachHotplug?(mirror: Mirror): () => void;
+}

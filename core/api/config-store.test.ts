@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CONFIG_FILE, defaultConfig, loadConfig, saveConfig } from './config-store.ts';
+import { tempDir } from '../../test/helpers/tmp.ts';
+
+test('a first start has defaults and no error; a saved config comes back the same', async (t) => {
+  const dir = await tempDir(t);
+  assert.deepEqual(await loadConfig(dir), { config: defaultConfig() });
+  const config = { ...defaultConfig(), activeMirrorId: 'm1', mirrors: [{ id: 'm1', members: [{ path: '/a' }, { path: '/b', writeMostly: true }], autoAssemble: true }] };
+  await saveConfig(join(dir, 'sub'), config);
+  assert.deepEqual(await loadConfig(join(dir, 'sub')), { config });
+  assert.deepEqual(await readdir(join(dir, 'sub')), [CONFIG_FILE], 'no temp file left behind');
+});
+
+test('bad JSON and a bad shape are reported, kept aside, and the app gets defaults', async (t) => {
+  for (const bad of ['{not json', JSON.stringify({ version: 1, mirrors: 'x', activeMirrorId: null, settings: { notifications: true } }), '[]']) {
+    const dir = await tempDir(t);
+    await writeFile(join(dir, CONFIG_FILE), bad);
+    const loaded = await loadConfig(dir);
+    assert.deepEqual(loaded.config, defaultConfig());
+    assert.equal(loaded.error?.code, 'ECONFIG');
+    assert.match(loaded.error!.message, /damaged/);
+    const files = await readdir(dir);
+    assert.equal(files.length, 1);
+    assert.match(files[0]!, /^config\.json\.bad-\d+$/);
+    assert.equal(await readFile(join(dir, files[0]!), 'utf8'), bad);
+  }
+});
+
+test('saving refuses a config that would not load again', async (t) => {
+  const dir = await tempDir(t);
+  await assert.rejects(saveConfig(dir, { ...defaultConfig(), activeMirrorId: 5 as unknown as string }));
+  assert.deepEqual(await readdir(dir), []);
+});

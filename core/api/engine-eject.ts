@@ -1,0 +1,29 @@
+// Eject for folder "drives" (the demo, tests): the engine's eject with progress from its own behind events —
+// nothing to unmount, so "done" follows the drain. Real drives go through the drives layer's ejectDrive.
+import type { EjectProgress } from './types.ts';
+import type { Mirror } from '../mirror/mirror-api.ts';
+import { MirrorError } from './errors.ts';
+
+/** ETA from the member's measured write rate; undefined while it is unknown. */
+export function flushEtaMs(behindBytes: number, writeBytesPerSecond: number | undefined): number | undefined {
+  if (behindBytes === 0) return 0;
+  return writeBytesPerSecond && writeBytesPerSecond > 0 ? Math.ceil((behindBytes / writeBytesPerSecond) * 1000) : undefined;
+}
+
+export async function engineEject(mirror: Mirror, memberId: string, onProgress: (p: EjectProgress) => void): Promise<void> {
+  const member = mirror.status().members.find((m) => m.id === memberId);
+  if (!member) throw new MirrorError('ENOMEMBER', `No member ${memberId} in this mirror; refresh the dashboard and try again.`, { memberId });
+  const rate = member.writeBytesPerSecond;
+  onProgress({ phase: 'flushing', behindWrites: member.behindWrites, behindBytes: member.behindBytes, etaMs: flushEtaMs(member.behindBytes, rate) });
+  const off = mirror.onEvent((e) => {
+    if (e.type === 'behind' && e.memberId === memberId) {
+      onProgress({ phase: 'flushing', behindWrites: e.behindWrites, behindBytes: e.behindBytes, etaMs: flushEtaMs(e.behindBytes, rate) });
+    }
+  });
+  try {
+    await mirror.eject(memberId);
+  } finally {
+    off();
+  }
+  onProgress({ phase: 'done', behindWrites: 0, behindBytes: 0, etaMs: 0 });
+}

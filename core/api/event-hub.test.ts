@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventHub } from './event-hub.ts';
+import type { EventEnvelope } from './contract.ts';
+
+test('seq increases by one per event; coalesced progress keeps only the latest and never overtakes', () => {
+  const hub = new EventHub(10_000);
+  const got: EventEnvelope[] = [];
+  hub.subscribe((e) => got.push(e));
+  hub.subscribe(() => { throw new Error('a broken listener'); });
+  hub.emitCoalesced('behind:b', { type: 'behind', memberId: 'b', behindWrites: 1, behindBytes: 10 });
+  hub.emitCoalesced('behind:b', { type: 'behind', memberId: 'b', behindWrites: 2, behindBytes: 20 });
+  hub.emit({ type: 'member-state', memberId: 'b', state: 'in_sync' });
+  hub.close();
+  assert.deepEqual(got.map((e) => e.seq), [1, 2]);
+  assert.deepEqual(got[0]!.event, { type: 'behind', memberId: 'b', behindWrites: 2, behindBytes: 20 });
+  assert.equal(got[1]!.event.type, 'member-state');
+  assert.equal(hub.seq, 2);
+});
+
+test('coalesced events go out by themselves after the window', async () => {
+  const hub = new EventHub(5);
+  const seen = new Promise<EventEnvelope>((resolve) => hub.subscribe(resolve));
+  hub.emitCoalesced('scrub', { type: 'scrub-progress', donePaths: 1, totalPaths: 2, mismatches: 0, repaired: 0, done: false });
+  assert.equal((await seen).seq, 1);
+  hub.close();
+});

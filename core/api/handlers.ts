@@ -1,0 +1,46 @@
+// The contract's handlers over one AppCore, and the one dispatch both transports (IPC, WebSocket) call:
+// validate the name and arguments, run the handler, and turn anything thrown into error data.
+import type { CallResult, Handlers, MethodName } from './contract.ts';
+import { validateCall } from './contract.ts';
+import { toErrorData } from './errors.ts';
+import type { AppCore } from './app-core.ts';
+
+export function createHandlers(core: AppCore) {
+  return {
+    'app.snapshot': async () => core.snapshot(),
+    'drives.list': () => core.listDrives(),
+    'drives.checkPlacement': (specs) => core.checkPlacement(specs),
+    'mirror.create': (o) => core.create(o),
+    'mirror.assemble': (o) => core.assemble(o),
+    'mirror.status': async () => core.mirror?.status() ?? null,
+    'mirror.addMember': (spec) => core.addMember(spec),
+    'mirror.failMember': (id) => core.failMember(id),
+    'mirror.eject': (id) => core.eject(id),
+    'mirror.stop': () => core.stopMirror(),
+    'mirror.scrub': (o) => core.scrub(o.repair),
+    'files.list': (path) => core.requireMirror().readdir(path),
+    'files.stat': (path) => core.requireMirror().stat(path),
+    'files.read': (path) => core.requireMirror().readFile(path),
+    'files.write': (path, data) => core.requireMirror().writeFile(path, data),
+    'files.mkdir': (path) => core.requireMirror().mkdir(path),
+    'files.remove': (path) => core.requireMirror().remove(path),
+    'files.rename': (from, to) => core.requireMirror().rename(from, to),
+    'settings.update': (patch) => core.updateSettings(patch),
+  } satisfies Handlers;
+}
+
+export type Dispatch = (name: unknown, args: unknown) => Promise<CallResult<MethodName>>;
+
+/** Never throws and never rejects: a transport only has to send back what this returns. */
+export function createDispatch(handlers: Handlers): Dispatch {
+  return async (name, args) => {
+    const call = validateCall(name, args);
+    if (!call.ok) return { ok: false, error: call.error };
+    try {
+      const run = handlers[call.name] as (...a: unknown[]) => Promise<unknown>;
+      return { ok: true, value: await run(...call.args) } as CallResult<MethodName>;
+    } catch (e) {
+      return { ok: false, error: toErrorData(e) };
+    }
+  };
+}
