@@ -1,6 +1,6 @@
 // The contract's handlers over one AppCore, and the one dispatch both transports (IPC, WebSocket) call:
 // validate the name and arguments, run the handler, and turn anything thrown into error data.
-import type { CallResult, Handlers, MethodName } from './contract.ts';
+import type { CallResult, Handlers, MethodArgs, MethodName } from './contract.ts';
 import { validateCall } from './contract.ts';
 import { toErrorData } from './errors.ts';
 import type { AppCore } from './app-core.ts';
@@ -29,11 +29,15 @@ export function createHandlers(core: AppCore) {
   } satisfies Handlers;
 }
 
-export type Dispatch = (name: unknown, args: unknown) => Promise<CallResult<MethodName>>;
+/** Typed for callers that know the method; transports pass whatever arrived (it is validated either way). */
+export interface Dispatch {
+  <K extends MethodName>(name: K, args: MethodArgs<K>): Promise<CallResult<K>>;
+  (name: unknown, args: unknown): Promise<CallResult<MethodName>>;
+}
 
 /** Never throws and never rejects: a transport only has to send back what this returns. */
 export function createDispatch(handlers: Handlers): Dispatch {
-  return async (name, args) => {
+  return async (name: unknown, args: unknown): Promise<CallResult<MethodName>> => {
     const call = validateCall(name, args);
     if (!call.ok) return { ok: false, error: call.error };
     try {
