@@ -6,3 +6,8 @@ export type {
 export type { Mirror } from './mirror/mirror-api.ts';
 export { MirrorError } from './api/errors.ts';
 export { createMirror, openMirror } from './mirror/open.ts';
+export type { Filesystem, AtomicWriter, FsStat, FsEntry } from './fs/filesystem.ts';
+export { NodeFs } from './fs/node-fs.ts';
+export { SlowFs } from './fs/slow-fs.ts';
+export { FaultyFs } from './fs/faulty-fs.ts';
+export type { EngineMemberSpec } from './mirror/member-folder.ts';

@@ -1,0 +1,49 @@
+// The Filesystem interface every byte of member I/O goes through (cf. Syncthing lib/fs): real, slowed, or faulty.
+
+export type EntryType = 'file' | 'dir' | 'other';
+export interface FsStat { type: EntryType; size: number; mtimeMs: number }
+export interface FsEntry { name: string; type: EntryType }
+
+/** A file being written beside its target; only commit() makes it visible, atomically and durably. */
+export interface AtomicWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  /** fsync the file, rename it over the target, fsync the target's folder. */
+  commit(): Promise<void>;
+  /** Remove the temp file; the target is untouched. */
+  abort(): Promise<void>;
+}
+
+export interface Filesystem {
+  /** Starts an atomic replacement of `target`, with its temp file in `tmpDir` (same filesystem). */
+  createAtomic(target: string, tmpDir: string): Promise<AtomicWriter>;
+  readFile(path: string): Promise<Uint8Array>;
+  /** Reads a file in chunks, so copies of big files use bounded memory. */
+  readStream(path: string, chunkSize?: number): AsyncIterable<Uint8Array>;
+  stat(path: string): Promise<FsStat>;
+  readdir(path: string): Promise<FsEntry[]>;
+  /** Creates the folder and any missing parents, durably (fsyncs each new folder's parent). */
+  mkdir(path: string): Promise<void>;
+  /** rename(2), then fsync both folders. */
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a file or a whole folder, then fsyncs the parent. */
+  remove(path: string): Promise<void>;
+  fsyncDir(path: string): Promise<void>;
+  /** true when the filesystem holding `path` accepts writes. */
+  writable(path: string): Promise<boolean>;
+}
+
+/** Writes a whole buffer atomically through any Filesystem. */
+export async function writeFileAtomic(fs: Filesystem, target: string, tmpDir: string, data: Uint8Array): Promise<void> {
+  const w = await fs.createAtomic(target, tmpDir);
+  try {
+    await w.write(data);
+    await w.commit();
+  } catch (e) {
+    await w.abort().catch(() => {});
+    throw e;
+  }
+}
+
+export function errnoCode(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+}

@@ -1,0 +1,115 @@
+// The real filesystem, through node:fs/promises, with the fsyncs that make every replacement atomic and durable.
+import { constants } from 'node:fs';
+import { access, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { dirname, join, parse } from 'node:path';
+import type { AtomicWriter, EntryType, Filesystem, FsEntry, FsStat } from './filesystem.ts';
+
+function typeOf(s: { isFile(): boolean; isDirectory(): boolean }): EntryType {
+  return s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other';
+}
+
+export async function fsyncDir(path: string): Promise<void> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await fh.sync();
+  } catch (e) {
+    // Some FUSE filesystems (exfat-fuse) refuse fsync on a folder; the data fsync already happened.
+    if (!['EINVAL', 'ENOTSUP', 'EPERM', 'ENOSYS'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+  } finally {
+    await fh.close();
+  }
+}
+
+export class NodeFs implements Filesystem {
+  async createAtomic(target: string, tmpDir: string): Promise<AtomicWriter> {
+    const tmp = join(tmpDir, `${parse(target).base.slice(0, 40)}.${randomBytes(6).toString('hex')}.tmp`);
+    const fh = await open(tmp, 'wx');
+    let open_ = true;
+    const closeOnce = async () => { if (open_) { open_ = false; await fh.close(); } };
+    return {
+      async write(chunk) {
+        let off = 0;
+        while (off < chunk.byteLength) off += (await fh.write(chunk, off, chunk.byteLength - off)).bytesWritten;
+      },
+      async commit() {
+        try {
+          await fh.sync();
+          await closeOnce();
+          await rename(tmp, target);
+        } catch (e) {
+          await closeOnce().catch(() => {});
+          await unlink(tmp).catch(() => {});
+          throw e;
+        }
+        await fsyncDir(dirname(target));
+      },
+      async abort() {
+        await closeOnce().catch(() => {});
+        await unlink(tmp).catch(() => {});
+      },
+    };
+  }
+
+  async readFile(path: string): Promise<Uint8Array> {
+    return readFile(path);
+  }
+
+  async *readStream(path: string, chunkSize = 1 << 20): AsyncIterable<Uint8Array> {
+    const fh = await open(path, 'r');
+    try {
+      for (;;) {
+        const buf = new Uint8Array(chunkSize);
+        const { bytesRead } = await fh.read(buf, 0, chunkSize, null);
+        if (bytesRead === 0) return;
+        yield bytesRead === chunkSize ? buf : buf.subarray(0, bytesRead);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async stat(path: string): Promise<FsStat> {
+    const s = await stat(path);
+    return { type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs };
+  }
+
+  async readdir(path: string): Promise<FsEntry[]> {
+    const entries = await readdir(path, { withFileTypes: true });
+    return entries.map((d) => ({ name: d.name, type: typeOf(d) }));
+  }
+
+  async mkdir(path: string): Promise<void> {
+    const first = await mkdir(path, { recursive: true });
+    if (first === undefined) return;
+    // Make each new folder durable in its parent, from the top of what was created down.
+    for (let p = path; ; p = dirname(p)) {
+      await fsyncDir(dirname(p));
+      if (p === first || dirname(p) === p) break;
+    }
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await rename(from, to);
+    await fsyncDir(dirname(to));
+    if (dirname(from) !== dirname(to)) await fsyncDir(dirname(from));
+  }
+
+  async remove(path: string): Promise<void> {
+    await rm(path, { recursive: true });
+    await fsyncDir(dirname(path));
+  }
+
+  async fsyncDir(path: string): Promise<void> {
+    await fsyncDir(path);
+  }
+
+  async writable(path: string): Promise<boolean> {
+    try {
+      await access(path, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,131 @@
+// One member: a folder on a drive holding a full copy, with its behind writes, ordering, and health (cf. md rdev).
+import { join } from 'node:path';
+import type { MemberState, MemberStatus } from '../api/types.ts';
+import type { Filesystem } from '../fs/filesystem.ts';
+import { superblockPath, tmpDirOf } from '../journal/superblock.ts';
+import { nextState, type MemberTransition } from './member-state.ts';
+import { PathOrder } from './path-order.ts';
+import { overlaps, POSIX_RULES, type NameRules } from './paths.ts';
+
+/** A write acknowledged before this member has it (cf. md behind write). */
+export interface BehindLeg {
+  readonly paths: readonly string[];
+  readonly bytes: number;
+  readonly startedAt: number;
+  /** Settles when the leg landed, failed, or was dropped with its member. */
+  readonly settled: Promise<void>;
+}
+
+export class Member {
+  state: MemberState;
+  error?: string;
+  readonly order = new PathOrder();
+  readonly behind = new Set<BehindLeg & { drop(): void }>();
+  behindBytes = 0;
+  /** Readers (or stop/eject) waiting on this member's behind writes: while > 0, new writes to it are synchronous. */
+  behindWaiters = 0;
+  /** Set by eject/stop: no new behind writes, ever, for this member. */
+  noBehind = false;
+  /** Set by eject: from this point the member gets no new writes; they are recorded for its re-add. */
+  ejecting = false;
+  /** The generation written clean to this member when it was ejected; -1 when it left without a clean copy. */
+  ejectedAtGeneration = -1;
+  pendingReads = 0;
+  /** Paths that may differ on this member because it missed or may have missed writes (in memory; the journal keeps them durably). */
+  readonly dirty = new Set<string>();
+  resync?: { donePaths: number; totalPaths: number; doneBytes: number; totalBytes: number };
+  rules: NameRules = POSIX_RULES;
+  #legs = 0;
+  #idleWaiters: (() => void)[] = [];
+  #rateBytes = 0;
+  #rateMs = 0;
+
+  constructor(
+    readonly id: string,
+    public label: string,
+    readonly root: string,
+    public writeMostly: boolean,
+    readonly fs: Filesystem,
+    state: MemberState,
+  ) {
+    this.state = state;
+  }
+
+  abs(rel: string): string { return rel === '' ? this.root : join(this.root, rel); }
+  get tmpDir(): string { return tmpDirOf(this.root); }
+  get superblockPath(): string { return superblockPath(this.root); }
+
+  /** Applies a transition; returns true when the state changed. */
+  transition(t: MemberTransition): boolean {
+    const next = nextState(this.state, t);
+    if (next === this.state) return false;
+    this.state = next;
+    return true;
+  }
+
+  /** Counts an operation on this member until it settles, so eject/stop can wait for it. */
+  track<T>(p: Promise<T>): Promise<T> {
+    this.#legs++;
+    const done = () => {
+      if (--this.#legs === 0) for (const w of this.#idleWaiters.splice(0)) w();
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  /** Resolves once nothing is in flight on this member (event-driven, no polling). */
+  idle(): Promise<void> {
+    return this.#legs === 0 ? Promise.resolve() : new Promise((r) => this.#idleWaiters.push(r));
+  }
+
+  addBehind(paths: readonly string[], bytes: number): BehindLeg & { drop(): void; finish(): void } {
+    let resolve!: () => void;
+    const settled = new Promise<void>((r) => (resolve = r));
+    let open = true;
+    const leg = {
+      paths, bytes, startedAt: Date.now(), settled,
+      finish: () => { if (open) { open = false; this.behind.delete(leg); this.behindBytes -= bytes; resolve(); } },
+      drop: () => leg.finish(),
+    };
+    this.behind.add(leg);
+    this.behindBytes += bytes;
+    return leg;
+  }
+
+  /** Behind writes that a read of `path` must not overtake. */
+  behindOverlapping(path: string): BehindLeg[] {
+    return [...this.behind].filter((l) => l.paths.some((p) => overlaps(p, path)));
+  }
+
+  /** Drops every behind write (member failed): their paths stay dirty for re-add. */
+  dropBehind(): void {
+    for (const leg of [...this.behind]) {
+      for (const p of leg.paths) this.dirty.add(p);
+      leg.drop();
+    }
+  }
+
+  recordWrite(bytes: number, ms: number): void {
+    // Exponentially weighted, so the flush ETA follows the drive's recent speed.
+    this.#rateBytes = this.#rateBytes * 0.9 + bytes;
+    this.#rateMs = this.#rateMs * 0.9 + Math.max(ms, 0.01);
+  }
+
+  get writeBytesPerSecond(): number { return this.#rateMs > 0 ? (this.#rateBytes / this.#rateMs) * 1000 : 0; }
+
+  status(): MemberStatus {
+    let oldest = Infinity;
+    for (const l of this.behind) oldest = Math.min(oldest, l.startedAt);
+    const behindPaths: string[] = [];
+    for (const l of this.behind) { if (behindPaths.length >= 20) break; behindPaths.push(...l.paths); }
+    return {
+      id: this.id, label: this.label, path: this.root, writeMostly: this.writeMostly, state: this.state,
+      behindWrites: this.behind.size, behindBytes: this.behindBytes,
+      oldestBehindMs: oldest === Infinity ? 0 : Date.now() - oldest,
+      behindPaths: behindPaths.slice(0, 20),
+      writeBytesPerSecond: Math.round(this.writeBytesPerSecond),
+      ...(this.resync ? { resync: { ...this.resync } } : {}),
+      ...(this.error ? { error: this.error } : {}),
+    };
+  }
+}

@@ -1,0 +1,307 @@
+// The mirror (cf. md r1conf): members, write-behind limits, health, superblocks, and the public Mirror methods.
+import { randomUUID } from 'node:crypto';
+import { realpath } from 'node:fs/promises';
+import { MirrorError } from '../api/errors.ts';
+import type { DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../api/types.ts';
+import { readSuperblock, writeSuperblock, type Superblock } from '../journal/superblock.ts';
+import { resyncMember } from '../resync/resync.ts';
+import { MirrorEvents } from './events.ts';
+import { Member } from './member.ts';
+import { isActive, isReadable } from './member-state.ts';
+import type { Mirror } from './mirror-api.ts';
+import { normalizePath } from './paths.ts';
+import * as reads from './read-path.ts';
+import { submitOp, type WriteHost } from './write-request.ts';
+import { checkNewMemberFolder, memberFs, prepareMemberFolder } from './member-folder.ts';
+
+export interface MirrorInit {
+  id: string;
+  label: string;
+  members: Member[];
+  maxBehindWrites: number;
+  maxBehindBytes: number;
+  generation: number;
+  generationCleared: number;
+}
+
+export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
+  readonly id: string;
+  label: string;
+  readonly members: Member[];
+  readonly maxBehindWrites: number;
+  readonly maxBehindBytes: number;
+  generation: number;
+  generationCleared: number;
+  stopping = false;
+  stopped = false;
+  readErrorsCorrected = 0;
+  readonly #events = new MirrorEvents();
+  /** Superblock writes, one at a time so generations land in order. */
+  #sbChain: Promise<void> = Promise.resolve();
+  #clean = true;
+  #activating?: Promise<void>;
+  readonly #resyncs = new Set<Promise<void>>();
+
+  constructor(init: MirrorInit) {
+    this.id = init.id;
+    this.label = init.label;
+    this.members = init.members;
+    this.maxBehindWrites = init.maxBehindWrites;
+    this.maxBehindBytes = init.maxBehindBytes;
+    this.generation = init.generation;
+    this.generationCleared = init.generationCleared;
+  }
+
+  // ---- hosts' hooks -------------------------------------------------------------------------------------------
+
+  emit(e: MirrorEvent): void { this.#events.emit(e); }
+
+  assertOpen(): void {
+    if (this.stopped) throw new MirrorError('ESTOPPED', `The mirror "${this.label}" is stopped. Open it again to use it.`);
+  }
+
+  assertRunning(): void {
+    this.assertOpen();
+    if (this.stopping) throw new MirrorError('ESTOPPED', `The mirror "${this.label}" is stopping; the change was not made.`);
+  }
+
+  totalBehind(): { writes: number; bytes: number } {
+    let writes = 0, bytes = 0;
+    for (const m of this.members) { writes += m.behind.size; bytes += m.behindBytes; }
+    return { writes, bytes };
+  }
+
+  behindChanged(m: Member): void {
+    this.emit({ type: 'behind', memberId: m.id, behindWrites: m.behind.size, behindBytes: m.behindBytes });
+    const changed = m.behind.size > 0 ? m.transition('went-behind') : m.transition('caught-up');
+    if (changed) this.emit({ type: 'member-state', memberId: m.id, state: m.state });
+  }
+
+  /** The journal's seam: the next issue makes intent records durable here before any data leg starts. */
+  async markIntent(_paths: readonly string[]): Promise<void> {}
+
+  ensureActive(): Promise<void> {
+    if (!this.#clean) return this.#activating ?? Promise.resolve();
+    this.#clean = false;
+    this.#activating = this.persist();
+    return this.#activating;
+  }
+
+  async alive(m: Member): Promise<boolean> {
+    try {
+      const sb = await readSuperblock(m.fs, m.root);
+      return sb !== null && sb.mirrorId === this.id && sb.memberId === m.id;
+    } catch {
+      return false;
+    }
+  }
+
+  async fault(m: Member, reason: string): Promise<void> {
+    if (m.state === 'faulty' || m.state === 'removed') return this.#sbChain;
+    m.transition('failed');
+    m.error = reason;
+    m.dropBehind();
+    this.emit({ type: 'member-state', memberId: m.id, state: m.state });
+    this.emit({ type: 'behind', memberId: m.id, behindWrites: 0, behindBytes: 0 });
+    // Invariant 18: durable in the survivors before any write that skipped this member is acknowledged.
+    await this.persist();
+  }
+
+  // ---- superblocks --------------------------------------------------------------------------------------------
+
+  superblockFor(m: Member, generation: number, clean: boolean): Superblock {
+    return {
+      format: 1, mirrorId: this.id, mirrorLabel: this.label, memberId: m.id, label: m.label, writeMostly: m.writeMostly,
+      generation, generationCleared: this.generationCleared, clean,
+      members: this.members.map((x) => ({ id: x.id, label: x.label, writeMostly: x.writeMostly, state: x.state === 'behind' ? 'in_sync' : x.state })),
+      maxBehindWrites: this.maxBehindWrites, maxBehindBytes: this.maxBehindBytes, updatedAt: new Date().toISOString(),
+    };
+  }
+
+  /** Bumps the generation and writes every active member's superblock; a member that cannot take it fails. */
+  persist(): Promise<void> {
+    const run = this.#sbChain.then(async () => {
+      for (;;) {
+        this.generation++;
+        const targets = this.members.filter((m) => isActive(m.state) && !m.ejecting);
+        const clean = this.#clean;
+        const failed: Member[] = [];
+        await Promise.all(targets.map((m) => writeSuperblock(m.fs, m.root, this.superblockFor(m, this.generation, clean)).catch(() => failed.push(m))));
+        if (failed.length === 0) return;
+        for (const m of failed) {
+          m.transition('failed');
+          m.error = `"${m.label}" (${m.root}) could not record the mirror's state (drive unplugged or read-only?). Reconnect it to catch it up.`;
+          m.dropBehind();
+          this.emit({ type: 'member-state', memberId: m.id, state: m.state });
+        }
+        // the failure itself must now be recorded on the others: go round again
+      }
+    });
+    this.#sbChain = run.catch(() => {});
+    return run;
+  }
+
+  // ---- data -------------------------------------------------------------------------------------------------
+
+  writeFile(path: string, data: Uint8Array | string | AsyncIterable<Uint8Array>): Promise<void> {
+    const p = normalizePath(path);
+    if (typeof data === 'string') return submitOp(this, { kind: 'write', path: p }, { data: Buffer.from(data, 'utf8') });
+    if (data instanceof Uint8Array) return submitOp(this, { kind: 'write', path: p }, { data });
+    if (data && typeof (data as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') return submitOp(this, { kind: 'write', path: p }, { stream: data });
+    throw new MirrorError('EINVALIDOPTION', `writeFile("${p}") needs a Uint8Array, a string or an async iterable of Uint8Array.`, { path: p });
+  }
+
+  mkdir(path: string): Promise<void> { return submitOp(this, { kind: 'mkdir', path: normalizePath(path) }); }
+  remove(path: string): Promise<void> { return submitOp(this, { kind: 'remove', path: normalizePath(path) }); }
+  rename(from: string, to: string): Promise<void> {
+    return submitOp(this, { kind: 'rename', from: normalizePath(from), to: normalizePath(to) });
+  }
+
+  readFile(path: string): Promise<Uint8Array> { return reads.readFile(this, normalizePath(path)); }
+  stat(path: string): Promise<FileStat> { return reads.stat(this, normalizePath(path, { allowRoot: true })); }
+  readdir(path: string): Promise<DirEntry[]> { return reads.readdir(this, normalizePath(path, { allowRoot: true })); }
+
+  // ---- status and events --------------------------------------------------------------------------------------
+
+  status(): MirrorStatus {
+    const ms = this.members.map((m) => m.status());
+    const state: MirrorStatus['state'] = this.stopped ? 'stopped'
+      : ms.some((m) => m.state === 'resyncing') ? 'resyncing'
+        : ms.some((m) => m.state === 'faulty' || m.state === 'removed') ? 'degraded'
+          : this.#clean && ms.every((m) => m.behindWrites === 0) ? 'clean' : 'active';
+    return { id: this.id, label: this.label, state, members: ms, maxBehindWrites: this.maxBehindWrites, maxBehindBytes: this.maxBehindBytes, readErrorsCorrected: this.readErrorsCorrected };
+  }
+
+  onEvent(listener: (e: MirrorEvent) => void): () => void { return this.#events.on(listener); }
+
+  // ---- lifecycle ----------------------------------------------------------------------------------------------
+
+  #member(id: string): Member {
+    const m = this.members.find((x) => x.id === id);
+    if (!m) throw new MirrorError('ENOMEMBER', `No member with id "${id}" in mirror "${this.label}".`, { memberId: id });
+    return m;
+  }
+
+  async failMember(memberId: string): Promise<void> {
+    this.assertOpen();
+    const m = this.#member(memberId);
+    await this.fault(m, `"${m.label}" was marked failed by the user. Re-add it to bring it back.`);
+  }
+
+  /** Safe removal: no new writes go to the member, its queued and behind writes drain, its superblock says clean. */
+  async eject(memberId: string): Promise<void> {
+    this.assertOpen();
+    const m = this.#member(memberId);
+    if (m.state === 'removed') return;
+    if (m.ejecting) throw new MirrorError('EBUSY', `"${m.label}" is already being ejected.`, { memberId });
+    if (isReadable(m.state) && !this.members.some((x) => x !== m && isReadable(x.state))) {
+      throw new MirrorError('EBUSY', `"${m.label}" holds the only up-to-date copy; ejecting it would leave the mirror without data. Add or reconnect another drive first.`, { memberId });
+    }
+    m.ejecting = true;
+    m.noBehind = true;
+    m.behindWaiters++; // eject waits on behind writes: like a reader, it keeps new writes from going behind
+    try {
+      await m.idle();
+    } finally {
+      m.behindWaiters--;
+    }
+    const wasComplete = isReadable(m.state);
+    if (wasComplete) {
+      try {
+        await this.#sbChain;
+        await writeSuperblock(m.fs, m.root, this.superblockFor(m, this.generation, true));
+      } catch (e) {
+        m.ejecting = false;
+        await this.fault(m, `"${m.label}" could not be marked clean while ejecting: ${(e as Error).message}. It will need a resync when re-added.`);
+        throw new MirrorError('EIO', `"${m.label}" failed while ejecting; it is not safe to assume it holds a complete copy. Re-add it to resync.`, { memberId });
+      }
+    }
+    m.ejectedAtGeneration = wasComplete ? this.generation : -1;
+    m.transition('removed');
+    m.ejecting = false;
+    this.emit({ type: 'member-state', memberId: m.id, state: m.state });
+    await this.persist();
+  }
+
+  /** Adds a new member (full resync) or takes back one that left (incremental catch-up of what it missed). */
+  async addMember(spec: MemberSpec): Promise<string> {
+    this.assertRunning();
+    const real = await realpath(spec.path).catch(() => spec.path);
+    const fs = memberFs(spec);
+    const sb = await readSuperblock(fs, real).catch(() => null);
+    const known = sb && sb.mirrorId === this.id ? this.members.find((m) => m.id === sb.memberId) : undefined;
+    let m: Member;
+    let dirty: string[] | null = null;
+    if (known) {
+      if (isActive(known.state)) throw new MirrorError('EBUSY', `"${known.label}" is already an active member of this mirror.`, { memberId: known.id, path: spec.path });
+      const incremental = known.ejectedAtGeneration >= 0 && sb!.generation === known.ejectedAtGeneration && sb!.clean && sb!.generation >= this.generationCleared;
+      m = new Member(known.id, spec.label ?? known.label, real, spec.writeMostly ?? known.writeMostly, fs, 'resyncing');
+      m.rules = await prepareMemberFolder(fs, real);
+      if (incremental) dirty = [...known.dirty];
+      this.members.splice(this.members.indexOf(known), 1, m);
+    } else {
+      await this.#checkNewFolder(real, spec);
+      m = new Member(randomUUID(), spec.label ?? defaultLabel(real), real, spec.writeMostly ?? false, fs, 'resyncing');
+      m.rules = await prepareMemberFolder(fs, real);
+      this.members.push(m);
+    }
+    this.emit({ type: 'member-state', memberId: m.id, state: m.state });
+    await this.persist();
+    this.startResync(m, dirty);
+    return m.id;
+  }
+
+  async #checkNewFolder(real: string, spec: MemberSpec): Promise<void> {
+    await checkNewMemberFolder(real, this.members.filter((m) => m.state !== 'removed').map((m) => m.root), spec);
+  }
+
+  /** Runs a resync in the background; the member turns in_sync when it completes. */
+  startResync(m: Member, paths: string[] | null): void {
+    const run = (async () => {
+      try {
+        await resyncMember(this, m, paths);
+        if (this.stopping || m.state !== 'resyncing') return;
+        m.resync = undefined;
+        m.dirty.clear();
+        m.transition('resync-done');
+        this.emit({ type: 'member-state', memberId: m.id, state: m.state });
+        await this.persist();
+      } catch (e) {
+        if (m.state === 'resyncing') await this.fault(m, `Resync of "${m.label}" failed: ${(e as Error).message}`);
+      }
+    })();
+    this.#resyncs.add(run);
+    void run.finally(() => this.#resyncs.delete(run));
+  }
+
+  /** Waits until every behind write has landed and every resync has finished, without stopping anything. */
+  async drain(): Promise<void> {
+    while (this.#resyncs.size > 0) await Promise.all([...this.#resyncs]);
+    await Promise.all(this.members.map((m) => m.idle()));
+    await this.#sbChain;
+  }
+
+  /** cf. mdadm --stop: drain every behind write (event-driven), then mark every superblock clean. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopping = true;
+    for (const m of this.members) { m.noBehind = true; m.behindWaiters++; }
+    try {
+      await Promise.all([...this.#resyncs]);
+      await Promise.all(this.members.map((m) => m.idle()));
+    } finally {
+      for (const m of this.members) m.behindWaiters--;
+    }
+    this.#clean = true;
+    await this.persist();
+    this.stopped = true;
+  }
+
+  async scrub(_o?: { repair?: boolean }): Promise<ScrubResult> {
+    throw new MirrorError('EINVALIDOPTION', 'Scrub is not available yet.');
+  }
+}
+
+export function defaultLabel(path: string): string {
+  return path.split(/[\\/]/).filter(Boolean).at(-1) ?? path;
+}

@@ -1,0 +1,99 @@
+// The read path: fast members first; on fallback to a write-mostly member, wait for the behind writes a read could overtake.
+import { MirrorError } from '../api/errors.ts';
+import type { DirEntry, FileStat, MirrorEvent } from '../api/types.ts';
+import { errnoCode } from '../fs/filesystem.ts';
+import type { Member } from './member.ts';
+import { isReadable } from './member-state.ts';
+import { META_DIR } from './paths.ts';
+import { chooseReadMember } from './read-balance.ts';
+
+export interface ReadHost {
+  readonly members: readonly Member[];
+  emit(e: MirrorEvent): void;
+  fault(m: Member, reason: string): Promise<void>;
+  /** true when the member's root and superblock are still there (a yanked drive leaves an empty mount point). */
+  alive(m: Member): Promise<boolean>;
+  assertOpen(): void;
+}
+
+/**
+ * The seed (md "delay reads that could overtake behind-writes"): before reading `path` from a write-mostly member,
+ * wait until the behind writes that overlap it — and only those — have landed. While waiting, the member takes no new
+ * behind writes (invariant 2), so the wait is bounded by what was pending when it began (invariant 3).
+ */
+export async function fallbackWait(host: ReadHost, m: Member, path: string): Promise<void> {
+  const legs = m.behindOverlapping(path);
+  const waitingBytes = legs.reduce((n, l) => n + l.bytes, 0);
+  const t0 = performance.now();
+  host.emit({ type: 'read-fallback', memberId: m.id, path, waitingWrites: legs.length, waitingBytes });
+  if (legs.length > 0) {
+    m.behindWaiters++;
+    try {
+      await Promise.all(legs.map((l) => l.settled));
+    } finally {
+      m.behindWaiters--;
+    }
+  }
+  host.emit({ type: 'read-fallback-done', memberId: m.id, path, waitedMs: Math.round(performance.now() - t0) });
+}
+
+/** Runs a read on the best member, retrying on another when one fails; ENOENT from a live in-sync member is final. */
+export async function readFromMembers<T>(host: ReadHost, path: string, read: (m: Member) => Promise<T>): Promise<T> {
+  host.assertOpen();
+  const tried = new Set<Member>();
+  let lastError: unknown;
+  for (;;) {
+    const m = chooseReadMember(host.members, tried);
+    if (!m) {
+      if (tried.size === 0) throw new MirrorError('ENOINSYNC', `No member holds an up-to-date copy, so "${path}" cannot be read. Reconnect a drive of this mirror.`, { path });
+      throw new MirrorError('EIO', `"${path}" could not be read from any member (${lastError instanceof Error ? lastError.message : String(lastError)}).`, { path });
+    }
+    if (m.writeMostly) await fallbackWait(host, m, path);
+    if (!isReadable(m.state)) { tried.add(m); continue; } // it failed while we waited
+    m.pendingReads++;
+    try {
+      return await read(m);
+    } catch (e) {
+      const code = errnoCode(e);
+      if (e instanceof MirrorError) throw e;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && (await host.alive(m))) {
+        throw new MirrorError('ENOTFOUND', `"${path}" does not exist.`, { path });
+      }
+      if (code === 'EISDIR') throw new MirrorError('EISDIR', `"${path}" is a folder, not a file.`, { path });
+      tried.add(m);
+      lastError = e;
+      if (!(await host.alive(m))) await host.fault(m, `"${m.label}" (${m.root}) is gone: its folder or superblock vanished (drive unplugged?). Reconnect it to catch it up.`);
+    } finally {
+      m.pendingReads--;
+    }
+  }
+}
+
+export function readFile(host: ReadHost, path: string): Promise<Uint8Array> {
+  return readFromMembers(host, path, (m) => m.fs.readFile(m.abs(path)));
+}
+
+export function stat(host: ReadHost, path: string): Promise<FileStat> {
+  return readFromMembers(host, path, async (m) => {
+    const s = await m.fs.stat(m.abs(path));
+    return { type: s.type === 'dir' ? 'dir' : 'file', size: s.type === 'dir' ? 0 : s.size, mtimeMs: s.mtimeMs };
+  });
+}
+
+export function readdir(host: ReadHost, path: string): Promise<DirEntry[]> {
+  return readFromMembers(host, path, async (m) => {
+    const entries = await m.fs.readdir(m.abs(path));
+    const out: DirEntry[] = [];
+    for (const e of entries) {
+      if (path === '' && e.name === META_DIR) continue;
+      if (e.type === 'other') continue;
+      try {
+        const s = await m.fs.stat(m.abs(path ? `${path}/${e.name}` : e.name));
+        out.push({ name: e.name, type: s.type === 'dir' ? 'dir' : 'file', size: s.type === 'dir' ? 0 : s.size, mtimeMs: s.mtimeMs });
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT') throw err; // removed between readdir and stat
+      }
+    }
+    return out.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type === 'dir' ? -1 : 1));
+  });
+}

@@ -1,0 +1,224 @@
+// The write request (cf. md r1bio, raid1_write_request()): legs per member, behind legs from a copy, one acknowledgement.
+import { MirrorError } from '../api/errors.ts';
+import { errnoCode, type AtomicWriter } from '../fs/filesystem.ts';
+import type { Member } from './member.ts';
+import { isActive, isReadable } from './member-state.ts';
+import { applyLeg, opPaths, openLegWriter, validateOp, type Op } from './ops.ts';
+import type { Slot } from './path-order.ts';
+import { chooseReadMember } from './read-balance.ts';
+
+/** What the write path needs from the mirror that owns it. */
+export interface WriteHost {
+  readonly members: readonly Member[];
+  readonly maxBehindWrites: number;
+  readonly maxBehindBytes: number;
+  readonly stopping: boolean;
+  assertRunning(): void;
+  /** Durably marks the mirror active (not clean) before its first write. */
+  ensureActive(): Promise<void>;
+  /** Intent records for these paths are durable on every active member (the journal's seam). */
+  markIntent(paths: readonly string[]): Promise<void>;
+  /** Marks a member faulty; resolves once that is durable in the survivors' superblocks. */
+  fault(m: Member, reason: string): Promise<void>;
+  behindChanged(m: Member): void;
+  totalBehind(): { writes: number; bytes: number };
+}
+
+export type Payload = { data: Uint8Array } | { stream: AsyncIterable<Uint8Array> };
+
+/** Full-drive and read-only errors on every synchronous leg refuse the write instead of failing members. */
+const REFUSALS = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
+
+class LegError { constructor(readonly m: Member, readonly error: unknown) {} }
+
+function faultReason(m: Member, op: Op, e: unknown): string {
+  const what = op.kind === 'rename' ? `renaming "${op.from}"` : `${op.kind === 'write' ? 'writing' : op.kind === 'mkdir' ? 'creating' : 'removing'} "${op.path}"`;
+  return `"${m.label}" (${m.root}) failed ${what}: ${e instanceof Error ? e.message : String(e)}. Its copy is out of date: check the drive, then re-add it.`;
+}
+
+function refusal(op: Op, legs: LegError[]): MirrorError {
+  const code = errnoCode(legs[0]!.error);
+  const path = opPaths(op)[0]!;
+  const names = legs.map((l) => `"${l.m.label}"`).join(', ');
+  return code === 'EROFS'
+    ? new MirrorError('EREADONLY', `Cannot change "${path}": ${names} ${legs.length > 1 ? 'are' : 'is'} read-only. Nothing was changed.`, { path, memberId: legs[0]!.m.id })
+    : new MirrorError('ENOSPC', `Cannot write "${path}": ${names} ${legs.length > 1 ? 'are' : 'is'} full. Free some space; nothing was changed.`, { path, memberId: legs[0]!.m.id });
+}
+
+async function bufferUpTo(stream: AsyncIterable<Uint8Array>, limit: number) {
+  const it = stream[Symbol.asyncIterator]();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return { data: concat(chunks, size), rest: undefined };
+    const c = Uint8Array.from(r.value); // a copy: the caller may reuse its buffer
+    chunks.push(c);
+    size += c.byteLength;
+    if (size > limit) return { data: undefined, chunks, rest: it };
+  }
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) { out.set(c, off); off += c.byteLength; }
+  return out;
+}
+
+/** Submits one operation: ordered on every member now, acknowledged once every synchronous leg is durable. */
+export async function submitOp(host: WriteHost, op: Op, payload?: Payload): Promise<void> {
+  host.assertRunning();
+  const paths = opPaths(op);
+  const targets = host.members.filter((m) => isActive(m.state) && !m.ejecting);
+  // Members that will not get this write must catch it up when they come back (re-add).
+  for (const m of host.members) if (!targets.includes(m)) for (const p of paths) m.dirty.add(p);
+  if (!targets.some((m) => isReadable(m.state))) {
+    throw new MirrorError('ENOINSYNC', `No member holds an up-to-date copy, so "${paths[0]}" cannot be changed. Reconnect a drive of this mirror.`, { path: paths[0] });
+  }
+  // Places in line are taken synchronously, before any await, so they follow submission order (invariant 11).
+  const slots = new Map<Member, Slot>(targets.map((m) => [m, m.order.reserve(paths)]));
+  const releaseAll = () => { for (const s of slots.values()) s.release(); };
+
+  let data: Uint8Array | undefined;
+  let streamed: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> } | undefined;
+  try {
+    await host.ensureActive();
+    if (payload && 'stream' in payload) {
+      const b = await bufferUpTo(payload.stream, Math.max(1 << 20, Math.min(host.maxBehindBytes, 16 << 20)));
+      if (b.rest) streamed = { chunks: b.chunks!, rest: b.rest }; else data = b.data;
+    } else if (payload) {
+      // The behind copy (invariant 8): taken before the acknowledgement, independent of the caller's buffer.
+      data = Uint8Array.from(payload.data);
+    }
+    const primary = chooseReadMember(targets)!;
+    await slots.get(primary)!.ready;
+    await validateOp(op, primary, targets, data?.byteLength);
+    await host.markIntent(paths); // invariant 13: before any data leg starts
+  } catch (e) {
+    releaseAll();
+    throw e;
+  }
+  if (streamed) return streamLegs(host, op.kind === 'write' ? op.path : paths[0]!, targets, slots, streamed);
+  return runLegs(host, op, targets, slots, data);
+}
+
+function chooseBehind(host: WriteHost, targets: readonly Member[], size: number): Set<Member> {
+  const behind = new Set<Member>();
+  if (host.maxBehindWrites === 0 || host.stopping) return behind; // invariant 6
+  // Write-behind needs a fast member that is in sync: it is what makes the early acknowledgement safe.
+  if (!targets.some((m) => !m.writeMostly && m.state === 'in_sync')) return behind;
+  for (const m of targets) {
+    // Invariant 2: while anyone waits on this member's behind writes, new writes to it are synchronous.
+    if (!m.writeMostly || !isReadable(m.state) || m.noBehind || m.behindWaiters > 0) continue;
+    const total = host.totalBehind();
+    // Invariant 5: at the limit the write becomes synchronous — never rejected.
+    if (total.writes >= host.maxBehindWrites || total.bytes + size > host.maxBehindBytes) continue;
+    behind.add(m);
+  }
+  return behind;
+}
+
+async function runLegs(host: WriteHost, op: Op, targets: readonly Member[], slots: Map<Member, Slot>, data: Uint8Array | undefined): Promise<void> {
+  const size = data?.byteLength ?? 0;
+  const paths = opPaths(op);
+  const behind = chooseBehind(host, targets, size);
+  let syncDone!: (ok: boolean) => void;
+  const syncOutcome = new Promise<boolean>((r) => (syncDone = r));
+
+  const leg = async (m: Member): Promise<true | LegError> => {
+    const slot = slots.get(m)!;
+    const b = behind.has(m) ? m.addBehind(paths, size) : undefined;
+    if (b) host.behindChanged(m);
+    try {
+      await slot.ready;
+      // A behind leg never applies a write its synchronous legs refused.
+      if (b && !(await syncOutcome)) return new LegError(m, new Error('write refused'));
+      if (!isActive(m.state)) {
+        for (const p of paths) m.dirty.add(p);
+        return new LegError(m, new Error(`${m.label} is ${m.state}`));
+      }
+      const t0 = performance.now();
+      await applyLeg(m, op, data);
+      m.recordWrite(size, performance.now() - t0);
+      return true;
+    } catch (e) {
+      if (b) await host.fault(m, faultReason(m, op, e)); // after the ack: never turned into an error (invariant 7)
+      return new LegError(m, e);
+    } finally {
+      slot.release();
+      if (b) { b.finish(); host.behindChanged(m); }
+    }
+  };
+  const runs = targets.map((m) => ({ m, behind: behind.has(m), p: m.track(leg(m)) }));
+  const syncRuns = runs.filter((r) => !r.behind);
+  const syncResults = await Promise.all(syncRuns.map((r) => r.p));
+  const failed = syncResults.filter((r): r is LegError => r !== true);
+  const okInSync = syncRuns.filter((r, i) => syncResults[i] === true && isReadable(r.m.state));
+
+  if (failed.length === syncRuns.length && failed.length > 0 && failed.every((f) => REFUSALS.has(errnoCode(f.error) ?? ''))) {
+    syncDone(false); // nothing landed anywhere: refuse, fail no member
+    throw refusal(op, failed);
+  }
+  syncDone(true);
+  // Invariant 18: a member that missed this write is recorded faulty before the write is acknowledged.
+  for (const f of failed) if (isActive(f.m.state)) await host.fault(f.m, faultReason(f.m, op, f.error));
+  if (okInSync.length > 0) return;
+  // Every fast leg failed: the write stands if a behind leg lands (cf. md: ack when a write-mostly leg succeeds).
+  const behindResults = await Promise.all(runs.filter((r) => r.behind).map((r) => r.p));
+  if (behindResults.some((r) => r === true)) return;
+  const why = [...failed, ...behindResults.filter((r): r is LegError => r !== true)]
+    .map((f) => `${f.m.label}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('; ');
+  throw new MirrorError('EIO', `"${paths[0]}" could not be written to any member (${why}). Check the drives.`, { path: paths[0] });
+}
+
+/** A write too big to hold a behind copy of: every leg is synchronous, chunks go to all members in step (bounded memory). */
+async function streamLegs(host: WriteHost, path: string, targets: readonly Member[], slots: Map<Member, Slot>,
+  s: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> }): Promise<void> {
+  const live = new Map<Member, AtomicWriter>();
+  const errors: LegError[] = [];
+  let finishAll!: () => void;
+  const allDone = new Promise<void>((r) => (finishAll = r));
+  for (const m of targets) void m.track(allDone);
+  const drop = async (m: Member, e: unknown) => {
+    const w = live.get(m);
+    live.delete(m);
+    await w?.abort().catch(() => {});
+    errors.push(new LegError(m, e));
+  };
+  try {
+    await Promise.all(targets.map(async (m) => {
+      try {
+        await slots.get(m)!.ready;
+        live.set(m, await openLegWriter(m, path));
+      } catch (e) { await drop(m, e); }
+    }));
+    const send = (chunk: Uint8Array) => Promise.all([...live].map(([m, w]) => w.write(chunk).catch((e) => drop(m, e))));
+    let size = 0;
+    for (const c of s.chunks) { size += c.byteLength; await send(c); }
+    s.chunks.length = 0;
+    for (let r = await s.rest.next(); !r.done; r = await s.rest.next()) {
+      const c = Uint8Array.from(r.value);
+      size += c.byteLength;
+      if (size > Math.min(...targets.map((t) => t.rules.maxFileSize))) {
+        throw new MirrorError('ETOOBIG', `"${path}" is larger than a member's filesystem allows (FAT32: 4 GiB). Nothing was changed.`, { path });
+      }
+      await send(c);
+    }
+    await Promise.all([...live].map(([m, w]) => w.commit().catch((e) => drop(m, e))));
+  } catch (e) {
+    await Promise.all([...live.values()].map((w) => w.abort().catch(() => {})));
+    throw e;
+  } finally {
+    for (const slot of slots.values()) slot.release();
+    finishAll();
+  }
+  if (live.size === 0 && errors.length > 0 && errors.every((f) => REFUSALS.has(errnoCode(f.error) ?? ''))) {
+    throw refusal({ kind: 'write', path }, errors);
+  }
+  for (const f of errors) if (isActive(f.m.state)) await host.fault(f.m, faultReason(f.m, { kind: 'write', path }, f.error));
+  if (![...live.keys()].some((m) => isReadable(m.state))) {
+    throw new MirrorError('EIO', `"${path}" could not be written to any member. Check the drives.`, { path });
+  }
+}

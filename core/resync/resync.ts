@@ -1,0 +1,148 @@
+// Resync: bring one member up to date from an in-sync one — the whole tree (new member) or only dirty paths (re-add).
+import type { MirrorEvent } from '../api/types.ts';
+import { errnoCode, type FsStat } from '../fs/filesystem.ts';
+import type { Member } from '../mirror/member.ts';
+import { isReadable } from '../mirror/member-state.ts';
+import { META_DIR } from '../mirror/paths.ts';
+
+export interface ResyncHost {
+  readonly members: readonly Member[];
+  readonly stopping: boolean;
+  emit(e: MirrorEvent): void;
+}
+
+/** A source is in sync and never the target; fast members first (never a stale member: invariant 17). */
+function chooseSource(host: ResyncHost, target: Member): Member | undefined {
+  const ok = host.members.filter((m) => m !== target && isReadable(m.state));
+  return ok.find((m) => !m.writeMostly) ?? ok[0];
+}
+
+async function statOrNull(m: Member, path: string): Promise<FsStat | null> {
+  try {
+    return await m.fs.stat(m.abs(path));
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return null;
+    throw e;
+  }
+}
+
+const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
+
+/** Makes `path` on target equal to source (one level); returns the children to visit for a folder. */
+async function syncOne(source: Member, target: Member, path: string): Promise<{ children: string[]; bytes: number }> {
+  const s = path === '' ? ({ type: 'dir', size: 0, mtimeMs: 0 } as FsStat) : await statOrNull(source, path);
+  const t = path === '' ? ({ type: 'dir', size: 0, mtimeMs: 0 } as FsStat) : await statOrNull(target, path);
+  if (s === null || s.type === 'other') {
+    if (t !== null) await target.fs.remove(target.abs(path));
+    return { children: [], bytes: 0 };
+  }
+  if (t !== null && t.type !== s.type) await target.fs.remove(target.abs(path));
+  if (s.type === 'file') {
+    const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+    if (parent) await target.fs.mkdir(target.abs(parent));
+    const w = await target.fs.createAtomic(target.abs(path), target.tmpDir);
+    let bytes = 0;
+    try {
+      for await (const chunk of source.fs.readStream(source.abs(path))) { await w.write(chunk); bytes += chunk.byteLength; }
+      await w.commit();
+    } catch (e) {
+      await w.abort().catch(() => {});
+      throw e;
+    }
+    return { children: [], bytes };
+  }
+  await target.fs.mkdir(target.abs(path));
+  const skip = (name: string) => path === '' && name === META_DIR;
+  const srcNames = new Set((await source.fs.readdir(source.abs(path))).filter((e) => !skip(e.name)).map((e) => e.name));
+  for (const e of await target.fs.readdir(target.abs(path))) {
+    if (!skip(e.name) && !srcNames.has(e.name)) await target.fs.remove(target.abs(join(path, e.name)));
+  }
+  return { children: [...srcNames].map((n) => join(path, n)), bytes: 0 };
+}
+
+/** Counts what a full resync will copy, for progress and ETA. */
+async function measure(source: Member): Promise<{ paths: number; bytes: number }> {
+  let paths = 0, bytes = 0;
+  const stack = [''];
+  while (stack.length) {
+    const dir = stack.pop()!;
+    for (const e of await source.fs.readdir(source.abs(dir))) {
+      if (dir === '' && e.name === META_DIR) continue;
+      const p = join(dir, e.name);
+      paths++;
+      if (e.type === 'dir') stack.push(p);
+      else if (e.type === 'file') bytes += (await source.fs.stat(source.abs(p))).size;
+    }
+  }
+  return { paths, bytes };
+}
+
+/**
+ * Copies `paths` (or the whole tree when null) from an in-sync member onto `target`, each path ordered with the
+ * writes in flight on both members, a few at a time so foreground I/O stays responsive. Throws if no source is left.
+ */
+export async function resyncMember(host: ResyncHost, target: Member, paths: readonly string[] | null): Promise<void> {
+  let source = chooseSource(host, target);
+  if (!source) throw new Error(`No in-sync member to resync "${target.label}" from.`);
+  const total = paths === null ? await measure(source) : { paths: paths.length, bytes: 0 };
+  const progress = { donePaths: 0, totalPaths: total.paths, doneBytes: 0, totalBytes: total.bytes };
+  target.resync = progress;
+  let lastEmit = 0;
+  const report = (force = false) => {
+    const now = Date.now();
+    if (!force && now - lastEmit < 100) return;
+    lastEmit = now;
+    host.emit({ type: 'resync-progress', memberId: target.id, ...progress });
+  };
+  report(true);
+  const queue: string[] = paths === null ? [''] : [...paths];
+  const visit = async (path: string) => {
+    for (;;) {
+      if (!source || !isReadable(source.state)) source = chooseSource(host, target);
+      if (!source) throw new Error(`No in-sync member left to resync "${target.label}" from.`);
+      const slots = [source.order.reserve([path]), target.order.reserve([path])];
+      try {
+        await Promise.all(slots.map((s) => s.ready));
+        const r = await source.track(target.track(syncOne(source, target, path)));
+        queue.push(...r.children);
+        if (paths !== null) progress.totalPaths += r.children.length; // a dirty folder: its content is dirty too
+        if (path !== '' || paths !== null) progress.donePaths++;
+        progress.doneBytes += r.bytes;
+        progress.totalBytes = Math.max(progress.totalBytes, progress.doneBytes);
+        return;
+      } catch (e) {
+        if (isReadable(source.state)) throw e; // the target failed, or a real error: stop here
+        // the source failed mid-copy: go on from the next in-sync member
+      } finally {
+        for (const s of slots) s.release();
+      }
+    }
+  };
+  // A small pool over a queue that grows as folders are opened; workers sleep while others may still add work.
+  let active = 0;
+  const wakers: (() => void)[] = [];
+  const wakeAll = () => { for (const w of wakers.splice(0)) w(); };
+  const worker = async () => {
+    for (;;) {
+      if (host.stopping) return;
+      const p = queue.shift();
+      if (p === undefined) {
+        if (active === 0) { wakeAll(); return; }
+        await new Promise<void>((r) => wakers.push(r));
+        continue;
+      }
+      active++;
+      try {
+        await visit(p);
+      } finally {
+        active--;
+        wakeAll();
+      }
+      report();
+      await new Promise((r) => setImmediate(r)); // let foreground requests in between copies
+    }
+  };
+  await Promise.all([worker(), worker(), worker()]);
+  if (paths === null) progress.totalPaths = Math.max(progress.donePaths, host.stopping ? progress.totalPaths : progress.donePaths);
+  report(true);
+}
