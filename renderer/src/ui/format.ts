@@ -1,0 +1,46 @@
+// Number formatting for people: sizes, durations, rates, ETAs.
+
+const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+
+/** 1536 → "1.5 KB" (powers of 1024, as file managers on Linux and Windows show them). */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '—';
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < UNITS.length - 1) { v /= 1024; i++; }
+  const digits = i === 0 || v >= 100 ? 0 : 1;
+  return `${v.toFixed(digits).replace(/\.0$/, '')} ${UNITS[i]}`;
+}
+
+/** 850 → "850 ms", 4200 → "4.2 s", 125000 → "2 min 5 s", 7_380_000 → "2 h 3 min". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 10) return `${s.toFixed(1).replace(/\.0$/, '')} s`;
+  if (s < 60) return `${Math.round(s)} s`;
+  const totalS = Math.round(s);
+  const m = Math.floor(totalS / 60);
+  if (m < 60) return totalS % 60 ? `${m} min ${totalS % 60} s` : `${m} min`;
+  const h = Math.floor(m / 60);
+  return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+}
+
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** Time to flush `bytes` at `bytesPerSecond`; null when the rate is unknown. */
+export function flushEtaMs(bytes: number, bytesPerSecond: number | undefined): number | null {
+  if (bytes <= 0) return 0;
+  if (!bytesPerSecond || bytesPerSecond <= 0) return null;
+  return (bytes / bytesPerSecond) * 1000;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function formatDate(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
