@@ -15,6 +15,8 @@ export default defineConfig({
     browser: {
       enabled: true,
       headless: true,
+      // Failure screenshots go with the other test output (gitignored), not beside the sources.
+      screenshotDirectory: fileURLToPath(new URL('../test-results/vitest-screenshots', import.meta.url)),
       provider: playwright({ launchOptions: { executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs } }),
       instances: [{ browser: 'chromium' }],
     },

@@ -43,5 +43,5 @@ export function mirrorHealth(mirror: MirrorStatus): Health {
     const bytes = behind.reduce((a, m) => a + m.behindBytes, 0);
     return { tone: 'ok', headline: 'Healthy', detail: `All ${ms.length} drives attached; ${plural(writes, 'write')} (${formatBytes(bytes)}) on the way to ${names(behind)}.` };
   }
-  return { tone: 'ok', headline: 'Healthy', detail: `All ${ms.length} drives in sync.` };
+  return { tone: 'ok', headline: 'Healthy', detail: ms.length === 2 ? 'Both drives are in sync.' : `All ${ms.length} drives are in sync.` };
 }
