@@ -21,6 +21,8 @@ export interface Mirror {
   addMember(spec: MemberSpec): Promise<string>;
   /** drain every behind write, mark all clean */
   stop(): Promise<void>;
+  /** wait until every behind write has landed and every resync finished, without stopping anything */
+  drain(): Promise<void>;
   /** compare members by checksum; with repair, heal from a good copy */
   scrub(o?: { repair?: boolean }): Promise<ScrubResult>;
 }

@@ -17,9 +17,16 @@ const createdPath = (op: Op): string | null => (op.kind === 'rename' ? op.to : o
 
 /** Starts an atomic replacement of `path` on the member, creating its parent folders. */
 export async function openLegWriter(m: Member, path: string): Promise<AtomicWriter> {
-  const parent = parentOf(path);
-  if (parent !== '') await m.fs.mkdir(m.abs(parent));
+  await ensureParent(m, path);
   return m.fs.createAtomic(m.abs(path), m.tmpDir);
+}
+
+/** Creates missing parent folders; a stat first, because a mkdir costs a slow drive a whole operation. */
+async function ensureParent(m: Member, path: string): Promise<void> {
+  const parent = parentOf(path);
+  if (parent === '') return;
+  const exists = await m.fs.stat(m.abs(parent)).then((s) => s.type === 'dir', () => false);
+  if (!exists) await m.fs.mkdir(m.abs(parent));
 }
 
 /** Applies one operation to one member (a leg). Writes go temp + fsync + rename + fsync folder. */
@@ -47,8 +54,7 @@ export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined):
       }
       return;
     case 'rename': {
-      const parent = parentOf(op.to);
-      if (parent !== '') await m.fs.mkdir(m.abs(parent));
+      await ensureParent(m, op.to);
       return m.fs.rename(m.abs(op.from), m.abs(op.to));
     }
   }

@@ -62,7 +62,9 @@ export async function readFromMembers<T>(host: ReadHost, path: string, read: (m:
       if (code === 'EISDIR') throw new MirrorError('EISDIR', `"${path}" is a folder, not a file.`, { path });
       tried.add(m);
       lastError = e;
-      if (!(await host.alive(m))) await host.fault(m, `"${m.label}" (${m.root}) is gone: its folder or superblock vanished (drive unplugged?). Reconnect it to catch it up.`);
+      // Marked faulty at once; the read goes on to the next member without waiting for the superblocks to record it
+      // (that wait matters for acknowledging writes, invariant 18, not for reads).
+      if (!(await host.alive(m))) void host.fault(m, `"${m.label}" (${m.root}) is gone: its folder or superblock vanished (drive unplugged?). Reconnect it to catch it up.`).catch(() => {});
     } finally {
       m.pendingReads--;
     }

@@ -1,0 +1,37 @@
+// Engine test fixtures: member folders in a temp dir, event recorders, and a whole-tree comparison of members.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MirrorEvent } from '../../core/index.ts';
+import type { Mirror } from '../../core/index.ts';
+
+export function recordEvents(m: Mirror): MirrorEvent[] {
+  const events: MirrorEvent[] = [];
+  m.onEvent((e) => events.push(e));
+  return events;
+}
+
+/** Resolves with the first event that matches. */
+export function nextEvent<T extends MirrorEvent['type']>(m: Mirror, type: T, pred: (e: Extract<MirrorEvent, { type: T }>) => boolean = () => true): Promise<Extract<MirrorEvent, { type: T }>> {
+  return new Promise((resolve) => {
+    const off = m.onEvent((e) => {
+      if (e.type === type && pred(e as Extract<MirrorEvent, { type: T }>)) { off(); resolve(e as Extract<MirrorEvent, { type: T }>); }
+    });
+  });
+}
+
+/** Every user file under a member folder (not .nas-mirror), as path → content. */
+export async function treeOf(root: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (dir: string, rel: string) => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (rel === '' && (e.name === '.nas-mirror' || e.name === 'lost+found')) continue;
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) { out.set(r + '/', ''); await walk(join(dir, e.name), r); }
+      else out.set(r, (await readFile(join(dir, e.name))).toString('base64'));
+    }
+  };
+  await walk(root, '');
+  return out;
+}
+
+export const text = (u: Uint8Array) => Buffer.from(u).toString('utf8');
