@@ -1,0 +1,3 @@
+// The drives layer's public surface: discovery, hot-plug, placement checks and safe eject.
+export { listDrives } from './list-drives.ts';
+export { watchDrives, type DriveChange, type Unwatch } from './watch-drives.ts';
