@@ -1,0 +1,53 @@
+// The demo, no root needed: `serve --demo` shows two members; upload a file, browse to it, download it back.
+import { expect, test } from '@playwright/test';
+import { readFile } from 'node:fs/promises';
+import { artifact, serve, type Served } from './serve.ts';
+
+let server: Served;
+test.beforeAll(async () => { server = await serve({ demo: true }); });
+test.afterAll(async () => { await server?.stop(); });
+
+test('demo: dashboard with two members, upload, browse, download', async ({ page }) => {
+  await page.goto(server.url);
+  const cards = page.getByTestId('member-card');
+  await expect(cards).toHaveCount(2);
+  await expect(cards.filter({ hasText: 'Internal SSD' })).toBeVisible();
+  const usb = cards.filter({ hasText: 'USB Backup' });
+  await expect(usb.getByText('write-mostly')).toBeVisible();
+  await expect(page.getByTestId('health')).toBeVisible();
+  await page.screenshot({ path: artifact('demo-dashboard.png') });
+
+  await page.getByRole('button', { name: 'Files', exact: true }).click();
+  await expect(page.getByRole('button', { name: 'documents', exact: true })).toBeVisible();
+  await page.getByRole('button', { name: 'documents', exact: true }).click();
+  await expect(page.getByText('README.txt')).toBeVisible();
+
+  const content = `hello from the e2e test at ${new Date().toISOString()}\n`;
+  await page.getByTestId('upload-input').setInputFiles({ name: 'e2e-note.txt', mimeType: 'text/plain', buffer: Buffer.from(content) });
+  await expect(page.getByRole('status')).toHaveText('Uploaded e2e-note.txt.');
+  const row = page.getByTestId('file-row').filter({ hasText: 'e2e-note.txt' });
+  await expect(row).toBeVisible();
+
+  // Leave and come back through the breadcrumb: the file is listed from the mirror, not from local state.
+  await page.getByRole('button', { name: 'All files' }).click();
+  await page.getByRole('button', { name: 'documents', exact: true }).click();
+  await expect(row).toBeVisible();
+  await page.screenshot({ path: artifact('demo-files.png') });
+
+  const downloading = page.waitForEvent('download');
+  await row.getByRole('button', { name: 'Download e2e-note.txt' }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe('e2e-note.txt');
+  expect(await readFile(await download.path(), 'utf8')).toBe(content);
+});
+
+test('demo: the same UI at a narrow 420px window, in dark mode', async ({ page }) => {
+  await page.setViewportSize({ width: 420, height: 800 });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto(server.url);
+  await expect(page.getByTestId('member-card')).toHaveCount(2);
+  // Nothing may overflow sideways at this width.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: artifact('demo-narrow-dark.png'), fullPage: true });
+});

@@ -1,0 +1,70 @@
+// Starts the real headless server (`core/server/cli.ts`) for a spec on a free port and stops it cleanly afterwards.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const artifactsDir = join(repoRoot, 'test/e2e/artifacts');
+
+export interface Served {
+  url: string;
+  configDir: string;
+  proc: ChildProcess;
+  /** Everything the server wrote on stderr, for failure messages. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** The renderer must be built for `serve` to have something to serve; build it once if it is missing. */
+export function ensureRendererBuilt(): void {
+  if (!existsSync(join(repoRoot, 'dist/renderer/index.html'))) {
+    execFileSync('npm', ['run', '-s', 'build:renderer'], { cwd: repoRoot, stdio: 'inherit' });
+  }
+}
+
+export async function serve(o: { demo?: boolean; env?: Record<string, string> } = {}): Promise<Served> {
+  ensureRendererBuilt();
+  const configDir = await mkdtemp(join(tmpdir(), 'nasm-e2e-'));
+  const args = ['--import', 'tsx', 'core/server/cli.ts', '--port', '0', '--config', configDir, ...(o.demo ? ['--demo'] : [])];
+  const proc = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`serve did not print its URL within 60 s:\n${stderr}`)), 60_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /NAS Mirror at (http:\/\/\S+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code}:\n${stderr}`)); });
+  });
+  return {
+    url, configDir, proc, log: () => stderr,
+    async stop() {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM'); // the server flushes behind writes and stops the mirror cleanly on SIGTERM
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await rm(configDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Where a screen's screenshot goes (test/e2e/artifacts, gitignored); `publish` also copies it into docs/. */
+export function artifact(name: string): string {
+  mkdirSync(artifactsDir, { recursive: true });
+  return join(artifactsDir, name);
+}
+
+export function publish(artifactPath: string, docsName: string): void {
+  const target = join(repoRoot, 'docs', docsName);
+  mkdirSync(dirname(target), { recursive: true });
+  copyFileSync(artifactPath, target);
+}
