@@ -143,7 +143,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
 
   // ---- data -------------------------------------------------------------------------------------------------
 
-  writeFile(path: string, data: Uint8Array | string | AsyncIterable<Uint8Array>): Promise<void> {
+  async writeFile(path: string, data: Uint8Array | string | AsyncIterable<Uint8Array>): Promise<void> {
     const p = normalizePath(path);
     if (typeof data === 'string') return submitOp(this, { kind: 'write', path: p }, { data: Buffer.from(data, 'utf8') });
     if (data instanceof Uint8Array) return submitOp(this, { kind: 'write', path: p }, { data });
@@ -151,15 +151,15 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     throw new MirrorError('EINVALIDOPTION', `writeFile("${p}") needs a Uint8Array, a string or an async iterable of Uint8Array.`, { path: p });
   }
 
-  mkdir(path: string): Promise<void> { return submitOp(this, { kind: 'mkdir', path: normalizePath(path) }); }
-  remove(path: string): Promise<void> { return submitOp(this, { kind: 'remove', path: normalizePath(path) }); }
-  rename(from: string, to: string): Promise<void> {
+  async mkdir(path: string): Promise<void> { return submitOp(this, { kind: 'mkdir', path: normalizePath(path) }); }
+  async remove(path: string): Promise<void> { return submitOp(this, { kind: 'remove', path: normalizePath(path) }); }
+  async rename(from: string, to: string): Promise<void> {
     return submitOp(this, { kind: 'rename', from: normalizePath(from), to: normalizePath(to) });
   }
 
-  readFile(path: string): Promise<Uint8Array> { return reads.readFile(this, normalizePath(path)); }
-  stat(path: string): Promise<FileStat> { return reads.stat(this, normalizePath(path, { allowRoot: true })); }
-  readdir(path: string): Promise<DirEntry[]> { return reads.readdir(this, normalizePath(path, { allowRoot: true })); }
+  async readFile(path: string): Promise<Uint8Array> { return reads.readFile(this, normalizePath(path)); }
+  async stat(path: string): Promise<FileStat> { return reads.stat(this, normalizePath(path, { allowRoot: true })); }
+  async readdir(path: string): Promise<DirEntry[]> { return reads.readdir(this, normalizePath(path, { allowRoot: true })); }
 
   // ---- status and events --------------------------------------------------------------------------------------
 

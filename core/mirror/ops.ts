@@ -26,7 +26,10 @@ async function ensureParent(m: Member, path: string): Promise<void> {
   const parent = parentOf(path);
   if (parent === '') return;
   const exists = await m.fs.stat(m.abs(parent)).then((s) => s.type === 'dir', () => false);
-  if (!exists) await m.fs.mkdir(m.abs(parent));
+  if (exists) return;
+  // A yanked drive leaves an empty mount point: never create folders there (they would land on the system disk).
+  await m.fs.stat(m.tmpDir);
+  await m.fs.mkdir(m.abs(parent));
 }
 
 /** Applies one operation to one member (a leg). Writes go temp + fsync + rename + fsync folder. */
