@@ -113,8 +113,8 @@ function chooseBehind(host: WriteHost, targets: readonly Member[], size: number)
     // Invariant 2: while anyone waits on this member's behind writes, new writes to it are synchronous.
     if (!m.writeMostly || !isReadable(m.state) || m.noBehind || m.behindWaiters > 0) continue;
     const total = host.totalBehind();
-    // Invariant 5: at the limit the write becomes synchronous — never rejected.
-    if (total.writes >= host.maxBehindWrites || total.bytes + size > host.maxBehindBytes) continue;
+    // Invariant 5: at the limit the write becomes synchronous — never rejected. Legs chosen here count already.
+    if (total.writes + behind.size >= host.maxBehindWrites || total.bytes + size * (behind.size + 1) > host.maxBehindBytes) continue;
     behind.add(m);
   }
   return behind;
