@@ -1,3 +1,4 @@
 // The drives layer's public surface: discovery, hot-plug, placement checks and safe eject.
 export { listDrives } from './list-drives.ts';
 export { watchDrives, type DriveChange, type Unwatch } from './watch-drives.ts';
+export { checkPlacement } from './placement.ts';
