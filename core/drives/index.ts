@@ -2,3 +2,6 @@
 export { listDrives } from './list-drives.ts';
 export { watchDrives, type DriveChange, type Unwatch } from './watch-drives.ts';
 export { checkPlacement } from './placement.ts';
+export { ejectDrive } from './eject.ts';
+export { attachHotplug } from './hotplug.ts';
+export type { CommandRunner } from './command-runner.ts';
