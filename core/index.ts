@@ -11,4 +11,4 @@ export { NodeFs } from './fs/node-fs.ts';
 export { SlowFs } from './fs/slow-fs.ts';
 export { FaultyFs } from './fs/faulty-fs.ts';
 export type { EngineMemberSpec } from './mirror/member-folder.ts';
-export { listDrives, watchDrives, checkPlacement, ejectDrive } from './drives/index.ts';
+export { listDrives, watchDrives, checkPlacement, ejectDrive, attachHotplug } from './drives/index.ts';
