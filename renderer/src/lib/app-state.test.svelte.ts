@@ -121,3 +121,13 @@ test('scrub progress and result', async () => {
   expect(app.scrub.view).toMatchObject({ running: false, mismatches: 2, repaired: 2, donePaths: 10 });
   expect(bridge.callsOf('mirror.scrub')).toEqual([[{ repair: true }]]);
 });
+
+test('the flush rate is learned from the drain between behind events', async () => {
+  const { bridge, app, advance } = setup();
+  await app.start();
+  expect(app.writeRate('usb')).toBe(0);
+  bridge.emit(11, { type: 'behind', memberId: 'usb', behindWrites: 4, behindBytes: 4 * 1024 * 1024 });
+  advance(1000);
+  bridge.emit(12, { type: 'behind', memberId: 'usb', behindWrites: 3, behindBytes: 3 * 1024 * 1024 });
+  expect(app.writeRate('usb')).toBe(1024 * 1024);
+});

@@ -41,7 +41,7 @@ export function mirrorHealth(mirror: MirrorStatus): Health {
   if (behind.length > 0) {
     const writes = behind.reduce((a, m) => a + m.behindWrites, 0);
     const bytes = behind.reduce((a, m) => a + m.behindBytes, 0);
-    return { tone: 'ok', headline: 'Healthy', detail: `All ${ms.length} drives attached; ${plural(writes, 'write')} (${formatBytes(bytes)}) on the way to ${names(behind)}.` };
+    return { tone: 'ok', headline: 'Healthy', detail: `${ms.length === 2 ? 'Both' : `All ${ms.length}`} drives attached; ${plural(writes, 'write')} (${formatBytes(bytes)}) on the way to ${names(behind)}.` };
   }
   return { tone: 'ok', headline: 'Healthy', detail: ms.length === 2 ? 'Both drives are in sync.' : `All ${ms.length} drives are in sync.` };
 }

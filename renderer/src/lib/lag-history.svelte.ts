@@ -9,7 +9,7 @@ export class LagHistory {
   #series = $state.raw<Record<string, LagSample[]>>({});
 
   constructor(o: { windowMs?: number; resolutionMs?: number } = {}) {
-    this.windowMs = o.windowMs ?? 5 * 60_000;
+    this.windowMs = o.windowMs ?? 2 * 60_000;
     this.resolutionMs = o.resolutionMs ?? 250;
   }
 

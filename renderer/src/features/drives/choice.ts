@@ -13,7 +13,7 @@ export interface DriveChoice {
 export function driveName(d: DriveInfo): string {
   if (d.label) return d.label;
   const parts = d.mountPoint.split(/[\\/]/).filter(Boolean);
-  return parts.at(-1) ?? d.mountPoint;
+  return parts.at(-1) ?? (d.system ? 'System drive' : d.mountPoint);
 }
 
 /** `<mountPoint>/NAS Mirror`, with the platform's separator. */
