@@ -204,7 +204,9 @@ export class AppCore {
     this.#mirror = mirror;
     this.#assembleError = undefined;
     this.#detach = [mirror.onEvent((e) => this.#relay(e))];
-    if (this.o.deps.attachHotplug) this.#detach.push(this.o.deps.attachHotplug(mirror));
+    if (this.o.deps.attachHotplug) {
+      this.#detach.push(this.o.deps.attachHotplug(mirror, (e) => this.#log(`Hot-plug: ${toErrorData(e).message}`)));
+    }
     this.#emitMirrorChanged();
     await this.#updateConfig((c) => {
       c.mirrors = [...c.mirrors.filter((m) => m.id !== known.id), known];

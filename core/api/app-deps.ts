@@ -15,5 +15,5 @@ export interface CoreDeps {
   /** Engine eject, then unmount and power off; resolves only after the drive is unmounted. */
   ejectDrive(mirror: Mirror, memberId: string, onProgress?: (p: EjectProgress) => void): Promise<void>;
   /** Re-adds returning member drives and fails vanished ones while the mirror is open; returns detach. */
-  attachHotplug?(mirror: Mirror): () => void;
+  attachHotplug?(mirror: Mirror, onError: (e: unknown) => void): () => void;
 }

@@ -63,6 +63,7 @@ export class FakeMirror implements Mirror {
     return id;
   }
   async stop() { this.stopped = true; this.status_.state = 'stopped'; }
+  async drain() {}
   async scrub() { return { checkedPaths: this.files.size, mismatches: 0, repaired: 0 }; }
 }
 

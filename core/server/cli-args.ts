@@ -1,0 +1,59 @@
+// Command-line flags of `serve`: parsed into one typed object, or a message saying what is wrong.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ServeArgs {
+  port: number;
+  host: string;
+  password?: string;
+  configDir?: string;
+  demo: boolean;
+  help: boolean;
+}
+
+export const USAGE = `Usage: npm run serve -- [--demo] [--port N] [--host H] [--password P] [--config DIR]
+  --port N       port to listen on (default 5178; 0 picks a free one)
+  --host H       address to bind (default 127.0.0.1); any non-loopback address needs --password,
+                 or a one-time token is generated and printed in the URL
+  --password P   password for the login form when not on loopback
+  --config DIR   where the app keeps its settings (default: the user's config folder)
+  --demo         two folder "drives" (an SSD and a slow write-mostly USB disk) mirrored, with sample files`;
+
+export function parseServeArgs(argv: string[]): { ok: true; args: ServeArgs } | { ok: false; message: string } {
+  const args: ServeArgs = { port: 5178, host: '127.0.0.1', demo: false, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === '') throw new Error(`${flag} needs a value.`);
+      return v;
+    };
+    try {
+      switch (flag) {
+        case '--demo': args.demo = true; break;
+        case '--help': case '-h': args.help = true; break;
+        case '--port': {
+          const v = value();
+          const port = Number(v);
+          if (!/^\d+$/.test(v) || port > 65535) throw new Error(`--port must be a number from 0 to 65535, not ${v}.`);
+          args.port = port;
+          break;
+        }
+        case '--host': args.host = value(); break;
+        case '--password': args.password = value(); break;
+        case '--config': args.configDir = value(); break;
+        default: throw new Error(`Unknown option ${flag}.`);
+      }
+    } catch (e) {
+      return { ok: false, message: `${(e as Error).message}\n${USAGE}` };
+    }
+  }
+  return { ok: true, args };
+}
+
+/** The per-user config folder, where a desktop app would keep it (Electron uses its own userData). */
+export function defaultConfigDir(): string {
+  if (process.platform === 'win32') return join(process.env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'NAS Mirror');
+  if (process.platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'NAS Mirror');
+  return join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'nas-mirror');
+}

@@ -1,0 +1,66 @@
+// `serve`: the core and the contract over a WebSocket, the built renderer as static files, for NAS boxes without
+// a screen. Prints exactly one line on stdout when ready (the URL); everything else goes to stderr.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppCore } from '../api/app-core.ts';
+import { coreDeps } from '../api/core-deps.ts';
+import { createDispatch, createHandlers } from '../api/handlers.ts';
+import { defaultConfigDir, parseServeArgs, USAGE } from './cli-args.ts';
+import { demoLayout, startDemo } from './demo.ts';
+import { isLoopbackHost } from './auth.ts';
+import { startServer } from './server.ts';
+
+const log = (m: string) => console.error(m);
+
+async function main(): Promise<void> {
+  const parsed = parseServeArgs(process.argv.slice(2));
+  if (!parsed.ok) { log(parsed.message); process.exit(2); }
+  const args = parsed.args;
+  if (args.help) { log(USAGE); return; }
+
+  // The demo keeps its folders and config together, in a stable place, so a second run finds the same mirror.
+  const configDir = args.configDir ?? (args.demo ? join(tmpdir(), 'nas-mirror-demo') : defaultConfigDir());
+  const layout = args.demo ? await demoLayout(configDir) : undefined;
+  const core = await AppCore.start({
+    deps: coreDeps(), configDir, native: false, demo: args.demo, log,
+    ejectMode: args.demo ? 'engine' : 'drive', extraDrives: layout?.drives,
+  });
+  if (layout) await startDemo(core, layout);
+
+  const server = await startServer({
+    host: args.host, port: args.port, password: args.password, log,
+    staticRoot: fileURLToPath(new URL('../../dist/renderer/', import.meta.url)),
+    dispatch: createDispatch(createHandlers(core)), events: core.events,
+  });
+  if (!isLoopbackHost(args.host)) {
+    log(args.password === undefined
+      ? 'Listening beyond this machine: the URL below carries a one-time token; keep it private.'
+      : 'Listening beyond this machine: sign in with the password you gave.');
+  }
+  console.log(`NAS Mirror at ${server.url}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) { log(`${signal} again: exiting without waiting for the flush.`); process.exit(1); }
+    stopping = true;
+    log('Stopping: flushing behind writes to every member (like mdadm --stop)…');
+    let code = 0;
+    try {
+      await core.shutdown();
+      log('Mirror stopped cleanly.');
+    } catch (e) {
+      log(`The mirror did not stop cleanly: ${(e as Error).message}`);
+      code = 1;
+    }
+    await server.close();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((e: Error) => {
+  log(`NAS Mirror could not start: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,84 @@
+// The WebSocket transport of the contract: `{id, method, args}` in, `{id, result}` out, `{event}` pushed.
+// Every message is checked (size, JSON, shape, method, args) before anything runs; a bad one gets error data back,
+// never a crash. Bytes cross as {"$bytes": base64} through the codec the renderer shares.
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import type { CallResult, ErrorData, EventEnvelope, MethodName } from '../api/contract.ts';
+import { MAX_WRITE_BYTES } from '../api/contract.ts';
+import type { Dispatch } from '../api/handlers.ts';
+import type { EventHub } from '../api/event-hub.ts';
+import { decodeWire, encodeWire } from '../api/wire-codec.ts';
+
+/** The largest upload as base64 plus room for the envelope; ws closes bigger frames with 1009. */
+export const MAX_MESSAGE_BYTES = Math.ceil(MAX_WRITE_BYTES / 3) * 4 + 64 * 1024;
+/** A slow client whose queue grows past this misses events; the seq gap makes it refetch the snapshot. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+const MAX_IN_FLIGHT = 32;
+
+const requestSchema = z.strictObject({
+  id: z.union([z.number().int().nonnegative(), z.string().min(1).max(64)]),
+  method: z.string().min(1).max(100),
+  args: z.array(z.unknown()).max(16),
+});
+
+type RequestId = z.infer<typeof requestSchema>['id'] | null;
+
+export function rpcError(code: string, message: string): { ok: false; error: ErrorData } {
+  return { ok: false, error: { code, message } };
+}
+
+/** Parses one text frame into a request, or says why it is not one (and which id to answer, when known). */
+export function parseRequest(text: string):
+  { ok: true; id: RequestId & {}; method: string; args: unknown[] } | { ok: false; id: RequestId; error: ErrorData } {
+  const bad = (raw: unknown, message: string) => {
+    // Answer under the caller's id when it can be read, so its pending call settles instead of hanging.
+    const id = (raw as { id?: unknown } | null)?.id;
+    return { ok: false as const, id: typeof id === 'number' || (typeof id === 'string' && id.length <= 64) ? id : null, error: rpcError('EBADMESSAGE', message).error };
+  };
+  let raw: unknown;
+  try {
+    raw = decodeWire(text);
+  } catch {
+    let plain: unknown = null;
+    try { plain = JSON.parse(text); } catch { /* not JSON at all */ }
+    return bad(plain, plain === null ? 'The message is not valid JSON.' : 'A {"$bytes"} value is not valid base64.');
+  }
+  const parsed = requestSchema.safeParse(raw);
+  if (!parsed.success) return bad(raw, 'A request is {"id": number|string, "method": string, "args": [...]}.');
+  return { ok: true, ...parsed.data };
+}
+
+export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: EventHub, log: (m: string) => void): void {
+  let inFlight = 0;
+  const send = (message: { id: RequestId; result: CallResult<MethodName> } | { event: EventEnvelope }) => {
+    if (ws.readyState !== ws.OPEN) return;
+    let text: string;
+    try {
+      text = encodeWire(message);
+    } catch (e) {
+      if (!('id' in message)) return;
+      text = encodeWire({ id: message.id, result: rpcError('EINTERNAL', `The result could not be sent: ${(e as Error).message}`) });
+    }
+    ws.send(text);
+  };
+  const unsubscribe = events.subscribe((event) => {
+    if (ws.bufferedAmount < MAX_BUFFERED_BYTES) send({ event });
+  });
+  ws.on('close', unsubscribe);
+  // ws reports oversized frames and protocol errors here before closing; without a listener they would crash us.
+  ws.on('error', (e) => log(`WebSocket client error: ${e.message}`));
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) { send({ id: null, result: rpcError('EBADMESSAGE', 'Send requests as JSON text frames.') }); return; }
+    const request = parseRequest(data.toString());
+    if (!request.ok) { send({ id: request.id, result: { ok: false, error: request.error } }); return; }
+    if (inFlight >= MAX_IN_FLIGHT) {
+      send({ id: request.id, result: rpcError('EBUSY', `More than ${MAX_IN_FLIGHT} calls at once; wait for some to finish.`) });
+      return;
+    }
+    inFlight++;
+    void dispatch(request.method, request.args).then((result) => {
+      inFlight--;
+      send({ id: request.id, result });
+    });
+  });
+}

@@ -1,0 +1,155 @@
+// `serve` over a real socket with an in-memory core: what it refuses (methods, args, messages, origins, hosts,
+// missing credentials, path traversal) and that a good call round-trips bytes and pushes numbered events.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppCore } from '../../core/api/app-core.ts';
+import { createDispatch, createHandlers } from '../../core/api/handlers.ts';
+import { startServer } from '../../core/server/server.ts';
+import type { ServerOptions } from '../../core/server/server.ts';
+import { resolveStatic } from '../../core/server/static-files.ts';
+import { COOKIE_NAME } from '../../core/server/auth.ts';
+import { fakeDeps } from '../helpers/fake-core.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { closed, connect } from '../helpers/ws-client.ts';
+
+async function site(t: Parameters<typeof tempDir>[0]) {
+  const root = await tempDir(t);
+  const web = join(root, 'web');
+  await mkdir(join(web, 'assets'), { recursive: true });
+  await writeFile(join(web, 'index.html'), '<!doctype html><title>NAS Mirror</title>');
+  await writeFile(join(web, 'assets', 'app.js'), 'console.log(1)');
+  await writeFile(join(root, 'secret.txt'), 'top secret');
+  await symlink(join(root, 'secret.txt'), join(web, 'leak.txt'));
+  return { root, web };
+}
+
+async function serve(t: Parameters<typeof tempDir>[0], extra: Partial<ServerOptions> = {}) {
+  const { web } = await site(t);
+  const core = await AppCore.start({ deps: fakeDeps(), configDir: await tempDir(t), native: false, log: () => {}, coalesceMs: 1 });
+  const server = await startServer({ host: '127.0.0.1', port: 0, staticRoot: web, dispatch: createDispatch(createHandlers(core)), events: core.events, log: () => {}, ...extra });
+  t.after(async () => { await server.close(); await core.shutdown(); });
+  const origin = `http://127.0.0.1:${server.port}`;
+  return { core, server, origin, rpc: `ws://127.0.0.1:${server.port}/rpc` };
+}
+
+/** A raw HTTP GET: fetch() would normalise `..` away before it reached the server. */
+function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      let body = '';
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('the static server serves the renderer with MIME and CSP, and nothing outside its folder', async (t) => {
+  const { server } = await serve(t);
+  const index = await get(server.port, '/');
+  assert.equal(index.status, 200);
+  assert.equal(index.headers['content-type'], 'text/html; charset=utf-8');
+  assert.match(String(index.headers['content-security-policy']), /default-src 'self'/);
+  assert.equal(index.headers['x-content-type-options'], 'nosniff');
+  assert.equal((await get(server.port, '/assets/app.js')).headers['content-type'], 'text/javascript; charset=utf-8');
+  for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt', '/leak.txt', '/%00', '/..\\secret.txt', '/%E0%A4%A']) {
+    const r = await get(server.port, path);
+    assert.equal(r.status, 404, path);
+    assert.doesNotMatch(r.body, /top secret/, path);
+  }
+});
+
+test('resolveStatic refuses traversal, symlinks out, and folders', async (t) => {
+  const { web } = await site(t);
+  assert.equal(await resolveStatic(web, '/'), join(web, 'index.html'));
+  for (const p of ['/../secret.txt', '/assets/../../secret.txt', '/leak.txt', '/assets', 'relative', '/%2e%2e%2fsecret.txt']) {
+    assert.equal(await resolveStatic(web, p), null, p);
+  }
+});
+
+test('calls round-trip bytes; events arrive numbered', async (t) => {
+  const { rpc, origin } = await serve(t);
+  const c = await connect(rpc, { origin });
+  t.after(() => c.close());
+  const snap = await c.call('app.snapshot');
+  assert.ok(snap.ok);
+  assert.ok((await c.call('mirror.create', { members: [{ path: '/a' }, { path: '/b', writeMostly: true }] })).ok);
+  const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+  assert.deepEqual(await c.call('files.write', 'x.bin', bytes), { ok: true });
+  assert.deepEqual(await c.call('files.read', 'x.bin'), { ok: true, value: bytes });
+  assert.ok(c.events.length > 0 && c.events[0]!.event.type === 'mirror-changed');
+  assert.deepEqual(c.events.map((e) => e.seq), c.events.map((_, i) => c.events[0]!.seq + i));
+});
+
+test('unknown methods, bad arguments and malformed messages get error data; the connection stays up', async (t) => {
+  const { rpc } = await serve(t);
+  const c = await connect(rpc);
+  t.after(() => c.close());
+  const exit = await c.call('process.exit');
+  assert.equal(!exit.ok && exit.error.code, 'EUNKNOWNMETHOD');
+  const unknown = await c.call('__proto__');
+  assert.equal(!unknown.ok && unknown.error.code, 'EUNKNOWNMETHOD');
+  const bad = await c.call('files.rename', 'only-one');
+  assert.equal(!bad.ok && bad.error.code, 'EBADARGS');
+  const notBytes = await c.call('files.write', 'a', { $bytes: 'not base64 at all!' });
+  assert.equal(!notBytes.ok && notBytes.error.code, 'EBADMESSAGE');
+  for (const text of ['{oops', '[]', 'null', '{"id":1}', '{"id":{"x":1},"method":"app.snapshot","args":[]}', '{"id":2,"method":"app.snapshot","args":{}}', '{"id":3,"method":"app.snapshot","args":[],"extra":1}']) {
+    const reply = await c.raw(text);
+    assert.equal(!reply.result.ok && reply.result.error.code, 'EBADMESSAGE', text);
+  }
+  const binary = await c.raw(Buffer.from([1, 2, 3]));
+  assert.equal(!binary.result.ok && binary.result.error.code, 'EBADMESSAGE');
+  assert.ok((await c.call('app.snapshot')).ok, 'still serving after all that');
+});
+
+test('an oversized message closes that connection (1009) and nothing else', async (t) => {
+  const { rpc } = await serve(t, { maxMessageBytes: 1024 });
+  const c = await connect(rpc);
+  const code = closed(c.ws);
+  c.ws.send(JSON.stringify({ id: 1, method: 'files.write', args: ['a', { $bytes: 'A'.repeat(4096) }] }));
+  assert.equal(await code, 1009);
+  const again = await connect(rpc);
+  assert.ok((await again.call('app.snapshot')).ok);
+  again.close();
+});
+
+test('a cross-site Origin, a foreign Host and a wrong path are refused at the upgrade', async (t) => {
+  const { rpc, server } = await serve(t);
+  await assert.rejects(connect(rpc, { origin: 'http://evil.example' }), { status: 403 });
+  await assert.rejects(connect(rpc, { headers: { host: `rebound.example:${server.port}` } }), { status: 421 });
+  await assert.rejects(connect(`ws://127.0.0.1:${server.port}/other`), { status: 404 });
+  assert.equal((await get(server.port, '/', { host: 'rebound.example' })).status, 421);
+});
+
+test('off loopback: no credentials, no connection; the token or the password login lets you in', async (t) => {
+  const { rpc, server, origin } = await serve(t, { requireAuth: true, password: 'hunter2-long' });
+  assert.ok(server.token);
+  assert.doesNotMatch(server.url, /token=/, 'with a password the URL carries no token');
+  await assert.rejects(connect(rpc, { origin }), { status: 401 });
+  await assert.rejects(connect(`${rpc}?token=wrong`, { origin }), { status: 401 });
+  const page = await get(server.port, '/');
+  assert.equal(page.status, 303);
+  assert.equal(page.headers.location, '/login');
+  const byToken = await connect(`${rpc}?token=${server.token}`, { origin });
+  assert.ok((await byToken.call('app.snapshot')).ok);
+  byToken.close();
+
+  const wrong = await fetch(`${origin}/login`, { method: 'POST', body: new URLSearchParams({ password: 'nope' }), redirect: 'manual' });
+  assert.equal(wrong.status, 401);
+  const login = await fetch(`${origin}/login`, { method: 'POST', body: new URLSearchParams({ password: 'hunter2-long' }), redirect: 'manual' });
+  assert.equal(login.status, 303);
+  const cookie = login.headers.get('set-cookie')!;
+  assert.match(cookie, new RegExp(`^${COOKIE_NAME}=.+; HttpOnly; SameSite=Strict`));
+  const byCookie = await connect(rpc, { origin, headers: { cookie: cookie.split(';')[0]! } });
+  assert.ok((await byCookie.call('app.snapshot')).ok);
+  byCookie.close();
+  assert.equal((await get(server.port, '/', { cookie: cookie.split(';')[0]! })).status, 200);
+
+  const viaLink = await get(server.port, `/?token=${server.token}`);
+  assert.equal(viaLink.status, 303, 'a token link is traded for a cookie and dropped from the address bar');
+  assert.equal(viaLink.headers.location, '/');
+});
