@@ -1,0 +1,29 @@
+// What every scenario gets: options, the drives, the seeded tree, a logger, and figures shared between scenarios.
+import type { BenchLab } from './lab.ts';
+import type { BenchOptions } from './options.ts';
+import type { TreeSpec } from './tree.ts';
+
+export interface Drives {
+  /** The fast member's drive (and the filesystem the raw-limit tools write to). */
+  fast: string;
+  /** A second fast drive: the other member of a fast+fast mirror, and new-member targets. */
+  fast2: string;
+  /** The write-mostly member's drive (throttled in software where a scenario says so). */
+  slow: string;
+  /** Peer tools' copies and sources. */
+  peer: string;
+}
+
+export interface BenchContext {
+  opts: BenchOptions;
+  lab: BenchLab;
+  drives: Drives;
+  tree: TreeSpec;
+  log(msg: string): void;
+  /** Cold runs: drops the page cache if allowed; records whether it did. */
+  cold(): Promise<void>;
+  /** Figures one scenario measured that another uses to derive a limit (dd MB/s from scenario 2). */
+  shared: { ddWriteMBps?: number };
+}
+
+export type Scenario = (ctx: BenchContext) => Promise<import('./measure.ts').Row[]>;
