@@ -1,5 +1,5 @@
 // FaultyFs: a real filesystem that fails on purpose — after N operations, for chosen paths, or everything (yanked).
-import type { AtomicWriter, Filesystem, FsEntry, FsStat } from './filesystem.ts';
+import type { AppendHandle, AtomicWriter, Filesystem, FsEntry, FsStat } from './filesystem.ts';
 
 export interface FaultyFsOptions {
   /** Mutating operations allowed before every later one fails with EIO. */
@@ -32,6 +32,16 @@ export class FaultyFs implements Filesystem {
     if (o.yanked) throw ioError(op === 'stat' || op === 'readdir' ? 'ENOENT' : 'EIO', op, path);
     if (o.failPath?.(path)) throw ioError('EIO', op, path);
     if (mutating && o.failWritesAfter !== undefined && ++this.#writes > o.failWritesAfter) throw ioError('EIO', op, path);
+  }
+
+  async openAppend(path: string): Promise<AppendHandle> {
+    await this.#check('open', path, true);
+    const h = await this.inner.openAppend(path);
+    return {
+      append: async (data) => { await this.#check('append', path, false); return h.append(data); },
+      sync: async () => { await this.#check('fsync', path, false); return h.sync(); },
+      close: () => h.close(),
+    };
   }
 
   async createAtomic(target: string, tmpDir: string): Promise<AtomicWriter> {

@@ -13,7 +13,16 @@ export interface AtomicWriter {
   abort(): Promise<void>;
 }
 
+/** An append-only file (journal, manifest): appends are cheap, sync() makes them durable. */
+export interface AppendHandle {
+  append(data: Uint8Array): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface Filesystem {
+  /** Opens (creating if needed) a file for appending. */
+  openAppend(path: string): Promise<AppendHandle>;
   /** Starts an atomic replacement of `target`, with its temp file in `tmpDir` (same filesystem). */
   createAtomic(target: string, tmpDir: string): Promise<AtomicWriter>;
   readFile(path: string): Promise<Uint8Array>;

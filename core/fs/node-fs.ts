@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, parse } from 'node:path';
-import type { AtomicWriter, EntryType, Filesystem, FsEntry, FsStat } from './filesystem.ts';
+import type { AppendHandle, AtomicWriter, EntryType, Filesystem, FsEntry, FsStat } from './filesystem.ts';
 
 function typeOf(s: { isFile(): boolean; isDirectory(): boolean }): EntryType {
   return s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other';
@@ -22,6 +22,18 @@ export async function fsyncDir(path: string): Promise<void> {
 }
 
 export class NodeFs implements Filesystem {
+  async openAppend(path: string): Promise<AppendHandle> {
+    const fh = await open(path, 'a');
+    return {
+      async append(data) {
+        let off = 0;
+        while (off < data.byteLength) off += (await fh.write(data, off, data.byteLength - off)).bytesWritten;
+      },
+      sync: () => fh.sync(),
+      close: () => fh.close(),
+    };
+  }
+
   async createAtomic(target: string, tmpDir: string): Promise<AtomicWriter> {
     const tmp = join(tmpDir, `${parse(target).base.slice(0, 40)}.${randomBytes(6).toString('hex')}.tmp`);
     const fh = await open(tmp, 'wx');

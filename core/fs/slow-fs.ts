@@ -1,5 +1,5 @@
 // SlowFs: a real filesystem behind one slow device queue — latency per operation and a bandwidth cap (a USB disk).
-import type { AtomicWriter, Filesystem, FsEntry, FsStat } from './filesystem.ts';
+import type { AppendHandle, AtomicWriter, Filesystem, FsEntry, FsStat } from './filesystem.ts';
 
 export interface SlowFsOptions { latencyMs?: number; bytesPerSecond?: number }
 
@@ -24,6 +24,15 @@ export class SlowFs implements Filesystem {
     });
     this.#queue = run.then(() => {}, () => {});
     return run;
+  }
+
+  async openAppend(path: string): Promise<AppendHandle> {
+    const h = await this.inner.openAppend(path);
+    return {
+      append: (data) => this.#device(data.byteLength, false, () => h.append(data)),
+      sync: () => this.#device(0, true, () => h.sync()),
+      close: () => h.close(),
+    };
   }
 
   async createAtomic(target: string, tmpDir: string): Promise<AtomicWriter> {

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { MemberState, MemberStatus } from '../api/types.ts';
 import type { Filesystem } from '../fs/filesystem.ts';
+import type { MemberJournal } from '../journal/intent-journal.ts';
 import { superblockPath, tmpDirOf } from '../journal/superblock.ts';
 import { nextState, type MemberTransition } from './member-state.ts';
 import { PathOrder } from './path-order.ts';
@@ -35,6 +36,8 @@ export class Member {
   readonly dirty = new Set<string>();
   resync?: { donePaths: number; totalPaths: number; doneBytes: number; totalBytes: number };
   rules: NameRules = POSIX_RULES;
+  /** This member's intent journal (exact, or coarse on a write-mostly member). */
+  journal?: MemberJournal;
   #legs = 0;
   #idleWaiters: (() => void)[] = [];
   #rateBytes = 0;

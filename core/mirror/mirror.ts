@@ -4,6 +4,8 @@ import { realpath } from 'node:fs/promises';
 import { MirrorError } from '../api/errors.ts';
 import type { DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../api/types.ts';
 import { readSuperblock, writeSuperblock, type Superblock } from '../journal/superblock.ts';
+import { MemberJournal } from '../journal/intent-journal.ts';
+import { IntentTracker } from '../journal/intent-tracker.ts';
 import { resyncMember } from '../resync/resync.ts';
 import { MirrorEvents } from './events.ts';
 import { Member } from './member.ts';
@@ -35,6 +37,8 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   stopping = false;
   stopped = false;
   readErrorsCorrected = 0;
+  membershipEpoch = 0;
+  readonly intent: IntentTracker;
   readonly #events = new MirrorEvents();
   /** Superblock writes, one at a time so generations land in order. */
   #sbChain: Promise<void> = Promise.resolve();
@@ -50,6 +54,20 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     this.maxBehindBytes = init.maxBehindBytes;
     this.generation = init.generation;
     this.generationCleared = init.generationCleared;
+    this.intent = new IntentTracker(this);
+  }
+
+  /** Opens each member's intent journal: exact on fast members, coarse on write-mostly ones. */
+  static async openJournal(m: Member): Promise<void> {
+    m.journal = await MemberJournal.open(m.fs, m.root, m.writeMostly);
+  }
+
+  cleared(): void { this.generationCleared = this.generation; }
+
+  /** A membership or health change: later writes re-mark their paths so a returning member sees them as changed. */
+  async membershipChanged(): Promise<void> {
+    await this.persist();
+    this.membershipEpoch = this.generation;
   }
 
   // ---- hosts' hooks -------------------------------------------------------------------------------------------
@@ -77,8 +95,8 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     if (changed) this.emit({ type: 'member-state', memberId: m.id, state: m.state });
   }
 
-  /** The journal's seam: the next issue makes intent records durable here before any data leg starts. */
-  async markIntent(_paths: readonly string[]): Promise<void> {}
+  markIntent(paths: readonly string[]): Promise<void> { return this.intent.mark(paths); }
+  endIntent(paths: readonly string[], ok: boolean): void { this.intent.end(paths, ok); }
 
   ensureActive(): Promise<void> {
     if (!this.#clean) return this.#activating ?? Promise.resolve();
@@ -101,10 +119,11 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     m.transition('failed');
     m.error = reason;
     m.dropBehind();
+    void m.journal?.close().catch(() => {}); // an open file would keep its drive from unmounting
     this.emit({ type: 'member-state', memberId: m.id, state: m.state });
     this.emit({ type: 'behind', memberId: m.id, behindWrites: 0, behindBytes: 0 });
     // Invariant 18: durable in the survivors before any write that skipped this member is acknowledged.
-    await this.persist();
+    await this.membershipChanged();
   }
 
   // ---- superblocks --------------------------------------------------------------------------------------------
@@ -216,14 +235,26 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
         throw new MirrorError('EIO', `"${m.label}" failed while ejecting; it is not safe to assume it holds a complete copy. Re-add it to resync.`, { memberId });
       }
     }
+    await m.journal?.close().catch(() => {}); // nothing of ours may hold a file open on a drive about to be unmounted
     m.ejectedAtGeneration = wasComplete ? this.generation : -1;
     m.transition('removed');
     m.ejecting = false;
     this.emit({ type: 'member-state', memberId: m.id, state: m.state });
-    await this.persist();
+    await this.membershipChanged();
   }
 
-  /** Adds a new member (full resync) or takes back one that left (incremental catch-up of what it missed). */
+  /** Paths changed after `generation` (null: every record), from the exact journals. A member's own superblock
+   * generation is the last one it saw: writes after it left were marked at a later one (the epoch moved on). */
+  changedSince(generation: number | null): string[] {
+    const out = new Set<string>();
+    for (const m of this.members) {
+      if (!m.journal || m.journal.coarse || !isActive(m.state)) continue;
+      for (const [p, g] of m.journal.exactRecords()) if (generation === null || g > generation) out.add(p);
+    }
+    return [...out];
+  }
+
+  /** Adds a new member (full resync) or takes back one that left (catch-up of only what changed since, invariant 16). */
   async addMember(spec: MemberSpec): Promise<string> {
     this.assertRunning();
     const real = await realpath(spec.path).catch(() => spec.path);
@@ -234,19 +265,23 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     let dirty: string[] | null = null;
     if (known) {
       if (isActive(known.state)) throw new MirrorError('EBUSY', `"${known.label}" is already an active member of this mirror.`, { memberId: known.id, path: spec.path });
-      const incremental = known.ejectedAtGeneration >= 0 && sb!.generation === known.ejectedAtGeneration && sb!.clean && sb!.generation >= this.generationCleared;
+      // Records are never cleared while a member is away, so those since it left are all still here — unless its
+      // generation predates the last clear (cf. md events_cleared): then only a full resync is safe.
+      if (sb!.generation >= this.generationCleared) {
+        const cleanEject = sb!.clean && (known.ejectedAtGeneration < 0 || known.ejectedAtGeneration === sb!.generation);
+        dirty = [...new Set([...known.dirty, ...this.changedSince(cleanEject ? sb!.generation : null)])];
+      }
       m = new Member(known.id, spec.label ?? known.label, real, spec.writeMostly ?? known.writeMostly, fs, 'resyncing');
-      m.rules = await prepareMemberFolder(fs, real);
-      if (incremental) dirty = [...known.dirty];
       this.members.splice(this.members.indexOf(known), 1, m);
     } else {
       await this.#checkNewFolder(real, spec);
       m = new Member(randomUUID(), spec.label ?? defaultLabel(real), real, spec.writeMostly ?? false, fs, 'resyncing');
-      m.rules = await prepareMemberFolder(fs, real);
       this.members.push(m);
     }
+    m.rules = await prepareMemberFolder(fs, real);
+    await MirrorImpl.openJournal(m);
     this.emit({ type: 'member-state', memberId: m.id, state: m.state });
-    await this.persist();
+    await this.membershipChanged();
     this.startResync(m, dirty);
     return m.id;
   }
@@ -265,7 +300,8 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
         m.dirty.clear();
         m.transition('resync-done');
         this.emit({ type: 'member-state', memberId: m.id, state: m.state });
-        await this.persist();
+        await this.membershipChanged();
+        if (this.members.every((x) => x.state === 'in_sync' || x.state === 'behind')) this.intent.resyncedAll();
       } catch (e) {
         if (m.state === 'resyncing') await this.fault(m, `Resync of "${m.label}" failed: ${(e as Error).message}`);
       }
@@ -292,6 +328,9 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     } finally {
       for (const m of this.members) m.behindWaiters--;
     }
+    this.intent.clearIdle(true); // everything landed: with every member present, no record is needed any more
+    this.intent.stop();
+    await Promise.all(this.members.map((m) => m.journal?.close()));
     this.#clean = true;
     await this.persist();
     this.stopped = true;

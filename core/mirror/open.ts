@@ -70,7 +70,10 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
   const firstHasData = (await readdir(roots[0]!)).some((n) => n !== META_DIR && n !== 'lost+found');
   const members = o.members.map((spec, i) => new Member(randomUUID(), spec.label ?? defaultLabel(roots[i]!), roots[i]!,
     spec.writeMostly ?? false, memberFs(spec), i > 0 && firstHasData ? 'resyncing' : 'in_sync'));
-  for (const m of members) m.rules = await prepareMemberFolder(m.fs, m.root);
+  for (const m of members) {
+    m.rules = await prepareMemberFolder(m.fs, m.root);
+    await MirrorImpl.openJournal(m);
+  }
   const mirror = new MirrorImpl({ id: randomUUID(), label: o.label ?? 'NAS Mirror', members, ...lim, generation: 0, generationCleared: 0 });
   await mirror.persist();
   for (const m of members) if (m.state === 'resyncing') mirror.startResync(m, null);
@@ -105,7 +108,8 @@ export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: n
   }
   const lim = limits(o, freshest);
   const members: Member[] = [];
-  const needFull: Member[] = [];
+  /** Members to bring back: null = the whole tree; 'clean-since' = only what changed since their own generation. */
+  const catchUp = new Map<Member, { since: number | null } | 'full'>();
   for (const entry of freshest.members) {
     const f = withSb.find((x) => x.sb!.memberId === entry.id);
     if (!f) {
@@ -114,11 +118,18 @@ export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: n
       members.push(gone);
       continue;
     }
+    const sb = f.sb!;
     const m = new Member(entry.id, f.spec.label ?? entry.label, f.real, f.spec.writeMostly ?? entry.writeMostly, memberFs(f.spec), 'in_sync');
     m.rules = await prepareMemberFolder(m.fs, m.root);
-    // A member the freshest superblock does not call in sync, or that missed a generation, is stale (invariant 17).
-    const trusted = (entry.state === 'in_sync' || entry.state === 'behind') && f.sb!.generation === freshest.generation;
-    if (!trusted) { m.transition('resync-started'); needFull.push(m); }
+    await MirrorImpl.openJournal(m);
+    // Invariant 17: a source must be in sync by the freshest superblock and at most one generation behind it
+    // (a crash can land between superblock writes of one update).
+    const trusted = (entry.state === 'in_sync' || entry.state === 'behind') && freshest.generation - sb.generation <= 1;
+    if (!trusted) {
+      m.transition('resync-started');
+      // A member that left cleanly, after the last clear, catches up from its own point; anything else is resynced whole.
+      catchUp.set(m, sb.clean && sb.generation >= freshest.generationCleared ? { since: sb.generation } : sb.generation >= freshest.generationCleared ? { since: null } : 'full');
+    }
     members.push(m);
   }
   // Folders given without a superblock (an empty mount point) are never members, and never cause a delete (invariant 21).
@@ -129,13 +140,29 @@ export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: n
   }
   const primary = members.find((m) => m.state === 'in_sync' && !m.writeMostly) ?? members.find((m) => m.state === 'in_sync');
   if (!primary) throw new MirrorError('ENOINSYNC', 'No up-to-date member is among these folders; connect the drive that was in use last.');
-  if (!freshest.clean) {
-    // After a crash any member other than the primary may differ: bring it back from the primary.
-    for (const m of members) if (m !== primary && m.state === 'in_sync') { m.transition('resync-started'); needFull.push(m); }
-  }
   const mirror = new MirrorImpl({ id: freshest.mirrorId, label: freshest.mirrorLabel, members, ...lim, generation: freshest.generation, generationCleared: freshest.generationCleared });
-  await mirror.persist();
-  for (const m of needFull) mirror.startResync(m, null);
+  // Every exact record any trusted member holds: paths a crash may have left different between members.
+  const records = new Map<string, number>();
+  for (const m of members) {
+    if (m.state !== 'in_sync' || !m.journal || m.journal.coarse) continue;
+    for (const [p, g] of m.journal.exactRecords()) records.set(p, Math.max(g, records.get(p) ?? 0));
+  }
+  const haveExact = members.some((m) => m.state === 'in_sync' && m.journal && !m.journal.coarse);
+  mirror.intent.adopt(records.keys());
+  if (!freshest.clean) {
+    // After a crash, members other than the primary may differ exactly where records are set (invariant 19).
+    for (const m of members) {
+      if (m === primary || m.state !== 'in_sync') continue;
+      m.transition('resync-started');
+      catchUp.set(m, haveExact ? { since: null } : 'full');
+    }
+  }
+  await mirror.membershipChanged();
+  for (const [m, how] of catchUp) {
+    if (how === 'full' || !haveExact) { mirror.startResync(m, null); continue; }
+    const paths = how.since === null ? [...records.keys()] : [...records].filter(([, g]) => g > how.since!).map(([p]) => p);
+    mirror.startResync(m, paths);
+  }
   return mirror;
 }
 

@@ -18,6 +18,8 @@ export interface WriteHost {
   ensureActive(): Promise<void>;
   /** Intent records for these paths are durable on every active member (the journal's seam). */
   markIntent(paths: readonly string[]): Promise<void>;
+  /** Every leg of the operation has finished; `ok` when all succeeded (records may then be cleared). */
+  endIntent(paths: readonly string[], ok: boolean): void;
   /** Marks a member faulty; resolves once that is durable in the survivors' superblocks. */
   fault(m: Member, reason: string): Promise<void>;
   behindChanged(m: Member): void;
@@ -152,6 +154,7 @@ async function runLegs(host: WriteHost, op: Op, targets: readonly Member[], slot
     }
   };
   const runs = targets.map((m) => ({ m, behind: behind.has(m), p: m.track(leg(m)) }));
+  void Promise.all(runs.map((r) => r.p)).then((rs) => host.endIntent(paths, rs.every((r) => r === true)));
   const syncRuns = runs.filter((r) => !r.behind);
   const syncResults = await Promise.all(syncRuns.map((r) => r.p));
   const failed = syncResults.filter((r): r is LegError => r !== true);
@@ -213,6 +216,7 @@ async function streamLegs(host: WriteHost, path: string, targets: readonly Membe
   } finally {
     for (const slot of slots.values()) slot.release();
     finishAll();
+    host.endIntent([path], errors.length === 0 && live.size === targets.length);
   }
   if (live.size === 0 && errors.length > 0 && errors.every((f) => REFUSALS.has(errnoCode(f.error) ?? ''))) {
     throw refusal({ kind: 'write', path }, errors);

@@ -1,0 +1,58 @@
+// The intent journal (cf. md's write-intent bitmap, for paths): "this path may differ between members", durable first.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { Filesystem } from '../fs/filesystem.ts';
+import { tmpDirOf } from './superblock.ts';
+import { RecordLog } from './record-log.ts';
+
+/** Buckets a write-mostly member's coarse records fall into (cf. a bitmap chunk): once set, a write costs it no I/O. */
+export const COARSE_BUCKETS = 64;
+const BUCKET_PREFIX = '#bucket:';
+
+/** Files of one folder share a bucket, as neighbouring sectors share a bitmap chunk. */
+export function bucketOf(path: string): string {
+  const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+  return BUCKET_PREFIX + (createHash('sha1').update(parent).digest().readUInt16BE(0) % COARSE_BUCKETS);
+}
+
+/** One member's journal. Exact on fast members (the path), coarse on write-mostly ones (a bucket of paths). */
+export class MemberJournal {
+  private constructor(readonly log: RecordLog, readonly coarse: boolean) {}
+
+  static async open(fs: Filesystem, root: string, coarse: boolean): Promise<MemberJournal> {
+    return new MemberJournal(await RecordLog.open(fs, join(root, '.nas-mirror', 'intent.log'), tmpDirOf(root)), coarse);
+  }
+
+  keyOf(path: string): string { return this.coarse ? bucketOf(path) : path; }
+
+  /** Sets records for these paths at `generation`; resolves when durable. A key already set at `minGeneration` or later costs nothing. */
+  mark(paths: readonly string[], generation: number, minGeneration: number): Promise<void> {
+    let changed = false;
+    for (const p of paths) {
+      const k = this.keyOf(p);
+      const g = this.log.map.get(k);
+      if (g !== undefined && Number(g) >= minGeneration) continue;
+      this.log.set(k, String(generation));
+      changed = true;
+    }
+    return changed ? this.log.commit() : Promise.resolve();
+  }
+
+  /** Clears records lazily (a lost clear only means a needless resync after a crash). */
+  clear(keys: Iterable<string>): void {
+    for (const k of keys) this.log.delete(k);
+    this.log.lazyFlush();
+  }
+
+  /** Exact records: path → generation at which it was marked. */
+  exactRecords(): Map<string, number> {
+    const out = new Map<string, number>();
+    if (this.coarse) return out;
+    for (const [k, g] of this.log.map) out.set(k, Number(g));
+    return out;
+  }
+
+  keys(): string[] { return [...this.log.map.keys()]; }
+  get size(): number { return this.log.map.size; }
+  close(): Promise<void> { return this.log.close(); }
+}

@@ -1,0 +1,99 @@
+// Which paths have intent records, how many operations hold each, and when records may be cleared (invariants 13-15).
+import type { Member } from '../mirror/member.ts';
+import { isActive } from '../mirror/member-state.ts';
+
+export interface IntentHost {
+  readonly members: readonly Member[];
+  readonly generation: number;
+  /** Generation of the last membership or health change: records older than it are re-marked on the next write. */
+  readonly membershipEpoch: number;
+  fault(m: Member, reason: string): Promise<void>;
+  /** Called after records were cleared with every member present (cf. md events_cleared). */
+  cleared(): void;
+}
+
+interface Held { ops: number; idleSince: number }
+
+export class IntentTracker {
+  readonly #held = new Map<string, Held>();
+  /** Paths a leg failed on: never cleared until a resync has made every member equal again (invariant 15). */
+  readonly sticky = new Set<string>();
+  #timer?: NodeJS.Timeout;
+
+  constructor(readonly host: IntentHost, readonly tickMs = 1000) {}
+
+  /** Records loaded at open (a crash left them): held until the open-time resync and every member is present. */
+  adopt(paths: Iterable<string>): void {
+    for (const p of paths) if (!this.#held.has(p)) this.#held.set(p, { ops: 0, idleSince: 0 });
+  }
+
+  /** Invariant 13: durable on every active member before the caller starts a data leg. */
+  async mark(paths: readonly string[]): Promise<void> {
+    for (const p of paths) {
+      const h = this.#held.get(p);
+      if (h) h.ops++; else this.#held.set(p, { ops: 1, idleSince: 0 });
+    }
+    const gen = this.host.generation, epoch = this.host.membershipEpoch;
+    await Promise.all(this.host.members.filter((m) => m.journal && isActive(m.state) && !m.ejecting).map(async (m) => {
+      try {
+        await m.journal!.mark(paths, gen, epoch);
+      } catch (e) {
+        await this.host.fault(m, `"${m.label}" could not record a write intent: ${(e as Error).message}. Check the drive, then re-add it.`);
+      }
+    }));
+    this.#arm();
+  }
+
+  /** Every leg of an operation finished; `ok` only if all of them — behind legs included — succeeded (invariant 14). */
+  end(paths: readonly string[], ok: boolean): void {
+    const now = Date.now();
+    for (const p of paths) {
+      const h = this.#held.get(p);
+      if (!h) continue;
+      h.ops = Math.max(0, h.ops - 1);
+      if (h.ops === 0) h.idleSince = now;
+      if (!ok) this.sticky.add(p);
+    }
+  }
+
+  /** Paths with records (in flight or not yet cleared). */
+  heldPaths(): string[] { return [...this.#held.keys()]; }
+  get size(): number { return this.#held.size; }
+
+  #arm(): void {
+    if (this.#timer || this.tickMs <= 0) return;
+    this.#timer = setInterval(() => this.clearIdle(), this.tickMs);
+    this.#timer.unref();
+  }
+
+  /** Clears records idle for a full tick, only while every member is present and in sync (invariant 15). */
+  clearIdle(force = false): number {
+    const members = this.host.members;
+    if (members.some((m) => !isActive(m.state) || m.ejecting || m.state === 'resyncing')) return 0;
+    const limit = force ? Infinity : Date.now() - this.tickMs;
+    const clearable: string[] = [];
+    for (const [p, h] of this.#held) if (h.ops === 0 && h.idleSince <= limit && !this.sticky.has(p)) clearable.push(p);
+    if (clearable.length === 0) {
+      if (this.#held.size === 0 && this.#timer) { clearInterval(this.#timer); this.#timer = undefined; }
+      return 0;
+    }
+    for (const p of clearable) this.#held.delete(p);
+    for (const m of members) {
+      if (!m.journal) continue;
+      // Coarse buckets on slow members are cleared only when nothing at all is held, so a steady stream of
+      // writes finds its bucket already set and costs the slow drive no I/O before the ack.
+      if (m.journal.coarse) { if (this.#held.size === 0) m.journal.clear([...m.journal.keys()]); }
+      else m.journal.clear(clearable);
+    }
+    this.host.cleared();
+    return clearable.length;
+  }
+
+  /** After a resync made every member equal, failed legs no longer need their records. */
+  resyncedAll(): void { this.sticky.clear(); }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

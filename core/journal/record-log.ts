@@ -1,0 +1,110 @@
+// An append-only log of keyed records with group commit and atomic compaction: the store under the journal and manifest.
+import { join } from 'node:path';
+import { errnoCode, writeFileAtomic, type AppendHandle, type Filesystem } from '../fs/filesystem.ts';
+
+/** One line per change: "+key\tvalue" sets, "-key" deletes. JSON-escaped keys keep any file name on one line. */
+function encode(op: '+' | '-', key: string, value?: string): string {
+  return op === '+' ? `+${JSON.stringify(key)}\t${value ?? ''}\n` : `-${JSON.stringify(key)}\n`;
+}
+
+export class RecordLog {
+  readonly map = new Map<string, string>();
+  #handle?: AppendHandle;
+  #lines = 0;
+  #pending: string[] = [];
+  #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #flushing?: Promise<void>;
+  #closed = false;
+
+  private constructor(readonly fs: Filesystem, readonly file: string, readonly tmpDir: string) {}
+
+  /** Opens the log, replaying it; a torn last line (crash mid-append) is ignored. Compacts when it has grown. */
+  static async open(fs: Filesystem, file: string, tmpDir: string): Promise<RecordLog> {
+    const log = new RecordLog(fs, file, tmpDir);
+    let text = '';
+    try {
+      text = Buffer.from(await fs.readFile(file)).toString('utf8');
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') throw e;
+    }
+    for (const line of text.split('\n')) {
+      if (line.length < 3) continue;
+      try {
+        if (line[0] === '+') {
+          const tab = line.lastIndexOf('\t');
+          if (tab < 0) continue;
+          log.map.set(JSON.parse(line.slice(1, tab)), line.slice(tab + 1));
+        } else if (line[0] === '-') {
+          log.map.delete(JSON.parse(line.slice(1)));
+        }
+      } catch { /* torn line */ }
+      log.#lines++;
+    }
+    await log.compact();
+    return log;
+  }
+
+  /** Rewrites the log as just its live records, atomically (temp + fsync + rename + fsync folder). */
+  async compact(): Promise<void> {
+    await this.#flushing;
+    await this.#handle?.close();
+    this.#handle = undefined;
+    const body = [...this.map].map(([k, v]) => encode('+', k, v)).join('');
+    await writeFileAtomic(this.fs, this.file, this.tmpDir, Buffer.from(body));
+    this.#lines = this.map.size;
+  }
+
+  set(key: string, value: string): void { this.map.set(key, value); this.#pending.push(encode('+', key, value)); }
+  delete(key: string): void { if (this.map.delete(key)) this.#pending.push(encode('-', key)); }
+
+  /**
+   * Makes every change so far durable. Concurrent callers share one append + fsync (group commit): while one flush
+   * runs, later changes gather for the next.
+   */
+  commit(): Promise<void> {
+    if (this.#pending.length === 0 && !this.#flushing) return Promise.resolve();
+    const p = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    if (!this.#flushing) this.#flushing = this.#flushLoop();
+    return p;
+  }
+
+  /** Appends without waiting for durability (clears: losing one only costs a needless resync). */
+  lazyFlush(): void {
+    if (this.#closed) { this.#pending.length = 0; return; }
+    if (this.#pending.length > 0 && !this.#flushing) this.#flushing = this.#flushLoop(false);
+  }
+
+  async #flushLoop(sync = true): Promise<void> {
+    try {
+      while (this.#pending.length > 0 || this.#waiters.length > 0) {
+        const lines = this.#pending.splice(0);
+        const waiters = this.#waiters.splice(0);
+        try {
+          if (this.#closed) throw new Error(`${this.file} is closed (its member left the mirror)`);
+          if (lines.length) {
+            this.#handle ??= await this.fs.openAppend(this.file);
+            await this.#handle.append(Buffer.from(lines.join('')));
+            this.#lines += lines.length;
+          }
+          if (sync || waiters.length) await this.#handle?.sync();
+          for (const w of waiters) w.resolve();
+        } catch (e) {
+          for (const w of waiters) w.reject(e);
+        }
+      }
+    } finally {
+      this.#flushing = undefined;
+    }
+    // Keep the file proportional to what is live, not to its history.
+    if (!this.#closed && this.#lines > 4 * this.map.size + 10_000) await this.compact().catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#flushing) await this.#flushing;
+    await this.#handle?.close();
+    this.#handle = undefined;
+  }
+}
+
+export const journalDir = (root: string) => join(root, '.nas-mirror');
