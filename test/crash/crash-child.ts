@@ -1,0 +1,31 @@
+// A workload that will be killed with SIGKILL: opens the mirror, runs random operations one at a time, and prints
+// each submission ("s") and acknowledgement ("a") as a JSON line, so the parent knows what must survive.
+import { join } from 'node:path';
+import { openMirror } from '../../core/index.ts';
+
+const [dir, seedArg] = process.argv.slice(2);
+let seed = Number(seedArg) >>> 0 || 1;
+const rand = (n: number) => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed % n; };
+const paths = Array.from({ length: 24 }, (_, i) => `d${i % 4}/f${i}.txt`);
+
+const m = await openMirror({ members: [
+  { path: join(dir, 'A') }, { path: join(dir, 'B') },
+  { path: join(dir, 'C'), writeMostly: true, throttle: { latencyMs: 3 } },
+] });
+process.stdout.write(JSON.stringify({ open: true }) + '\n');
+for (let seq = 0; ; seq++) {
+  const r = rand(10);
+  const p = paths[rand(paths.length)]!;
+  const op = r < 6 ? { k: 'write', p, v: `${seedArg}-${seq}-${'x'.repeat(rand(3000))}` }
+    : r < 8 ? { k: 'rename', p, to: paths[rand(paths.length)]! }
+      : { k: 'remove', p };
+  process.stdout.write(JSON.stringify({ s: seq, op }) + '\n');
+  try {
+    if (op.k === 'write') await m.writeFile(op.p, op.v!);
+    else if (op.k === 'rename') await m.rename(op.p, op.to!);
+    else await m.remove(op.p);
+    process.stdout.write(JSON.stringify({ a: seq }) + '\n');
+  } catch (e) {
+    process.stdout.write(JSON.stringify({ e: seq, code: (e as { code?: string }).code }) + '\n');
+  }
+}
