@@ -5,12 +5,23 @@ import { describeMachine } from './machine.ts';
 import { printTable, type Row } from './measure.ts';
 import type { BenchOptions } from './options.ts';
 import { TITLES, writeResults, type BenchResult } from './report.ts';
+import { freshFolder, seededMirror } from './mirror-setup.ts';
 import { ackLatency } from './scenarios/ack-latency.ts';
+import { catchUp } from './scenarios/catch-up.ts';
+import { fallbackRead } from './scenarios/fallback-read.ts';
+import { scale } from './scenarios/scale.ts';
+import { initialCopy } from './scenarios/initial-copy.ts';
+import { throughput } from './scenarios/throughput.ts';
 import { treeSpec } from './tree.ts';
 import { toolVersions } from './tools.ts';
 
 const SCENARIOS: Record<number, Scenario> = {
   1: ackLatency,
+  2: throughput,
+  3: initialCopy,
+  4: catchUp,
+  5: fallbackRead,
+  6: scale,
 };
 
 /** Image sizes (sparse, so only what is written takes space): room for 4 trees, 2 streams and the inodes of the tree. */
@@ -38,8 +49,17 @@ export async function runBench(opts: BenchOptions, o: { onCleanup?: (fn: () => P
     log(`NAS Mirror bench — ${opts.files} files in ${opts.folders} folders (${(tree.bytes / 2 ** 20).toFixed(0)} MiB), ${opts.runs} run(s) each${opts.quick ? ', --quick' : ''}`);
     log(`drives: ${lab.why}${lab.kind === 'loop' ? ` (${size} MiB each)` : ''}`);
     log(`machine: ${machine.nproc} vCPU, ${machine.memory}, kernel ${machine.kernel}, ${machine.disk}, Node ${machine.node}, load ${machine.load}`);
+    let seeded: Promise<{ a: string; b: string }> | undefined;
+    const seed = async () => {
+      const t0 = performance.now();
+      const a = await freshFolder(drives.fast, 'seedA'), b = await freshFolder(drives.slow, 'seedB');
+      await (await seededMirror({ path: a }, { path: b, writeMostly: true }, tree)).stop();
+      log(`  (seeded a ${tree.files.length}-file mirror in ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      return { a, b };
+    };
     const ctx: BenchContext = {
       opts, lab, drives, tree, log, shared: {},
+      seeded: () => (seeded ??= seed()),
       cold: async () => { const ok = await lab.dropCaches(); dropped = (dropped ?? true) && ok; },
     };
     const rows: Row[] = [];

@@ -22,6 +22,8 @@ export interface BenchContext {
   log(msg: string): void;
   /** Cold runs: drops the page cache if allowed; records whether it did. */
   cold(): Promise<void>;
+  /** The members of a stopped mirror that already holds the tree (made once, shared by scenarios 4 and 6). */
+  seeded(): Promise<{ a: string; b: string }>;
   /** Figures one scenario measured that another uses to derive a limit (dd MB/s from scenario 2). */
   shared: { ddWriteMBps?: number };
 }

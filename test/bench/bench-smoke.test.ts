@@ -1,0 +1,27 @@
+// Smoke test for the bench code (CI): the seeded generator and one scenario in --quick mode run and yield numbers. No speed checks.
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { test } from 'node:test';
+import { tempDir } from '../helpers/tmp.ts';
+import { runBench } from './bench.ts';
+import { parseOptions } from './options.ts';
+import { treeSpec, writeTree } from './tree.ts';
+
+test('the seeded tree is deterministic and written as specified', async (t) => {
+  const a = treeSpec(200, 5, 7), b = treeSpec(200, 5, 7);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(treeSpec(200, 5, 8).files.map((f) => f.size), a.files.map((f) => f.size));
+  assert.ok(a.files.every((f) => f.size >= 1024 && f.size <= 1 << 20));
+  const dir = await tempDir(t, 'nasm-bench-tree-');
+  await writeTree(dir, a);
+  const folders = await readdir(dir, { recursive: true });
+  assert.equal(folders.filter((p) => String(p).endsWith('.bin')).length, 200);
+});
+
+test('scenario 5 runs in --quick mode and every row has a number', async () => {
+  const opts = { ...parseOptions(['--quick', '--scenario', '5', '--no-loop', '--no-write']) };
+  const res = await runBench(opts);
+  assert.ok(res.rows.length >= 4, 'rows were produced');
+  for (const r of res.rows) assert.ok(typeof r.value === 'number' && Number.isFinite(r.value), `${r.tool} / ${r.metric} has a number`);
+  assert.deepEqual(res.notes, []);
+});
