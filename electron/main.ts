@@ -1,13 +1,75 @@
-// Electron main process: app lifecycle and the one secure window. (The IPC bridge and tray arrive with the app issue.)
-import { app, BrowserWindow } from 'electron';
+// Electron main process: single instance, the core started here and stopped cleanly on quit ("flushing…" until every
+// behind write has landed, like md stop), one secure window, IPC, tray and notifications.
+import { app, BrowserWindow, dialog } from 'electron';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AppCore } from '../core/api/app-core.ts';
+import { coreDeps } from '../core/api/core-deps.ts';
+import { createDispatch, createHandlers } from '../core/api/handlers.ts';
+import { demoLayout, startDemo } from '../core/server/demo.ts';
 import { secureWindowOptions } from './window-options.ts';
+import { installSecurityGuards } from './security.ts';
+import { registerIpc } from './ipc.ts';
+import { createTray } from './tray.ts';
+import { startNotifications } from './notifications.ts';
 
-function createMainWindow(): BrowserWindow {
+const demo = process.argv.includes('--demo');
+const indexUrl = pathToFileURL(join(__dirname, '..', 'renderer', 'index.html')).href;
+const log = (m: string) => console.error(m);
+
+function createMainWindow(core: AppCore): BrowserWindow {
   const win = new BrowserWindow(secureWindowOptions(join(__dirname, 'preload.cjs')));
-  void win.loadFile(join(__dirname, '..', 'renderer', 'index.html'));
+  const unregister = registerIpc(win, indexUrl, createDispatch(createHandlers(core)), core.events);
+  win.on('closed', unregister);
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(indexUrl);
   return win;
 }
 
-app.whenReady().then(createMainWindow);
-app.on('window-all-closed', () => app.quit());
+async function run(): Promise<void> {
+  await app.whenReady();
+  installSecurityGuards(indexUrl);
+  // The demo keeps its folder drives and config apart from the user's real ones.
+  const configDir = demo ? join(app.getPath('userData'), 'demo') : app.getPath('userData');
+  const layout = demo ? await demoLayout(configDir) : undefined;
+  const core = await AppCore.start({
+    deps: coreDeps(), configDir, native: true, demo, log,
+    ejectMode: demo ? 'engine' : 'drive', extraDrives: layout?.drives,
+  });
+  if (layout) await startDemo(core, layout).catch((e: Error) => log(`The demo mirror could not start: ${e.message}`));
+
+  let win: BrowserWindow | null = createMainWindow(core);
+  win.on('closed', () => { win = null; });
+  const show = () => {
+    if (win === null) { win = createMainWindow(core); win.on('closed', () => { win = null; }); }
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+  };
+  app.on('second-instance', show);
+  app.on('activate', show);
+  const stopTray = createTray(join(__dirname, 'icon.png'), core, { show, quit: () => app.quit() });
+  const stopNotifications = startNotifications(core);
+
+  // Quit waits for the mirror to flush: the window and tray show "flushing…" (app-state events) meanwhile.
+  let done = false;
+  app.on('before-quit', (e) => {
+    if (done) return;
+    e.preventDefault();
+    void core.shutdown()
+      .catch((err: Error) => log(`The mirror did not stop cleanly: ${err.message}`))
+      .finally(() => { done = true; stopNotifications(); stopTray(); app.exit(0); });
+  });
+  app.on('window-all-closed', () => app.quit());
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.enableSandbox();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
+  run().catch((e: Error) => {
+    dialog.showErrorBox('NAS Mirror could not start', e.message);
+    app.exit(1);
+  });
+}
