@@ -51,3 +51,32 @@ test('demo: the same UI at a narrow 420px window, in dark mode', async ({ page }
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: artifact('demo-narrow-dark.png'), fullPage: true });
 });
+
+test('demo: keyboard only — tab to a section, open it, and tab to its actions', async ({ page }) => {
+  await page.goto(server.url);
+  await expect(page.getByTestId('member-card')).toHaveCount(2);
+  const tabTo = async (target: ReturnType<typeof page.getByRole>) => {
+    for (let i = 0; i < 12 && !(await target.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press('Tab');
+    await expect(target).toBeFocused();
+  };
+  await tabTo(page.getByRole('button', { name: 'Files', exact: true }));
+  await page.keyboard.press('Enter');
+  const newFolder = page.getByRole('button', { name: 'New folder' });
+  await expect(newFolder).toBeVisible();
+  await tabTo(newFolder);
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog', { name: 'New folder' });
+  await expect(dialog.getByRole('textbox')).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+});
+
+test('demo: scrub check compares the copies and reports the result', async ({ page }) => {
+  await page.goto(server.url);
+  await page.getByRole('button', { name: 'Scrub', exact: true }).click();
+  await page.getByRole('button', { name: 'Check', exact: true }).click();
+  const result = page.getByTestId('scrub-result');
+  await expect(result).toContainText('Every copy matches.', { timeout: 60_000 });
+  await expect(result).toContainText('Mismatches found0');
+  await page.screenshot({ path: artifact('demo-scrub.png') });
+});
