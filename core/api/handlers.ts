@@ -1,9 +1,20 @@
 // The contract's handlers over one AppCore, and the one dispatch both transports (IPC, WebSocket) call:
 // validate the name and arguments, run the handler, and turn anything thrown into error data.
 import type { CallResult, Handlers, MethodArgs, MethodName } from './contract.ts';
-import { validateCall } from './contract.ts';
+import { MAX_WRITE_BYTES, validateCall } from './contract.ts';
+import { MirrorError } from './errors.ts';
 import { toErrorData } from './errors.ts';
 import type { AppCore } from './app-core.ts';
+
+/** One message carries one whole file: refuse what would not fit rather than buffer gigabytes in memory. */
+async function readWhole(core: AppCore, path: string): Promise<Uint8Array> {
+  const mirror = core.requireMirror();
+  const { type, size } = await mirror.stat(path);
+  if (type === 'file' && size > MAX_WRITE_BYTES) {
+    throw new MirrorError('ETOOBIG', `${path} is ${Math.round(size / 2 ** 20)} MiB; the app transfers files up to ${MAX_WRITE_BYTES / 2 ** 20} MiB at once. Copy it from a member folder directly.`, { path });
+  }
+  return mirror.readFile(path);
+}
 
 export function createHandlers(core: AppCore) {
   return {
@@ -20,7 +31,7 @@ export function createHandlers(core: AppCore) {
     'mirror.scrub': (o) => core.scrub(o.repair),
     'files.list': (path) => core.requireMirror().readdir(path),
     'files.stat': (path) => core.requireMirror().stat(path),
-    'files.read': (path) => core.requireMirror().readFile(path),
+    'files.read': (path) => readWhole(core, path),
     'files.write': (path, data) => core.requireMirror().writeFile(path, data),
     'files.mkdir': (path) => core.requireMirror().mkdir(path),
     'files.remove': (path) => core.requireMirror().remove(path),

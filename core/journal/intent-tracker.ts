@@ -10,6 +10,8 @@ export interface IntentHost {
   fault(m: Member, reason: string): Promise<void>;
   /** Called after records were cleared with every member present (cf. md events_cleared). */
   cleared(): void;
+  /** Called when nothing is held at all with every member present: quarantined deletes can be purged. */
+  purgeTrash(): void;
 }
 
 interface Held { ops: number; idleSince: number }
@@ -86,6 +88,7 @@ export class IntentTracker {
       else m.journal.clear(clearable);
     }
     this.host.cleared();
+    if (this.#held.size === 0) this.host.purgeTrash();
     return clearable.length;
   }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { MemberState, MemberStatus } from '../api/types.ts';
 import type { Filesystem } from '../fs/filesystem.ts';
 import type { MemberJournal } from '../journal/intent-journal.ts';
+import type { Manifest } from '../journal/manifest.ts';
 import { superblockPath, tmpDirOf } from '../journal/superblock.ts';
 import { nextState, type MemberTransition } from './member-state.ts';
 import { PathOrder } from './path-order.ts';
@@ -38,6 +39,8 @@ export class Member {
   rules: NameRules = POSIX_RULES;
   /** This member's intent journal (exact, or coarse on a write-mostly member). */
   journal?: MemberJournal;
+  /** What each file on this member should hash to. */
+  manifest?: Manifest;
   #legs = 0;
   #idleWaiters: (() => void)[] = [];
   #rateBytes = 0;
@@ -56,6 +59,7 @@ export class Member {
 
   abs(rel: string): string { return rel === '' ? this.root : join(this.root, rel); }
   get tmpDir(): string { return tmpDirOf(this.root); }
+  get trashDir(): string { return join(this.root, '.nas-mirror', 'trash'); }
   get superblockPath(): string { return superblockPath(this.root); }
 
   /** Applies a transition; returns true when the state changed. */

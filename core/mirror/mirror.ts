@@ -1,11 +1,12 @@
 // The mirror (cf. md r1conf): members, write-behind limits, health, superblocks, and the public Mirror methods.
 import { randomUUID } from 'node:crypto';
-import { realpath } from 'node:fs/promises';
+import { realpath, rm } from 'node:fs/promises';
 import { MirrorError } from '../api/errors.ts';
 import type { DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../api/types.ts';
 import { readSuperblock, writeSuperblock, type Superblock } from '../journal/superblock.ts';
 import { MemberJournal } from '../journal/intent-journal.ts';
 import { IntentTracker } from '../journal/intent-tracker.ts';
+import { Manifest } from '../journal/manifest.ts';
 import { resyncMember } from '../resync/resync.ts';
 import { MirrorEvents } from './events.ts';
 import { Member } from './member.ts';
@@ -57,9 +58,20 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     this.intent = new IntentTracker(this);
   }
 
-  /** Opens each member's intent journal: exact on fast members, coarse on write-mostly ones. */
+  /** Opens a member's intent journal (exact on fast members, coarse on write-mostly ones) and checksum manifest. */
   static async openJournal(m: Member): Promise<void> {
     m.journal = await MemberJournal.open(m.fs, m.root, m.writeMostly);
+    m.manifest = await Manifest.open(m.fs, m.root);
+  }
+
+  /** Closes a member's metadata files: nothing of ours may keep its drive from unmounting. */
+  static async closeJournal(m: Member): Promise<void> {
+    await Promise.all([m.journal?.close(), m.manifest?.close()].map((p) => p?.catch(() => {})));
+  }
+
+  /** Every member has applied every delete: quarantined files can go (second phase of a delete). */
+  purgeTrash(): void {
+    for (const m of this.members) if (isActive(m.state)) void rm(m.trashDir, { recursive: true, force: true }).catch(() => {});
   }
 
   cleared(): void { this.generationCleared = this.generation; }
@@ -119,7 +131,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     m.transition('failed');
     m.error = reason;
     m.dropBehind();
-    void m.journal?.close().catch(() => {}); // an open file would keep its drive from unmounting
+    void MirrorImpl.closeJournal(m); // an open file would keep its drive from unmounting
     this.emit({ type: 'member-state', memberId: m.id, state: m.state });
     this.emit({ type: 'behind', memberId: m.id, behindWrites: 0, behindBytes: 0 });
     // Invariant 18: durable in the survivors before any write that skipped this member is acknowledged.
@@ -235,7 +247,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
         throw new MirrorError('EIO', `"${m.label}" failed while ejecting; it is not safe to assume it holds a complete copy. Re-add it to resync.`, { memberId });
       }
     }
-    await m.journal?.close().catch(() => {}); // nothing of ours may hold a file open on a drive about to be unmounted
+    await MirrorImpl.closeJournal(m); // nothing of ours may hold a file open on a drive about to be unmounted
     m.ejectedAtGeneration = wasComplete ? this.generation : -1;
     m.transition('removed');
     m.ejecting = false;
@@ -330,7 +342,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     }
     this.intent.clearIdle(true); // everything landed: with every member present, no record is needed any more
     this.intent.stop();
-    await Promise.all(this.members.map((m) => m.journal?.close()));
+    await Promise.all(this.members.map((m) => MirrorImpl.closeJournal(m)));
     this.#clean = true;
     await this.persist();
     this.stopped = true;

@@ -1,4 +1,6 @@
 // The operations a write request carries, how each lands on one member, and the checks made before any leg starts.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { MirrorError } from '../api/errors.ts';
 import { errnoCode, type AtomicWriter } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
@@ -33,7 +35,7 @@ async function ensureParent(m: Member, path: string): Promise<void> {
 }
 
 /** Applies one operation to one member (a leg). Writes go temp + fsync + rename + fsync folder. */
-export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined): Promise<void> {
+export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, hash: string | undefined): Promise<void> {
   switch (op.kind) {
     case 'write': {
       const w = await openLegWriter(m, op.path);
@@ -44,22 +46,39 @@ export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined):
         await w.abort().catch(() => {});
         throw e;
       }
+      if (hash) m.manifest?.set(op.path, hash);
       return;
     }
     case 'mkdir':
       return m.fs.mkdir(m.abs(op.path));
     case 'remove':
-      try {
-        await m.fs.remove(m.abs(op.path));
-      } catch (e) {
-        // Already gone here (a member that caught up through a resync): the outcome is the same.
-        if (errnoCode(e) !== 'ENOENT') throw e;
-      }
+      await quarantine(m, op.path);
+      m.manifest?.remove(op.path);
       return;
     case 'rename': {
       await ensureParent(m, op.to);
-      return m.fs.rename(m.abs(op.from), m.abs(op.to));
+      // A file replaced by the rename is kept in quarantine too (two-phase delete).
+      const replaced = await m.fs.stat(m.abs(op.to)).then((s) => s.type === 'file', () => false);
+      if (replaced) await quarantine(m, op.to);
+      await m.fs.rename(m.abs(op.from), m.abs(op.to));
+      m.manifest?.rename(op.from, op.to);
+      return;
     }
+  }
+}
+
+/**
+ * Two-phase delete: a removed path moves into .nas-mirror/trash on its own drive (a rename, atomic and cheap) and is
+ * purged only once every member — absent ones included — has applied the delete.
+ */
+async function quarantine(m: Member, path: string): Promise<void> {
+  const dest = join(m.trashDir, `${Date.now()}-${randomBytes(4).toString('hex')}`);
+  try {
+    await m.fs.mkdir(m.trashDir);
+    await m.fs.rename(m.abs(path), dest);
+  } catch (e) {
+    // Already gone here (a member that caught up through a resync): the outcome is the same.
+    if (errnoCode(e) !== 'ENOENT') throw e;
   }
 }
 

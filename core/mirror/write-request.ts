@@ -1,4 +1,5 @@
 // The write request (cf. md r1bio, raid1_write_request()): legs per member, behind legs from a copy, one acknowledgement.
+import { createHash } from 'node:crypto';
 import { MirrorError } from '../api/errors.ts';
 import { errnoCode, type AtomicWriter } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
@@ -6,6 +7,7 @@ import { isActive, isReadable } from './member-state.ts';
 import { applyLeg, opPaths, openLegWriter, validateOp, type Op } from './ops.ts';
 import type { Slot } from './path-order.ts';
 import { chooseReadMember } from './read-balance.ts';
+import { hashOf } from '../journal/manifest.ts';
 
 /** What the write path needs from the mirror that owns it. */
 export interface WriteHost {
@@ -124,6 +126,7 @@ function chooseBehind(host: WriteHost, targets: readonly Member[], size: number)
 
 async function runLegs(host: WriteHost, op: Op, targets: readonly Member[], slots: Map<Member, Slot>, data: Uint8Array | undefined): Promise<void> {
   const size = data?.byteLength ?? 0;
+  const hash = data && op.kind === 'write' ? hashOf(data) : undefined; // once, for every member's manifest
   const paths = opPaths(op);
   const behind = chooseBehind(host, targets, size);
   let syncDone!: (ok: boolean) => void;
@@ -142,7 +145,7 @@ async function runLegs(host: WriteHost, op: Op, targets: readonly Member[], slot
         return new LegError(m, new Error(`${m.label} is ${m.state}`));
       }
       const t0 = performance.now();
-      await applyLeg(m, op, data);
+      await applyLeg(m, op, data, hash);
       m.recordWrite(size, performance.now() - t0);
       return true;
     } catch (e) {
@@ -197,7 +200,8 @@ async function streamLegs(host: WriteHost, path: string, targets: readonly Membe
         live.set(m, await openLegWriter(m, path));
       } catch (e) { await drop(m, e); }
     }));
-    const send = (chunk: Uint8Array) => Promise.all([...live].map(([m, w]) => w.write(chunk).catch((e) => drop(m, e))));
+    const hasher = createHash('sha256');
+    const send = (chunk: Uint8Array) => (hasher.update(chunk), Promise.all([...live].map(([m, w]) => w.write(chunk).catch((e) => drop(m, e)))));
     let size = 0;
     for (const c of s.chunks) { size += c.byteLength; await send(c); }
     s.chunks.length = 0;
@@ -210,6 +214,8 @@ async function streamLegs(host: WriteHost, path: string, targets: readonly Membe
       await send(c);
     }
     await Promise.all([...live].map(([m, w]) => w.commit().catch((e) => drop(m, e))));
+    const hash = hasher.digest('base64url');
+    for (const m of live.keys()) m.manifest?.set(path, hash);
   } catch (e) {
     await Promise.all([...live.values()].map((w) => w.abort().catch(() => {})));
     throw e;

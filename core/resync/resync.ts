@@ -1,4 +1,5 @@
 // Resync: bring one member up to date from an in-sync one — the whole tree (new member) or only dirty paths (re-add).
+import { createHash } from 'node:crypto';
 import type { MirrorEvent } from '../api/types.ts';
 import { errnoCode, type FsStat } from '../fs/filesystem.ts';
 import type { Member } from '../mirror/member.ts';
@@ -34,17 +35,27 @@ async function syncOne(source: Member, target: Member, path: string): Promise<{ 
   const t = path === '' ? ({ type: 'dir', size: 0, mtimeMs: 0 } as FsStat) : await statOrNull(target, path);
   if (s === null || s.type === 'other') {
     if (t !== null) await target.fs.remove(target.abs(path));
+    target.manifest?.remove(path);
     return { children: [], bytes: 0 };
   }
-  if (t !== null && t.type !== s.type) await target.fs.remove(target.abs(path));
+  if (t !== null && t.type !== s.type) { await target.fs.remove(target.abs(path)); target.manifest?.remove(path); }
   if (s.type === 'file') {
     const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
     if (parent) await target.fs.mkdir(target.abs(parent));
     const w = await target.fs.createAtomic(target.abs(path), target.tmpDir);
+    const hasher = createHash('sha256');
     let bytes = 0;
     try {
-      for await (const chunk of source.fs.readStream(source.abs(path))) { await w.write(chunk); bytes += chunk.byteLength; }
+      for await (const chunk of source.fs.readStream(source.abs(path))) { hasher.update(chunk); await w.write(chunk); bytes += chunk.byteLength; }
+      const hash = hasher.digest('base64url');
+      const expected = source.manifest?.get(path);
+      if (expected !== undefined && expected !== hash) {
+        // The source's copy rotted: never spread it. The caller tries another source; scrub repairs this one.
+        throw Object.assign(new Error(`"${path}" on "${source.label}" does not match its checksum`), { code: 'ECHECKSUM', sourceBad: true });
+      }
       await w.commit();
+      target.manifest?.set(path, hash);
+      if (expected === undefined) source.manifest?.set(path, hash); // adopted content: its first checksum
     } catch (e) {
       await w.abort().catch(() => {});
       throw e;

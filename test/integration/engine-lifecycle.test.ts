@@ -12,11 +12,11 @@ const superblock = async (root: string) => JSON.parse(await readFile(join(root, 
 test('eject drains 200 behind writes, marks the member clean and removed; its folder is a plain complete copy', async (t) => {
   const dir = await tempDir(t);
   const A = join(dir, 'A'), B = join(dir, 'B');
-  const m = await createMirror({ members: [{ path: A }, { path: B, writeMostly: true, label: 'USB', throttle: { latencyMs: 5 } }] });
+  const m = await createMirror({ members: [{ path: A }, { path: B, writeMostly: true, label: 'USB', throttle: { latencyMs: 15 } }] });
   t.after(() => m.stop().catch(() => {}));
   for (let i = 0; i < 200; i++) await m.writeFile(`docs/${i}.txt`, `doc ${i}`);
   const usb = m.status().members[1]!;
-  assert.ok(usb.behindWrites > 100, `writes are behind (${usb.behindWrites})`);
+  assert.ok(usb.behindWrites > 50, `writes are behind (${usb.behindWrites})`);
   await m.eject(usb.id);
   const after = m.status().members[1]!;
   assert.equal(after.state, 'removed');
