@@ -18,8 +18,9 @@ if (bin) {
   const args = ['.', ...(demo ? ['--demo'] : [])];
   spawn(bin, args, { stdio: 'inherit' }).on('exit', (code) => process.exit(code ?? 0));
 } else if (demo) {
-  console.log('The Electron binary is not installed here (run `npx install-electron` where the network allows);');
-  console.log('running the same demo headless: open the URL below in a browser.');
+  // stderr, so stdout stays the one URL line that scripts and tests read.
+  console.error('The Electron binary is not installed here (run `npx install-electron` where the network allows);');
+  console.error('running the same demo headless: open the URL below in a browser.');
   spawn(process.execPath, ['--import', 'tsx', 'core/server/cli.ts', '--demo'], { stdio: 'inherit' })
     .on('exit', (code) => process.exit(code ?? 0));
 } else {

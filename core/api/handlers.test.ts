@@ -6,6 +6,7 @@ import { AppCore } from './app-core.ts';
 import type { AppCoreOptions } from './app-core.ts';
 import { createDispatch, createHandlers } from './handlers.ts';
 import type { EventEnvelope } from './contract.ts';
+import { MAX_WRITE_BYTES } from './contract.ts';
 import { CONFIG_FILE } from './config-store.ts';
 import { fakeDeps } from '../../test/helpers/fake-core.ts';
 import { tempDir } from '../../test/helpers/tmp.ts';
@@ -59,6 +60,18 @@ test('create, write, read, eject: results, numbered events and mirror-changed sn
   assert.equal(last.type === 'mirror-changed' && last.mirror?.members[1]?.state, 'removed');
   const snap = await dispatch('app.snapshot', []);
   assert.ok(snap.ok && snap.value.seq === core.events.seq && snap.value.mirror?.label === 'Home');
+});
+
+test('uploads and downloads bigger than one message are refused with a clear error', async (t) => {
+  const { dispatch, deps } = await setup(t);
+  await dispatch('mirror.create', [{ members }]);
+  const big = new Uint8Array(MAX_WRITE_BYTES + 1);
+  const up = await dispatch('files.write', ['big.bin', big]);
+  assert.equal(!up.ok && up.error.code, 'EBADARGS');
+  deps.mirrors[0]!.files.set('big.bin', big);
+  const down = await dispatch('files.read', ['big.bin']);
+  assert.equal(!down.ok && down.error.code, 'ETOOBIG');
+  assert.equal(!down.ok && down.error.path, 'big.bin');
 });
 
 test('drive changes are announced with the full list; placement goes to the drives layer', async (t) => {
