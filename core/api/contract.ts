@@ -2,7 +2,7 @@
 // Both transports (Electron IPC, WebSocket) carry exactly this; handlers in core `satisfies Handlers`.
 import { z } from 'zod';
 import type {
-  DirEntry, DriveInfo, EjectProgress, FileStat, MirrorEvent, MirrorStatus, PlacementIssue, ScrubResult,
+  DirEntry, DriveInfo, EjectProgress, FileStat, MemberSpec, MirrorEvent, MirrorStatus, PlacementIssue, ScrubResult,
 } from './types.ts';
 
 const relPath = z.string().max(4096);
@@ -74,7 +74,11 @@ export interface AppSnapshot {
   configError?: ErrorData;
   /** The last mirror could not be re-assembled at start (e.g. a drive is missing). */
   assembleError?: ErrorData;
+  /** Mirrors this app has created or assembled before, with their members: what "assemble again" offers. */
+  knownMirrors?: KnownMirrorInfo[];
 }
+
+export interface KnownMirrorInfo { id: string; label?: string; members: MemberSpec[] }
 
 export interface MethodResults {
   'app.snapshot': AppSnapshot;
