@@ -75,6 +75,7 @@ export class AppCore {
       ejecting: Object.fromEntries(this.#ejecting),
       configError: this.#configError,
       assembleError: this.#assembleError,
+      knownMirrors: this.#config.mirrors.map((m) => ({ id: m.id, label: m.label, members: m.members })),
     };
   }
 

@@ -102,6 +102,7 @@ test('a restart re-assembles the last mirror; a user stop is remembered; shutdow
   assert.ok((await second.dispatch('mirror.stop', [])).ok);
   const third = await setup(t, {}, dir);
   assert.equal(third.core.mirror, null, 'a mirror the user stopped stays stopped');
+  assert.deepEqual(third.core.snapshot().knownMirrors, [{ id: 'mirror-1', label: 'Fake', members }], 'and is offered to assemble again');
 });
 
 test('a damaged config or a failed re-assemble shows in the snapshot; the app still starts', async (t) => {
