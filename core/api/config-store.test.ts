@@ -34,3 +34,24 @@ test('saving refuses a config that would not load again', async (t) => {
   await assert.rejects(saveConfig(dir, { ...defaultConfig(), activeMirrorId: 5 as unknown as string }));
   assert.deepEqual(await readdir(dir), []);
 });
+
+test('killed mid-save (kill -9), the config is the old or the new one, never torn', async (t) => {
+  const dir = await tempDir(t);
+  const { spawn } = await import('node:child_process');
+  const script = `
+    import { saveConfig, defaultConfig } from './core/api/config-store.ts';
+    for (let i = 0; ; i++) {
+      await saveConfig(${JSON.stringify(dir)}, { ...defaultConfig(), activeMirrorId: 'm' + i,
+        mirrors: [{ id: 'm' + i, label: 'x'.repeat(i % 5000), members: [{ path: '/a' }, { path: '/b' }], autoAssemble: true }] });
+      if (i === 20) process.stdout.write('going\\n');
+    }`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  const loaded = await loadConfig(dir);
+  assert.equal(loaded.error, undefined);
+  assert.match(loaded.config.activeMirrorId ?? '', /^m\d+$/);
+  assert.deepEqual(await readdir(dir), [CONFIG_FILE], 'a temp file left by the kill is cleaned up on load');
+});

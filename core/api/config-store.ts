@@ -1,7 +1,7 @@
 // The app's saved config (known mirrors with their members, the active one, user settings): JSON in the config
 // folder, replaced atomically, validated with zod on load. A bad file never stops the app: it is moved aside and
 // reported, and the app starts with defaults.
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { memberSpecSchema } from './contract.ts';
@@ -40,6 +40,7 @@ export interface LoadedConfig { config: AppConfig; error?: ErrorData }
 /** Reads the config; a missing file is a first start, an unreadable one is moved aside and reported. */
 export async function loadConfig(dir: string): Promise<LoadedConfig> {
   const file = join(dir, CONFIG_FILE);
+  await removeStaleTemps(dir);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -66,6 +67,12 @@ export async function loadConfig(dir: string): Promise<LoadedConfig> {
       message: `The settings file ${file} is damaged (${problem}). ${moved ? `It was kept as ${aside}; ` : ''}the app started without saved mirrors — assemble your mirror again from the Drives screen.`,
     },
   };
+}
+
+/** A save killed before its rename leaves a temp file beside the config; it is never the config, so drop it. */
+async function removeStaleTemps(dir: string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith(`${CONFIG_FILE}.`) && n.endsWith('.tmp')).map((n) => unlink(join(dir, n)).catch(() => {})));
 }
 
 /** Writes the config atomically (temp + fsync + rename + fsync folder): a crash leaves the old or the new file. */
