@@ -7,7 +7,8 @@ import { readSuperblock, writeSuperblock, type Superblock } from '../journal/sup
 import { MemberJournal } from '../journal/intent-journal.ts';
 import { IntentTracker } from '../journal/intent-tracker.ts';
 import { Manifest } from '../journal/manifest.ts';
-import { resyncMember } from '../resync/resync.ts';
+import { repairPath, resyncMember } from '../resync/resync.ts';
+import { scrubMirror } from '../resync/scrub.ts';
 import { MirrorEvents } from './events.ts';
 import { Member } from './member.ts';
 import { isActive, isReadable } from './member-state.ts';
@@ -348,8 +349,29 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     this.stopped = true;
   }
 
-  async scrub(_o?: { repair?: boolean }): Promise<ScrubResult> {
-    throw new MirrorError('EINVALIDOPTION', 'Scrub is not available yet.');
+  #scrubbing?: Promise<ScrubResult>;
+
+  /** cf. md check/repair: counts copies that differ from their checksum; with repair, heals them. One at a time. */
+  async scrub(o: { repair?: boolean } = {}): Promise<ScrubResult> {
+    this.assertRunning();
+    if (this.#scrubbing) throw new MirrorError('EBUSY', 'A scrub is already running; wait for it to finish.');
+    this.#scrubbing = scrubMirror(this, o.repair === true);
+    try {
+      return await this.#scrubbing;
+    } finally {
+      this.#scrubbing = undefined;
+    }
+  }
+
+  /** Rewrites a bad copy from a good one after a read found it rotten or unreadable (self-heal), visibly. */
+  async heal(bad: Member, good: Member, path: string, reason: 'read-error' | 'checksum'): Promise<void> {
+    try {
+      await repairPath(good, bad, path);
+      this.readErrorsCorrected++;
+      this.emit({ type: 'read-healed', memberId: bad.id, path, reason });
+    } catch (e) {
+      await this.fault(bad, `"${bad.label}" could not rewrite a damaged copy of "${path}": ${(e as Error).message}. Check the drive.`);
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import type { Member } from './member.ts';
 import { isReadable } from './member-state.ts';
 import { META_DIR } from './paths.ts';
 import { chooseReadMember } from './read-balance.ts';
+import { hashOf } from '../journal/manifest.ts';
 
 export interface ReadHost {
   readonly members: readonly Member[];
@@ -14,7 +15,12 @@ export interface ReadHost {
   /** true when the member's root and superblock are still there (a yanked drive leaves an empty mount point). */
   alive(m: Member): Promise<boolean>;
   assertOpen(): void;
+  /** Rewrites `bad`'s copy of `path` from `good`'s. */
+  heal(bad: Member, good: Member, path: string, reason: 'read-error' | 'checksum'): Promise<void>;
 }
+
+/** A copy whose content does not hash to what its manifest recorded. */
+class ChecksumMismatch extends Error { readonly code = 'ECHECKSUM'; }
 
 /**
  * The seed (md "delay reads that could overtake behind-writes"): before reading `path` from a write-mostly member,
@@ -41,6 +47,7 @@ export async function fallbackWait(host: ReadHost, m: Member, path: string): Pro
 export async function readFromMembers<T>(host: ReadHost, path: string, read: (m: Member) => Promise<T>): Promise<T> {
   host.assertOpen();
   const tried = new Set<Member>();
+  const damaged: { m: Member; reason: 'read-error' | 'checksum' }[] = [];
   let lastError: unknown;
   for (;;) {
     const m = chooseReadMember(host.members, tried);
@@ -52,16 +59,21 @@ export async function readFromMembers<T>(host: ReadHost, path: string, read: (m:
     if (!isReadable(m.state)) { tried.add(m); continue; } // it failed while we waited
     m.pendingReads++;
     try {
-      return await read(m);
+      const value = await read(m);
+      // A good copy was found: rewrite the damaged ones from it before answering, so the next read is clean.
+      for (const d of damaged) await host.heal(d.m, m, path, d.reason);
+      return value;
     } catch (e) {
       const code = errnoCode(e);
       if (e instanceof MirrorError) throw e;
+      if (e instanceof ChecksumMismatch) { tried.add(m); damaged.push({ m, reason: 'checksum' }); lastError = e; continue; }
       if ((code === 'ENOENT' || code === 'ENOTDIR') && (await host.alive(m))) {
         throw new MirrorError('ENOTFOUND', `"${path}" does not exist.`, { path });
       }
       if (code === 'EISDIR') throw new MirrorError('EISDIR', `"${path}" is a folder, not a file.`, { path });
       tried.add(m);
       lastError = e;
+      if (await host.alive(m)) { damaged.push({ m, reason: 'read-error' }); continue; }
       // Marked faulty at once; the read goes on to the next member without waiting for the superblocks to record it
       // (that wait matters for acknowledging writes, invariant 18, not for reads).
       if (!(await host.alive(m))) void host.fault(m, `"${m.label}" (${m.root}) is gone: its folder or superblock vanished (drive unplugged?). Reconnect it to catch it up.`).catch(() => {});
@@ -72,7 +84,14 @@ export async function readFromMembers<T>(host: ReadHost, path: string, read: (m:
 }
 
 export function readFile(host: ReadHost, path: string): Promise<Uint8Array> {
-  return readFromMembers(host, path, (m) => m.fs.readFile(m.abs(path)));
+  return readFromMembers(host, path, async (m) => {
+    const data = await m.fs.readFile(m.abs(path));
+    const expected = m.manifest?.get(path);
+    if (expected !== undefined && hashOf(data) !== expected) {
+      throw new ChecksumMismatch(`"${path}" on "${m.label}" does not match its checksum`);
+    }
+    return data;
+  });
 }
 
 export function stat(host: ReadHost, path: string): Promise<FileStat> {

@@ -29,8 +29,19 @@ async function statOrNull(m: Member, path: string): Promise<FsStat | null> {
 
 const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
 
+/** Makes one path on `target` equal to `source`, ordered with the operations in flight on both (self-heal, repair). */
+export async function repairPath(source: Member, target: Member, path: string): Promise<void> {
+  const slots = [source.order.reserve([path]), target.order.reserve([path])];
+  try {
+    await Promise.all(slots.map((s) => s.ready));
+    await source.track(target.track(syncOne(source, target, path)));
+  } finally {
+    for (const s of slots) s.release();
+  }
+}
+
 /** Makes `path` on target equal to source (one level); returns the children to visit for a folder. */
-async function syncOne(source: Member, target: Member, path: string): Promise<{ children: string[]; bytes: number }> {
+export async function syncOne(source: Member, target: Member, path: string): Promise<{ children: string[]; bytes: number }> {
   const s = path === '' ? ({ type: 'dir', size: 0, mtimeMs: 0 } as FsStat) : await statOrNull(source, path);
   const t = path === '' ? ({ type: 'dir', size: 0, mtimeMs: 0 } as FsStat) : await statOrNull(target, path);
   if (s === null || s.type === 'other') {
