@@ -67,6 +67,8 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.enableSandbox();
+  // Windows shows native notifications only for an app with an id (the installer's appId).
+  if (process.platform === 'win32') app.setAppUserModelId('org.nasmirror.app');
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
   run().catch((e: Error) => {
     dialog.showErrorBox('NAS Mirror could not start', e.message);

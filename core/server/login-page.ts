@@ -5,6 +5,7 @@ import { LOGIN_CSP, securityHeaders } from './csp.ts';
 import { secretEquals, sessionCookie } from './auth.ts';
 
 const MAX_BODY = 4096;
+const FAILED_LOGIN_DELAY_MS = 1000;
 
 function page(message: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -41,6 +42,8 @@ export async function handleLogin(req: IncomingMessage, res: ServerResponse, sec
   const given = form?.get('password');
   const ok = secretEquals(given, secrets.token) || (secrets.password !== undefined && secretEquals(given, secrets.password));
   if (!ok) {
+    // Each wrong guess costs a second: cheap for a person, ruinous for a password-guessing script on the LAN.
+    await new Promise((resolve) => setTimeout(resolve, FAILED_LOGIN_DELAY_MS));
     sendLoginPage(res, 401, form ? 'Wrong password.' : 'The form was too large.');
     return;
   }

@@ -37,6 +37,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const HEARTBEAT_MS = 30_000;
+
 function facts(req: IncomingMessage): RequestFacts {
   return { host: req.headers.host, origin: req.headers.origin, cookie: req.headers.cookie, url: req.url ?? '/' };
 }
@@ -84,7 +86,21 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     });
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxMessageBytes ?? MAX_MESSAGE_BYTES });
-  wss.on('connection', (ws) => serveConnection(ws, o.dispatch, o.events, log));
+  // A browser tab that went to sleep or a laptop that left the LAN never says goodbye: ping, and drop the silent.
+  const alive = new WeakMap<object, boolean>();
+  wss.on('connection', (ws) => {
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
+    serveConnection(ws, o.dispatch, o.events, log);
+  });
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.get(ws)) { ws.terminate(); continue; }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refuse = (status: string) => { socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`); };
     socket.on('error', () => socket.destroy());
@@ -109,6 +125,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     port,
     token,
     async close() {
+      clearInterval(heartbeat);
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       server.closeAllConnections();
