@@ -6,7 +6,7 @@ export type {
 export type { Mirror } from './mirror/mirror-api.ts';
 export { MirrorError } from './api/errors.ts';
 export { createMirror, openMirror } from './mirror/open.ts';
-export type { Filesystem, AtomicWriter, FsStat, FsEntry } from './fs/filesystem.ts';
+export type { Filesystem, AtomicWriter, AppendHandle, FsStat, FsEntry } from './fs/filesystem.ts';
 export { NodeFs } from './fs/node-fs.ts';
 export { SlowFs } from './fs/slow-fs.ts';
 export { FaultyFs } from './fs/faulty-fs.ts';
