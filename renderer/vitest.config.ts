@@ -12,6 +12,7 @@ export default defineConfig({
   plugins: [svelte({ configFile: fileURLToPath(new URL('./svelte.config.js', import.meta.url)) })],
   test: {
     include: ['src/**/*.test.ts', 'src/**/*.test.svelte.ts'],
+    attachmentsDir: fileURLToPath(new URL('../test-results/vitest-attachments', import.meta.url)),
     browser: {
       enabled: true,
       headless: true,

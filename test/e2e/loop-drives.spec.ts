@@ -80,20 +80,30 @@ test('loop drives: create, lag, fallback read, eject, re-plug and catch up', asy
     expect(existsSync(join(usb.mountPoint, FOLDER, '.nas-mirror'))).toBe(true);
   });
 
-  const photos = Array.from({ length: 4 }, (_, i) => ({ name: `photo-${i + 1}.raw`, buffer: randomBytes(256 * KiB) }));
+  const photos = Array.from({ length: 8 }, (_, i) => ({ name: `photo-${i + 1}.raw`, buffer: randomBytes(256 * KiB) }));
   await test.step('upload files; the USB member lags, then drains', async () => {
+    const usbCard = card(page, 'USB Backup');
+    const lag = usbCard.getByTestId('lag-writes');
     await tab(page, 'Files');
-    await upload(page, photos);
+    await upload(page, photos.slice(0, 3));
     await page.screenshot({ path: artifact('02-files.png') });
     await tab(page, 'Dashboard');
-    const lag = card(page, 'USB Backup').getByTestId('lag-writes');
     await expect(lag).not.toHaveText('0');
-    await expect(card(page, 'USB Backup').getByTestId('behind-paths')).toContainText('photo-');
-    await page.waitForTimeout(1500); // let the chart draw a slope
+    await expect(usbCard.getByTestId('behind-paths')).toContainText('photo-');
+    await expect(lag).toHaveText('0', { timeout: 60_000 });
+    await expect(usbCard).toHaveAttribute('data-state', 'in_sync');
+
+    // A second, bigger burst (~1.25 MB, about five seconds at 256 KB/s): the drive's write rate is known by now, so
+    // the card shows a flush ETA — the screen worth a picture.
+    await tab(page, 'Files');
+    await upload(page, photos.slice(3));
+    await tab(page, 'Dashboard');
+    await expect(lag).not.toHaveText('0');
+    await expect(usbCard.getByTestId('lag-eta')).toHaveText(/\d/);
     await page.screenshot({ path: artifact('03-dashboard-lag.png') });
     publish(artifact('03-dashboard-lag.png'), 'screenshot-dashboard.png');
     await expect(lag).toHaveText('0', { timeout: 60_000 });
-    await expect(card(page, 'USB Backup')).toHaveAttribute('data-state', 'in_sync');
+    await expect(usbCard).toHaveAttribute('data-state', 'in_sync');
     for (const p of photos) expect(await readFile(join(usb.mountPoint, FOLDER, p.name))).toEqual(p.buffer);
   });
 
@@ -148,6 +158,8 @@ test('loop drives: create, lag, fallback read, eject, re-plug and catch up', asy
     await bringBack(page, 'USB Backup');
     await expect(card(page, 'USB Backup').getByTestId('lag-writes')).toHaveText('0', { timeout: 60_000 });
     expect(await readFile(join(usb.mountPoint, FOLDER, 'while-away.bin'))).toEqual(whileAway);
+    await expect(card(page, 'USB Backup').getByTestId('safe-to-remove')).toHaveCount(0);
+    await expect(card(page, 'USB Backup').getByRole('button', { name: 'Eject…' })).toBeVisible();
     await page.screenshot({ path: artifact('08-caught-up.png') });
   });
 });

@@ -3,6 +3,7 @@
 import type { AppEvent, AppSnapshot, ErrorData, EventEnvelope } from '../../../core/api/contract.ts';
 import type { DriveInfo, MemberSpec, MemberStatus, MirrorOptions, MirrorStatus } from '../../../core/api/types.ts';
 import { Client, errorMessage } from './client.ts';
+import { ActivityLog } from './activity.svelte.ts';
 import { EjectState } from './eject-state.svelte.ts';
 import { FallbackState } from './fallback-state.svelte.ts';
 import { LagHistory } from './lag-history.svelte.ts';
@@ -26,6 +27,7 @@ export class AppState {
   readonly fallback = new FallbackState();
   readonly ejects = new EjectState();
   readonly scrub = new ScrubState();
+  readonly activity = new ActivityLog();
 
   #snapshot = $state.raw<AppSnapshot | null>(null);
   #loadError = $state<string | null>(null);
@@ -168,7 +170,10 @@ export class AppState {
       return;
     }
     this.#seq = env.seq;
+    this.activity.note(env.event, this.#clock(), (id) => this.member(id)?.label ?? 'A drive', this.mirror);
+    const before = this.mirror;
     this.apply(env.event);
+    this.#settleEjects(before);
   }
 
   #drainBuffer(): void {
@@ -242,6 +247,15 @@ export class AppState {
         const unknown: never = e;
         void unknown;
       }
+    }
+  }
+
+  /** A member that came back (removed or faulty → attached) is no longer "safe to remove": forget its finished eject. */
+  #settleEjects(before: MirrorStatus | null): void {
+    const away = (s: string | undefined) => s === 'removed' || s === 'faulty';
+    for (const m of this.mirror?.members ?? []) {
+      const was = before?.members.find((b) => b.id === m.id)?.state;
+      if (away(was) && !away(m.state) && this.ejects.stage(m.id) === 'done') this.ejects.clear(m.id);
     }
   }
 

@@ -131,3 +131,26 @@ test('the flush rate is learned from the drain between behind events', async () 
   bridge.emit(12, { type: 'behind', memberId: 'usb', behindWrites: 3, behindBytes: 3 * 1024 * 1024 });
   expect(app.writeRate('usb')).toBe(1024 * 1024);
 });
+
+test('notable events land in the activity log, newest first; behind/in-sync flips do not', async () => {
+  const { bridge, app } = setup();
+  await app.start();
+  bridge.emit(11, { type: 'member-state', memberId: 'usb', state: 'behind' });
+  bridge.emit(12, { type: 'member-state', memberId: 'ssd', state: 'faulty' });
+  bridge.emit(13, { type: 'eject-progress', memberId: 'usb', progress: { phase: 'done', behindWrites: 0, behindBytes: 0 } });
+  expect(app.activity.items.map((a) => a.text)).toEqual(['USB Backup is safe to remove', 'Internal SSD: faulty']);
+});
+
+test('"safe to remove" is forgotten once the member is back; an instant fallback read is not a notice', async () => {
+  const { bridge, app } = setup();
+  await app.start();
+  bridge.emit(11, { type: 'eject-progress', memberId: 'usb', progress: { phase: 'done', behindWrites: 0, behindBytes: 0 } });
+  bridge.emit(12, { type: 'member-state', memberId: 'usb', state: 'removed' });
+  expect(app.ejects.stage('usb')).toBe('done');
+  bridge.emit(13, { type: 'member-state', memberId: 'usb', state: 'resyncing' });
+  expect(app.ejects.stage('usb')).toBe('idle');
+
+  bridge.emit(14, { type: 'read-fallback', memberId: 'usb', path: 'x', waitingWrites: 0, waitingBytes: 0 });
+  bridge.emit(15, { type: 'read-fallback-done', memberId: 'usb', path: 'x', waitedMs: 0 });
+  expect(app.fallback.noticeable).toEqual([]);
+});

@@ -24,6 +24,8 @@ export class FallbackState {
   get waits(): FallbackWait[] { return this.#waits; }
   get active(): FallbackWait[] { return this.#waits.filter((w) => w.waitedMs === undefined); }
   get finished(): FallbackWait[] { return this.#waits.filter((w) => w.waitedMs !== undefined); }
+  /** Waits a person should hear about: those that had writes to wait for (a read with nothing pending is instant). */
+  get noticeable(): FallbackWait[] { return this.#waits.filter((w) => w.waitingWrites > 0 || (w.waitedMs ?? 0) >= 50); }
 
   begin(e: { memberId: string; path: string; waitingWrites: number; waitingBytes: number }, now: number, startBehindWrites: number): void {
     const w: FallbackWait = { key: this.#nextKey++, memberId: e.memberId, path: e.path, waitingWrites: e.waitingWrites,
