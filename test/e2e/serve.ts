@@ -25,11 +25,10 @@ export function ensureRendererBuilt(): void {
   }
 }
 
-/** NASM_E2E_CLI points the specs at another server entry (same flags and "NAS Mirror at URL" line), e.g. while debugging. */
 export async function serve(o: { demo?: boolean; env?: Record<string, string> } = {}): Promise<Served> {
   ensureRendererBuilt();
   const configDir = await mkdtemp(join(tmpdir(), 'nasm-e2e-'));
-  const args = ['--import', 'tsx', process.env.NASM_E2E_CLI ?? 'core/server/cli.ts', '--port', '0', '--config', configDir, ...(o.demo ? ['--demo'] : [])];
+  const args = ['--import', 'tsx', 'core/server/cli.ts', '--port', '0', '--config', configDir, ...(o.demo ? ['--demo'] : [])];
   const proc = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });

@@ -1,6 +1,6 @@
 // The renderer's live state: the app snapshot ($state.raw), kept current by events applied in seq order; a seq gap
 // (or a reconnect) refetches the snapshot. Also owns lag history, fallback waits, ejects and scrub, and the actions.
-import type { AppEvent, AppSnapshot, ErrorData, EventEnvelope } from '../../../core/api/contract.ts';
+import type { AppEvent, AppSnapshot, ErrorData, EventEnvelope, KnownMirrorInfo } from '../../../core/api/contract.ts';
 import type { DriveInfo, MemberSpec, MemberStatus, MirrorOptions, MirrorStatus } from '../../../core/api/types.ts';
 import { Client, errorMessage } from './client.ts';
 import { ActivityLog } from './activity.svelte.ts';
@@ -66,6 +66,8 @@ export class AppState {
   get drives(): DriveInfo[] { return this.#snapshot?.drives ?? []; }
   get native(): boolean { return this.#snapshot?.native ?? false; }
   get demo(): boolean { return this.#snapshot?.demo ?? false; }
+  /** Mirrors used before on this machine: what "assemble again" offers. */
+  get knownMirrors(): KnownMirrorInfo[] { return this.#snapshot?.knownMirrors ?? []; }
   /** Problems at start the user should hear about: an unreadable config, a mirror that could not be re-assembled. */
   get startupProblems(): ErrorData[] {
     const s = this.#snapshot;

@@ -98,3 +98,18 @@ test('Browse… appears only when the bridge has a folder picker', async () => {
   await screen.getByRole('button', { name: 'Browse…' }).click();
   await expect.element(screen.getByRole('textbox', { name: 'Folder on this drive' })).toHaveValue('/mnt/ssd/Elsewhere');
 });
+
+test('a mirror used before can be assembled again in one click', async () => {
+  const members = [{ path: '/mnt/ssd/NAS Mirror', label: 'Data SSD' }, { path: '/media/usb/NAS Mirror', label: 'USB Backup', writeMostly: true }];
+  const bridge = new FakeBridge({
+    'app.snapshot': () => snapshot({ mirror: null, drives, knownMirrors: [{ id: 'm1', label: 'Photos', members }] }),
+    'mirror.assemble': () => mirror([ssd(), usb()]),
+  });
+  const app = new AppState(bridge, { tickMs: 0 });
+  await app.start();
+  const screen = render(DrivePicker, { app, checkDelayMs: 0 });
+  await expect.element(screen.getByText('Data SSD · USB Backup')).toBeVisible();
+  await screen.getByRole('button', { name: 'Assemble', exact: true }).click();
+  await expect.poll(() => bridge.callsOf('mirror.assemble')).toEqual([[{ members }]]);
+  expect(app.mirror).not.toBeNull();
+});
