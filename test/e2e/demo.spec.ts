@@ -1,6 +1,7 @@
 // The demo, no root needed: `serve --demo` shows two members; upload a file, browse to it, download it back.
 import { expect, test } from '@playwright/test';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { artifact, serve, type Served } from './serve.ts';
 
 let server: Served;
@@ -79,4 +80,24 @@ test('demo: scrub check compares the copies and reports the result', async ({ pa
   await expect(result).toContainText('Every copy matches.', { timeout: 60_000 });
   await expect(result).toContainText('Mismatches found0');
   await page.screenshot({ path: artifact('demo-scrub.png') });
+});
+
+test('demo: a damaged copy on the USB drive is found by check and healed by repair', async ({ page }) => {
+  const usbCopy = join(server.configDir, 'drives', 'USB Backup', 'documents', 'taxes-2024.csv');
+  const good = await readFile(usbCopy);
+  const bad = Buffer.from(good);
+  bad[0] ^= 0xff; // one flipped byte, same size: only a checksum can tell
+  await writeFile(usbCopy, bad);
+
+  await page.goto(server.url);
+  await page.getByRole('button', { name: 'Scrub', exact: true }).click();
+  const result = page.getByTestId('scrub-result');
+  await page.getByRole('button', { name: 'Check', exact: true }).click();
+  await expect(result).toContainText('1 mismatch found: run Repair to heal it.', { timeout: 60_000 });
+  expect(await readFile(usbCopy)).toEqual(bad); // check never writes
+
+  await page.getByRole('button', { name: 'Repair', exact: true }).click();
+  await expect(result).toContainText('1 copy repaired of 1 mismatch.', { timeout: 60_000 });
+  await page.screenshot({ path: artifact('demo-scrub-repair.png') });
+  expect(await readFile(usbCopy)).toEqual(good);
 });

@@ -71,8 +71,9 @@ test('loop drives: create, lag, fallback read, eject, re-plug and catch up', asy
     await pickDrive(page, usb, { name: 'USB Backup', writeMostly: true, slowKBps: 256 });
     const confirm = page.getByRole('checkbox', { name: /I understand the/ });
     const create = page.getByRole('button', { name: 'Create mirror' });
-    await expect(create.or(confirm).first()).toBeVisible();
+    await expect(page.getByText('Checking the placement…')).toHaveCount(0);
     if (await confirm.isVisible()) await confirm.check();
+    await expect(create).toBeEnabled();
     await page.screenshot({ path: artifact('01-drives.png'), fullPage: true });
     await create.click();
     await expect(page.getByTestId('member-card')).toHaveCount(2, { timeout: 30_000 });
