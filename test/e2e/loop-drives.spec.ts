@@ -127,6 +127,9 @@ test('loop drives: create, lag, fallback read, eject, re-plug and catch up', asy
     await tab(page, 'Dashboard');
     await expect(card(page, 'Fast SSD')).toHaveAttribute('data-state', 'faulty');
     await page.screenshot({ path: artifact('05-degraded.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: artifact('05-degraded-dark.png') });
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   await test.step('the fast drive comes back and catches up', async () => {

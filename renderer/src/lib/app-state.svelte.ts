@@ -66,6 +66,7 @@ export class AppState {
   get drives(): DriveInfo[] { return this.#snapshot?.drives ?? []; }
   get native(): boolean { return this.#snapshot?.native ?? false; }
   get demo(): boolean { return this.#snapshot?.demo ?? false; }
+  get notifications(): boolean { return this.#snapshot?.settings?.notifications ?? true; }
   /** Mirrors used before on this machine: what "assemble again" offers. */
   get knownMirrors(): KnownMirrorInfo[] { return this.#snapshot?.knownMirrors ?? []; }
   /** Problems at start the user should hear about: an unreadable config, a mirror that could not be re-assembled. */
@@ -303,6 +304,17 @@ export class AppState {
 
   async addMember(spec: MemberSpec): Promise<void> {
     await this.client.call('mirror.addMember', spec);
+  }
+
+  /** Drains every behind write and closes the mirror (like mdadm --stop); the picker then offers to assemble it again. */
+  async stopMirror(): Promise<void> {
+    await this.client.call('mirror.stop');
+    if (this.#snapshot) this.#snapshot = { ...this.#snapshot, mirror: null };
+  }
+
+  async setNotifications(on: boolean): Promise<void> {
+    const settings = await this.client.call('settings.update', { notifications: on });
+    if (this.#snapshot) this.#snapshot = { ...this.#snapshot, settings };
   }
 
   async refreshDrives(): Promise<void> {

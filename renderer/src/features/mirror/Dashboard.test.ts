@@ -1,0 +1,46 @@
+import { expect, test } from 'vitest';
+import { render } from 'vitest-browser-svelte';
+import { page } from 'vitest/browser';
+import Dashboard from './Dashboard.svelte';
+import { AppState } from '../../lib/app-state.svelte.ts';
+import { FakeBridge, mirror, snapshot, ssd, usb } from '../../testing/fake-bridge.ts';
+
+async function setup(native: boolean) {
+  const bridge = new FakeBridge({
+    'app.snapshot': () => snapshot({ native, settings: { notifications: true }, mirror: mirror([ssd(), usb({ state: 'behind', behindWrites: 3, behindBytes: 3000 })]) }),
+    'mirror.stop': () => {},
+    'settings.update': (s) => ({ notifications: s.notifications ?? true }),
+  });
+  const app = new AppState(bridge, { tickMs: 0 });
+  await app.start();
+  const screen = render(Dashboard, { app, mirror: app.mirror! });
+  return { bridge, app, screen };
+}
+
+test('health at a glance and one card per member', async () => {
+  const { screen } = await setup(false);
+  await expect.element(screen.getByTestId('health')).toHaveTextContent('Both drives attached; 3 writes (2.9 KB) on the way to USB Backup.');
+  await expect.element(screen.getByTestId('health')).toHaveTextContent('2 drives (1 write-mostly)');
+  expect(screen.getByTestId('member-card').elements()).toHaveLength(2);
+  await expect.element(screen.getByRole('checkbox', { name: 'Desktop notifications' })).not.toBeInTheDocument();
+});
+
+test('stop asks first, says what it flushes, then calls mirror.stop', async () => {
+  const { screen, bridge, app } = await setup(false);
+  await screen.getByRole('button', { name: 'Stop mirror…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Stop Home?' });
+  await expect.element(dialog).toHaveTextContent('(3 writes now)');
+  expect(bridge.callsOf('mirror.stop')).toEqual([]);
+  await dialog.getByRole('button', { name: 'Stop mirror' }).click();
+  await expect.poll(() => bridge.callsOf('mirror.stop')).toEqual([[]]);
+  expect(app.mirror).toBeNull();
+});
+
+test('in the desktop app, notifications can be switched off', async () => {
+  const { screen, bridge } = await setup(true);
+  const toggle = screen.getByRole('checkbox', { name: 'Desktop notifications' });
+  await expect.element(toggle).toBeChecked();
+  await toggle.click();
+  await expect.poll(() => bridge.callsOf('settings.update')).toEqual([[{ notifications: false }]]);
+  await expect.element(toggle).not.toBeChecked();
+});
