@@ -18,7 +18,7 @@ export interface BenchOptions {
 const usage = 'usage: npm run bench -- [--files N] [--quick] [--scenario N[,N]] [--runs N] [--stream-mib N] [--no-loop] [--no-write | --out DIR]';
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { files: 20_000, folders: 200, quick: false, scenarios: [1, 2, 3, 4, 5, 6], runs: 3, streamBytes: 2 << 30, noLoop: false, outDir: 'test/bench', seed: 42 };
+  const o: BenchOptions = { files: 20_000, folders: 200, quick: false, scenarios: [1, 2, 3, 4, 5, 6], runs: 3, streamBytes: 2 * 2 ** 30, noLoop: false, outDir: 'test/bench', seed: 42 };
   let filesGiven = false, streamGiven = false, runsGiven = false, outGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
