@@ -49,7 +49,7 @@ function markdown(res: BenchResult): string {
     const rows = res.rows.filter((r) => r.scenario === s);
     lines.push(`## ${TITLES[s]}`, '', '| tool | metric | median | runs | vs best peer | vs disk limit | note |', '|---|---|---|---|---|---|---|');
     for (const r of rows) {
-      const rt = r.role === 'engine' ? ratioText(r, res.rows) : { peer: '', limit: '' };
+      const rt = r.role === 'engine' && !r.metric.includes('drain') ? ratioText(r, res.rows) : { peer: '', limit: '' };
       lines.push(`| ${r.tool} | ${r.metric} | ${formatValue(r)} | ${r.runs.join(' / ')} | ${rt.peer} | ${rt.limit} | ${r.value !== null ? (r.note ?? '') : ''} |`);
     }
     lines.push('');
