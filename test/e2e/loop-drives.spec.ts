@@ -141,7 +141,7 @@ test('loop drives: create, lag, fallback read, eject, re-plug and catch up', asy
   const whileAway = randomBytes(32 * KiB);
   await test.step('eject the USB member: confirm with ETA, flush, then "safe to remove" and unmounted', async () => {
     await tab(page, 'Files');
-    await upload(page, [{ name: 'before-eject.bin', buffer: randomBytes(512 * KiB) }]);
+    await upload(page, [{ name: 'before-eject.bin', buffer: randomBytes(1024 * KiB) }]); // ~4 s of flushing
     await tab(page, 'Dashboard');
     const c = card(page, 'USB Backup');
     await c.getByRole('button', { name: 'Eject…' }).click();
@@ -149,8 +149,11 @@ test('loop drives: create, lag, fallback read, eject, re-plug and catch up', asy
     await expect(dialog).toBeVisible();
     await page.screenshot({ path: artifact('06-eject-confirm.png') });
     await dialog.getByRole('button', { name: 'Eject', exact: true }).click();
+    await expect(c.getByRole('progressbar', { name: 'Flushing to USB Backup' })).toBeVisible();
+    await expect(c.getByTestId('safe-to-remove')).toHaveCount(0); // not while writes are still landing
+    await page.screenshot({ path: artifact('07-eject-flushing.png') });
     await expect(c.getByTestId('safe-to-remove')).toHaveText(/Safe to remove USB Backup/, { timeout: 60_000 });
-    await page.screenshot({ path: artifact('07-safe-to-remove.png') });
+    await page.screenshot({ path: artifact('08-safe-to-remove.png') });
     expect(await isMountPoint(usb.mountPoint)).toBe(false);
     await tab(page, 'Files');
     await upload(page, [{ name: 'while-away.bin', buffer: whileAway }]);
@@ -164,6 +167,6 @@ test('loop drives: create, lag, fallback read, eject, re-plug and catch up', asy
     expect(await readFile(join(usb.mountPoint, FOLDER, 'while-away.bin'))).toEqual(whileAway);
     await expect(card(page, 'USB Backup').getByTestId('safe-to-remove')).toHaveCount(0);
     await expect(card(page, 'USB Backup').getByRole('button', { name: 'Eject…' })).toBeVisible();
-    await page.screenshot({ path: artifact('08-caught-up.png') });
+    await page.screenshot({ path: artifact('09-caught-up.png') });
   });
 });

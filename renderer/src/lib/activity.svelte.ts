@@ -36,7 +36,7 @@ export class ActivityLog {
         break;
       }
       case 'read-fallback-done':
-        if (e.waitedMs >= 1) this.add(at, 'warn', `Read ${e.path} from ${label(e.memberId)} after waiting ${formatDuration(e.waitedMs)}`);
+        if (e.waitedMs >= 50) this.add(at, 'warn', `Read ${e.path} from ${label(e.memberId)} after waiting ${formatDuration(e.waitedMs)}`);
         break;
       case 'read-healed':
         this.add(at, 'info', `Healed ${e.path} on ${label(e.memberId)} (${e.reason === 'checksum' ? 'checksum mismatch' : 'read error'})`);

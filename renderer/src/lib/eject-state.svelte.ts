@@ -24,12 +24,17 @@ export class EjectState {
     return r.progress?.phase ?? 'requested';
   }
 
-  /** Fraction of the flush done: behind writes drained since the eject began. */
-  fraction(memberId: string): number {
+  /**
+   * Fraction of the flush done: behind bytes (or writes) drained since the eject began. `live` is the member's current
+   * backlog from 'behind' events when known; it is preferred because the first progress report may not carry counts.
+   */
+  fraction(memberId: string, live?: { writes: number; bytes: number }): number {
     const r = this.#runs[memberId];
     if (!r) return 0;
     const phase = r.progress?.phase;
     if (phase === 'unmounting' || phase === 'done') return 1;
+    if (live && r.startBytes > 0) return Math.min(1, Math.max(0, 1 - live.bytes / r.startBytes));
+    if (live && r.startWrites > 0) return Math.min(1, Math.max(0, 1 - live.writes / r.startWrites));
     const left = r.progress?.behindBytes ?? r.startBytes;
     if (r.startBytes > 0) return Math.min(1, Math.max(0, 1 - left / r.startBytes));
     const leftWrites = r.progress?.behindWrites ?? r.startWrites;

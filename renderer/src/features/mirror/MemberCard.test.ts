@@ -42,16 +42,18 @@ test('eject: confirm with ETA → flushing → unmounting → safe to remove onl
   expect(bridge.callsOf('mirror.eject')).toEqual([['usb']]);
 
   bridge.emit(11, { type: 'eject-progress', memberId: 'usb', progress: { phase: 'flushing', behindWrites: 2, behindBytes: MiB, etaMs: 1000 } });
+  bridge.emit(12, { type: 'behind', memberId: 'usb', behindWrites: 2, behindBytes: MiB });
+  screen.rerender({ member: app.member('usb')! });
   const bar = screen.getByRole('progressbar', { name: 'Flushing to USB Backup' });
   await expect.element(bar).toHaveAttribute('aria-valuenow', '50');
   await expect.element(screen.getByTestId('eject-area')).toHaveTextContent('about 1 s left');
   await expect.element(screen.getByText(/Safe to remove/)).not.toBeInTheDocument();
 
-  bridge.emit(12, { type: 'eject-progress', memberId: 'usb', progress: { phase: 'unmounting', behindWrites: 0, behindBytes: 0 } });
+  bridge.emit(13, { type: 'eject-progress', memberId: 'usb', progress: { phase: 'unmounting', behindWrites: 0, behindBytes: 0 } });
   await expect.element(screen.getByTestId('eject-area')).toHaveTextContent('unmounting USB Backup');
   await expect.element(screen.getByText(/Safe to remove/)).not.toBeInTheDocument();
 
-  bridge.emit(13, { type: 'eject-progress', memberId: 'usb', progress: { phase: 'done', behindWrites: 0, behindBytes: 0 } });
+  bridge.emit(14, { type: 'eject-progress', memberId: 'usb', progress: { phase: 'done', behindWrites: 0, behindBytes: 0 } });
   finish();
   await expect.element(screen.getByTestId('safe-to-remove')).toHaveTextContent('Safe to remove USB Backup');
 });
