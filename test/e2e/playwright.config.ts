@@ -10,7 +10,7 @@ export default defineConfig({
   fullyParallel: false,
   timeout: 180_000,
   expect: { timeout: 20_000 },
-  reporter: process.env.CI ? 'list' : [['list']],
+  reporter: 'list',
   use: {
     headless: !process.env.HEADED,
     viewport: { width: 1280, height: 800 },
