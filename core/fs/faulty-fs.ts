@@ -69,6 +69,7 @@ export class FaultyFs implements Filesystem {
   async stat(path: string): Promise<FsStat> { await this.#check('stat', path, false); return this.inner.stat(path); }
   async readdir(path: string): Promise<FsEntry[]> { await this.#check('readdir', path, false); return this.inner.readdir(path); }
   async mkdir(path: string): Promise<void> { await this.#check('mkdir', path, true); return this.inner.mkdir(path); }
+  async link(existing: string, newPath: string): Promise<void> { await this.#check('link', newPath, true); return this.inner.link(existing, newPath); }
   async rename(from: string, to: string): Promise<void> { await this.#check('rename', from, true); return this.inner.rename(from, to); }
   async remove(path: string): Promise<void> { await this.#check('remove', path, true); return this.inner.remove(path); }
   async fsyncDir(path: string): Promise<void> { await this.#check('fsync', path, false); return this.inner.fsyncDir(path); }

@@ -32,6 +32,8 @@ export interface Filesystem {
   readdir(path: string): Promise<FsEntry[]>;
   /** Creates the folder and any missing parents, durably (fsyncs each new folder's parent). */
   mkdir(path: string): Promise<void>;
+  /** A second name for a file (link(2)); filesystems without hard links (exFAT, FAT) reject it. */
+  link(existing: string, newPath: string): Promise<void>;
   /** rename(2), then fsync both folders. */
   rename(from: string, to: string): Promise<void>;
   /** Removes a file or a whole folder, then fsyncs the parent. */

@@ -1,6 +1,6 @@
 // The real filesystem, through node:fs/promises, with the fsyncs that make every replacement atomic and durable.
 import { constants } from 'node:fs';
-import { access, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, parse } from 'node:path';
 import type { AppendHandle, AtomicWriter, EntryType, Filesystem, FsEntry, FsStat } from './filesystem.ts';
@@ -99,6 +99,11 @@ export class NodeFs implements Filesystem {
       await fsyncDir(dirname(p));
       if (p === first || dirname(p) === p) break;
     }
+  }
+
+  async link(existing: string, newPath: string): Promise<void> {
+    await link(existing, newPath);
+    await fsyncDir(dirname(newPath));
   }
 
   async rename(from: string, to: string): Promise<void> {

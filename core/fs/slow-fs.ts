@@ -63,6 +63,7 @@ export class SlowFs implements Filesystem {
   stat(path: string): Promise<FsStat> { return this.inner.stat(path); }
   readdir(path: string): Promise<FsEntry[]> { return this.inner.readdir(path); }
   mkdir(path: string): Promise<void> { return this.#device(0, true, () => this.inner.mkdir(path)); }
+  link(existing: string, newPath: string): Promise<void> { return this.#device(0, true, () => this.inner.link(existing, newPath)); }
   rename(from: string, to: string): Promise<void> { return this.#device(0, true, () => this.inner.rename(from, to)); }
   remove(path: string): Promise<void> { return this.#device(0, true, () => this.inner.remove(path)); }
   fsyncDir(path: string): Promise<void> { return this.inner.fsyncDir(path); }

@@ -9,6 +9,7 @@ import { Member } from './member.ts';
 import type { Mirror } from './mirror-api.ts';
 import { MirrorImpl, defaultLabel } from './mirror.ts';
 import { checkNewMemberFolder, memberFs, prepareMemberFolder } from './member-folder.ts';
+import { refreshManifest } from '../resync/resync.ts';
 import { META_DIR } from './paths.ts';
 
 const DEFAULT_MAX_BEHIND_WRITES = 256;
@@ -150,6 +151,7 @@ export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: n
   const haveExact = members.some((m) => m.state === 'in_sync' && m.journal && !m.journal.coarse);
   mirror.intent.adopt(records.keys());
   if (!freshest.clean) {
+    await refreshManifest(primary, records.keys());
     // After a crash, members other than the primary may differ exactly where records are set (invariant 19).
     for (const m of members) {
       if (m === primary || m.state !== 'in_sync') continue;

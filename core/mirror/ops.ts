@@ -57,9 +57,13 @@ export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, 
       return;
     case 'rename': {
       await ensureParent(m, op.to);
-      // A file replaced by the rename is kept in quarantine too (two-phase delete).
+      // A file the rename replaces is kept in quarantine too (two-phase delete) — by a second name, so the rename
+      // itself stays one atomic step: a crash leaves either the old file or the new one at `to`, never neither.
       const replaced = await m.fs.stat(m.abs(op.to)).then((s) => s.type === 'file', () => false);
-      if (replaced) await quarantine(m, op.to);
+      if (replaced) {
+        await m.fs.mkdir(m.trashDir);
+        await m.fs.link(m.abs(op.to), trashName(m)).catch(() => {}); // exFAT/FAT have no hard links: no quarantine there
+      }
       await m.fs.rename(m.abs(op.from), m.abs(op.to));
       m.manifest?.rename(op.from, op.to);
       return;
@@ -71,11 +75,12 @@ export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, 
  * Two-phase delete: a removed path moves into .nas-mirror/trash on its own drive (a rename, atomic and cheap) and is
  * purged only once every member — absent ones included — has applied the delete.
  */
+const trashName = (m: Member) => join(m.trashDir, `${Date.now()}-${randomBytes(4).toString('hex')}`);
+
 async function quarantine(m: Member, path: string): Promise<void> {
-  const dest = join(m.trashDir, `${Date.now()}-${randomBytes(4).toString('hex')}`);
   try {
     await m.fs.mkdir(m.trashDir);
-    await m.fs.rename(m.abs(path), dest);
+    await m.fs.rename(m.abs(path), trashName(m));
   } catch (e) {
     // Already gone here (a member that caught up through a resync): the outcome is the same.
     if (errnoCode(e) !== 'ENOENT') throw e;

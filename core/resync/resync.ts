@@ -168,3 +168,25 @@ export async function resyncMember(host: ResyncHost, target: Member, paths: read
   if (paths === null) progress.totalPaths = Math.max(progress.donePaths, host.stopping ? progress.totalPaths : progress.donePaths);
   report(true);
 }
+
+/**
+ * After a crash the manifest of the member that resyncs the others may lag its own files where intent records are set
+ * (entries are written lazily): recompute those entries from the content, which is the truth for that member.
+ */
+export async function refreshManifest(m: Member, paths: Iterable<string>): Promise<void> {
+  if (!m.manifest) return;
+  const stack = [...paths];
+  while (stack.length) {
+    const p = stack.pop()!;
+    const s = await statOrNull(m, p);
+    if (s === null || s.type === 'other') { m.manifest.remove(p); continue; }
+    if (s.type === 'dir') {
+      for (const k of [...m.manifest.paths()]) if (k.startsWith(p + '/') || k === p) m.manifest.remove(k);
+      for (const e of await m.fs.readdir(m.abs(p))) stack.push(`${p}/${e.name}`);
+      continue;
+    }
+    const h = createHash('sha256');
+    for await (const chunk of m.fs.readStream(m.abs(p))) h.update(chunk);
+    m.manifest.set(p, h.digest('base64url'));
+  }
+}

@@ -61,6 +61,9 @@ test(`crash: ${KILLS} SIGKILLs at random moments lose no acknowledged write, and
     for (const p of paths) {
       const got = await m.readFile(p).then(text, (e) => { assert.equal(e.code, 'ENOTFOUND', `${p}: ${e.message}`); return undefined; });
       const before = model.get(p), after = withPending.get(p);
+      if (!(got === before || got === after) && process.env.NAS_CRASH_DEBUG) {
+        console.error(JSON.stringify({ p, got: got?.slice(0, 30), before: before?.slice(0, 30), after: after?.slice(0, 30), pending, ops: acked.filter((o) => o.p === p || (o.k === 'rename' && o.to === p)).map((o) => ({ ...o, v: o.k === 'write' ? o.v.slice(0, 20) : undefined })), states: m.status().members.map((x) => x.state) }));
+      }
       assert.ok(got === before || got === after, `kill ${k}: ${p} reads ${JSON.stringify(got?.slice(0, 20))}, acknowledged ${JSON.stringify(before?.slice(0, 20))}`);
       if (before !== after) {
         const now = got === after;
