@@ -138,7 +138,8 @@ test('loop drives: create, lag, fallback read, eject, re-plug and catch up', asy
     expect(await readFile(join(fast.mountPoint, FOLDER, 'report.bin'))).toEqual(latest);
   });
 
-  const whileAway = randomBytes(32 * KiB);
+  // ~1.5 MB changed while the USB drive is away: all of it must be on the drive after the catch-up.
+  const whileAway = Array.from({ length: 3 }, (_, i) => ({ name: `while-away-${i + 1}.bin`, buffer: randomBytes(512 * KiB) }));
   await test.step('eject the USB member: confirm with ETA, flush, then "safe to remove" and unmounted', async () => {
     await tab(page, 'Files');
     await upload(page, [{ name: 'before-eject.bin', buffer: randomBytes(1024 * KiB) }]); // ~4 s of flushing
@@ -156,7 +157,7 @@ test('loop drives: create, lag, fallback read, eject, re-plug and catch up', asy
     await page.screenshot({ path: artifact('08-safe-to-remove.png') });
     expect(await isMountPoint(usb.mountPoint)).toBe(false);
     await tab(page, 'Files');
-    await upload(page, [{ name: 'while-away.bin', buffer: whileAway }]);
+    await upload(page, whileAway);
   });
 
   await test.step('plug the USB drive back in: recognised and caught up', async () => {
@@ -164,7 +165,7 @@ test('loop drives: create, lag, fallback read, eject, re-plug and catch up', asy
     await tab(page, 'Dashboard');
     await bringBack(page, 'USB Backup');
     await expect(card(page, 'USB Backup').getByTestId('lag-writes')).toHaveText('0', { timeout: 60_000 });
-    expect(await readFile(join(usb.mountPoint, FOLDER, 'while-away.bin'))).toEqual(whileAway);
+    for (const f of whileAway) expect(await readFile(join(usb.mountPoint, FOLDER, f.name))).toEqual(f.buffer);
     await expect(card(page, 'USB Backup').getByTestId('safe-to-remove')).toHaveCount(0);
     await expect(card(page, 'USB Backup').getByRole('button', { name: 'Eject…' })).toBeVisible();
     await page.screenshot({ path: artifact('09-caught-up.png') });
