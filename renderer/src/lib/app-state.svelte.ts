@@ -195,6 +195,7 @@ export class AppState {
   /** Applies one event to the snapshot and the side states. Exposed for tests; live events go through seq checks. */
   apply(e: AppEvent): void {
     const t = this.#clock();
+    this.#now = t;
     switch (e.type) {
       case 'member-state': {
         const dropped = e.state === 'faulty' || e.state === 'removed';
