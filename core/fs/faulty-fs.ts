@@ -44,9 +44,11 @@ export class FaultyFs implements Filesystem {
     };
   }
 
-  async createAtomic(target: string, tmpDir: string): Promise<AtomicWriter> {
+  async syncFilesystem(path: string): Promise<boolean> { await this.#check('syncfs', path, false); return this.inner.syncFilesystem(path); }
+
+  async createAtomic(target: string, tmpDir: string, o?: { durable?: boolean }): Promise<AtomicWriter> {
     await this.#check('open', target, true);
-    const w = await this.inner.createAtomic(target, tmpDir);
+    const w = await this.inner.createAtomic(target, tmpDir, o);
     return {
       write: async (chunk) => { await this.#check('write', target, false); return w.write(chunk); },
       commit: async () => {

@@ -23,8 +23,13 @@ export interface AppendHandle {
 export interface Filesystem {
   /** Opens (creating if needed) a file for appending. */
   openAppend(path: string): Promise<AppendHandle>;
-  /** Starts an atomic replacement of `target`, with its temp file in `tmpDir` (same filesystem). */
-  createAtomic(target: string, tmpDir: string): Promise<AtomicWriter>;
+  /**
+   * Starts an atomic replacement of `target`, with its temp file in `tmpDir` (same filesystem). With
+   * `durable: false` the fsyncs are left out: for bulk copies made durable at once by syncFilesystem().
+   */
+  createAtomic(target: string, tmpDir: string, o?: { durable?: boolean }): Promise<AtomicWriter>;
+  /** Flushes everything written to the filesystem holding `path` (syncfs); false where that cannot be done. */
+  syncFilesystem(path: string): Promise<boolean>;
   readFile(path: string): Promise<Uint8Array>;
   /** Reads a file in chunks, so copies of big files use bounded memory. */
   readStream(path: string, chunkSize?: number): AsyncIterable<Uint8Array>;

@@ -35,8 +35,10 @@ export class SlowFs implements Filesystem {
     };
   }
 
-  async createAtomic(target: string, tmpDir: string): Promise<AtomicWriter> {
-    const w = await this.inner.createAtomic(target, tmpDir);
+  syncFilesystem(path: string): Promise<boolean> { return this.#device(0, true, () => this.inner.syncFilesystem(path)); }
+
+  async createAtomic(target: string, tmpDir: string, o?: { durable?: boolean }): Promise<AtomicWriter> {
+    const w = await this.inner.createAtomic(target, tmpDir, o);
     return {
       write: (chunk) => this.#device(chunk.byteLength, false, () => w.write(chunk)),
       // The per-operation latency is paid once per file, where the drive makes it durable.

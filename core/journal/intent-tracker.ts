@@ -64,12 +64,12 @@ export class IntentTracker {
 
   #arm(): void {
     if (this.#timer || this.tickMs <= 0) return;
-    this.#timer = setInterval(() => this.clearIdle(), this.tickMs);
+    this.#timer = setInterval(() => void this.clearIdle().catch(() => {}), this.tickMs);
     this.#timer.unref();
   }
 
   /** Clears records idle for a full tick, only while every member is present and in sync (invariant 15). */
-  clearIdle(force = false): number {
+  async clearIdle(force = false): Promise<number> {
     const members = this.host.members;
     if (members.some((m) => !isActive(m.state) || m.ejecting || m.state === 'resyncing')) return 0;
     const limit = force ? Infinity : Date.now() - this.tickMs;
@@ -80,6 +80,9 @@ export class IntentTracker {
       return 0;
     }
     for (const p of clearable) this.#held.delete(p);
+    // A record may go only once the checksums written with its files are durable: otherwise a power cut could
+    // leave an old checksum and no record to say the file needs another look.
+    await Promise.all(members.map((m) => m.manifest?.commit().catch(() => {})));
     for (const m of members) {
       if (!m.journal) continue;
       // Coarse buckets on slow members are cleared only when nothing at all is held, so a steady stream of

@@ -41,6 +41,9 @@ export class Manifest {
     this.log.lazyFlush();
   }
 
+  /** Makes every entry so far durable. */
+  commit(): Promise<void> { return this.log.commit(); }
+
   paths(): IterableIterator<string> { return this.log.map.keys(); }
   get size(): number { return this.log.map.size; }
   close(): Promise<void> { return this.log.close(); }

@@ -9,6 +9,8 @@ const memberEntry = z.object({
   label: z.string(),
   writeMostly: z.boolean(),
   state: z.enum(['in_sync', 'behind', 'resyncing', 'faulty', 'removed']),
+  /** While resyncing: 'full' (being filled from scratch) or 'records' (catching up recorded paths only). */
+  resync: z.enum(['full', 'records']).optional(),
 });
 
 export const superblockSchema = z.object({

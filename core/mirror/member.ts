@@ -32,6 +32,10 @@ export class Member {
   ejecting = false;
   /** The generation written clean to this member when it was ejected; -1 when it left without a clean copy. */
   ejectedAtGeneration = -1;
+  /** It left while a resync was still filling it: only a full resync can bring it back. */
+  incomplete = false;
+  /** What the running resync does: fill the whole tree, or catch up recorded paths only. */
+  resyncKind?: 'full' | 'records';
   pendingReads = 0;
   /** Paths that may differ on this member because it missed or may have missed writes (in memory; the journal keeps them durably). */
   readonly dirty = new Set<string>();

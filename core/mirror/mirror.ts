@@ -129,6 +129,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
 
   async fault(m: Member, reason: string): Promise<void> {
     if (m.state === 'faulty' || m.state === 'removed') return this.#sbChain;
+    if (m.state === 'resyncing' && m.resyncKind !== 'records') m.incomplete = true;
     m.transition('failed');
     m.error = reason;
     m.dropBehind();
@@ -145,7 +146,8 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     return {
       format: 1, mirrorId: this.id, mirrorLabel: this.label, memberId: m.id, label: m.label, writeMostly: m.writeMostly,
       generation, generationCleared: this.generationCleared, clean,
-      members: this.members.map((x) => ({ id: x.id, label: x.label, writeMostly: x.writeMostly, state: x.state === 'behind' ? 'in_sync' : x.state })),
+      members: this.members.map((x) => ({ id: x.id, label: x.label, writeMostly: x.writeMostly, state: x.state === 'behind' ? 'in_sync' : x.state,
+        ...(x.state === 'resyncing' ? { resync: x.resyncKind ?? 'full' } : {}) })),
       maxBehindWrites: this.maxBehindWrites, maxBehindBytes: this.maxBehindBytes, updatedAt: new Date().toISOString(),
     };
   }
@@ -238,6 +240,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
       m.behindWaiters--;
     }
     const wasComplete = isReadable(m.state);
+    if (m.state === 'resyncing' && m.resyncKind !== 'records') m.incomplete = true;
     if (wasComplete) {
       try {
         await this.#sbChain;
@@ -280,7 +283,8 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
       if (isActive(known.state)) throw new MirrorError('EBUSY', `"${known.label}" is already an active member of this mirror.`, { memberId: known.id, path: spec.path });
       // Records are never cleared while a member is away, so those since it left are all still here — unless its
       // generation predates the last clear (cf. md events_cleared): then only a full resync is safe.
-      if (sb!.generation >= this.generationCleared) {
+      const self = sb!.members.find((x) => x.id === sb!.memberId);
+      if (sb!.generation >= this.generationCleared && !known.incomplete && !(self?.state === 'resyncing' && self.resync !== 'records')) {
         const cleanEject = sb!.clean && (known.ejectedAtGeneration < 0 || known.ejectedAtGeneration === sb!.generation);
         dirty = [...new Set([...known.dirty, ...this.changedSince(cleanEject ? sb!.generation : null)])];
       }
@@ -305,10 +309,12 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
 
   /** Runs a resync in the background; the member turns in_sync when it completes. */
   startResync(m: Member, paths: string[] | null): void {
+    m.resyncKind = paths === null ? 'full' : 'records';
     const run = (async () => {
       try {
         await resyncMember(this, m, paths);
         if (this.stopping || m.state !== 'resyncing') return;
+        await m.manifest?.commit();
         m.resync = undefined;
         m.dirty.clear();
         m.transition('resync-done');
@@ -341,7 +347,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     } finally {
       for (const m of this.members) m.behindWaiters--;
     }
-    this.intent.clearIdle(true); // everything landed: with every member present, no record is needed any more
+    await this.intent.clearIdle(true); // everything landed: with every member present, no record is needed any more
     this.intent.stop();
     await Promise.all(this.members.map((m) => MirrorImpl.closeJournal(m)));
     this.#clean = true;

@@ -129,7 +129,11 @@ export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: n
     if (!trusted) {
       m.transition('resync-started');
       // A member that left cleanly, after the last clear, catches up from its own point; anything else is resynced whole.
-      catchUp.set(m, sb.clean && sb.generation >= freshest.generationCleared ? { since: sb.generation } : sb.generation >= freshest.generationCleared ? { since: null } : 'full');
+      // A member that was still being filled by a resync when it left can only be resynced whole.
+      const self = sb.members.find((x) => x.id === sb.memberId);
+      const filling = (entry.state === 'resyncing' && entry.resync !== 'records') || (self?.state === 'resyncing' && self.resync !== 'records');
+      catchUp.set(m, filling || sb.generation < freshest.generationCleared ? 'full'
+        : sb.clean ? { since: sb.generation } : { since: null });
     }
     members.push(m);
   }

@@ -41,7 +41,7 @@ export async function repairPath(source: Member, target: Member, path: string): 
 }
 
 /** Makes `path` on target equal to source (one level); returns the children to visit for a folder. */
-export async function syncOne(source: Member, target: Member, path: string): Promise<{ children: string[]; bytes: number }> {
+export async function syncOne(source: Member, target: Member, path: string, o: { durable?: boolean; dirs?: Set<string> } = {}): Promise<{ children: string[]; bytes: number }> {
   const s = path === '' ? ({ type: 'dir', size: 0, mtimeMs: 0 } as FsStat) : await statOrNull(source, path);
   const t = path === '' ? ({ type: 'dir', size: 0, mtimeMs: 0 } as FsStat) : await statOrNull(target, path);
   if (s === null || s.type === 'other') {
@@ -51,35 +51,47 @@ export async function syncOne(source: Member, target: Member, path: string): Pro
   }
   if (t !== null && t.type !== s.type) { await target.fs.remove(target.abs(path)); target.manifest?.remove(path); }
   if (s.type === 'file') {
-    const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
-    if (parent) await target.fs.mkdir(target.abs(parent));
-    const w = await target.fs.createAtomic(target.abs(path), target.tmpDir);
-    const hasher = createHash('sha256');
-    let bytes = 0;
     try {
-      for await (const chunk of source.fs.readStream(source.abs(path))) { hasher.update(chunk); await w.write(chunk); bytes += chunk.byteLength; }
-      const hash = hasher.digest('base64url');
-      const expected = source.manifest?.get(path);
-      if (expected !== undefined && expected !== hash) {
-        // The source's copy rotted: never spread it. The caller tries another source; scrub repairs this one.
-        throw Object.assign(new Error(`"${path}" on "${source.label}" does not match its checksum`), { code: 'ECHECKSUM', sourceBad: true });
-      }
-      await w.commit();
-      target.manifest?.set(path, hash);
-      if (expected === undefined) source.manifest?.set(path, hash); // adopted content: its first checksum
+      return { children: [], bytes: await copyFile(source, target, path, o) };
     } catch (e) {
-      await w.abort().catch(() => {});
-      throw e;
+      // A folder a concurrent remove took away after it was cached as made: make it again, once.
+      if (errnoCode(e) !== 'ENOENT' || !o.dirs) throw e;
+      o.dirs.clear();
+      return { children: [], bytes: await copyFile(source, target, path, o) };
     }
-    return { children: [], bytes };
   }
   await target.fs.mkdir(target.abs(path));
+  o.dirs?.add(path);
   const skip = (name: string) => path === '' && name === META_DIR;
   const srcNames = new Set((await source.fs.readdir(source.abs(path))).filter((e) => !skip(e.name)).map((e) => e.name));
   for (const e of await target.fs.readdir(target.abs(path))) {
     if (!skip(e.name) && !srcNames.has(e.name)) await target.fs.remove(target.abs(join(path, e.name)));
   }
   return { children: [...srcNames].map((n) => join(path, n)), bytes: 0 };
+}
+
+async function copyFile(source: Member, target: Member, path: string, o: { durable?: boolean; dirs?: Set<string> }): Promise<number> {
+  const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+  if (parent && !o.dirs?.has(parent)) { await target.fs.mkdir(target.abs(parent)); o.dirs?.add(parent); }
+  const w = await target.fs.createAtomic(target.abs(path), target.tmpDir, { durable: o.durable });
+  const hasher = createHash('sha256');
+  let bytes = 0;
+  try {
+    for await (const chunk of source.fs.readStream(source.abs(path))) { hasher.update(chunk); await w.write(chunk); bytes += chunk.byteLength; }
+    const hash = hasher.digest('base64url');
+    const expected = source.manifest?.get(path);
+    if (expected !== undefined && expected !== hash) {
+      // The source's copy rotted: never spread it. The caller tries another source; scrub repairs this one.
+      throw Object.assign(new Error(`"${path}" on "${source.label}" does not match its checksum`), { code: 'ECHECKSUM' });
+    }
+    await w.commit();
+    target.manifest?.set(path, hash);
+    if (expected === undefined) source.manifest?.set(path, hash); // adopted content: its first checksum
+  } catch (e) {
+    await w.abort().catch(() => {});
+    throw e;
+  }
+  return bytes;
 }
 
 /** Counts what a full resync will copy, for progress and ETA. */
@@ -117,6 +129,10 @@ export async function resyncMember(host: ResyncHost, target: Member, paths: read
     host.emit({ type: 'resync-progress', memberId: target.id, ...progress });
   };
   report(true);
+  // Bulk copies skip the per-file fsyncs and are made durable by one syncfs at the end; until then the member stays
+  // 'resyncing' and a crash restarts its resync, so nothing unflushed is ever trusted.
+  const bulk = await target.fs.syncFilesystem(target.root);
+  const copyOptions = { durable: !bulk, dirs: new Set<string>() };
   const queue: string[] = paths === null ? [''] : [...paths];
   const visit = async (path: string) => {
     for (;;) {
@@ -125,7 +141,7 @@ export async function resyncMember(host: ResyncHost, target: Member, paths: read
       const slots = [source.order.reserve([path]), target.order.reserve([path])];
       try {
         await Promise.all(slots.map((s) => s.ready));
-        const r = await source.track(target.track(syncOne(source, target, path)));
+        const r = await source.track(target.track(syncOne(source, target, path, copyOptions)));
         queue.push(...r.children);
         if (paths !== null) progress.totalPaths += r.children.length; // a dirty folder: its content is dirty too
         if (path !== '' || paths !== null) progress.donePaths++;
@@ -164,7 +180,10 @@ export async function resyncMember(host: ResyncHost, target: Member, paths: read
       await new Promise((r) => setImmediate(r)); // let foreground requests in between copies
     }
   };
-  await Promise.all([worker(), worker(), worker()]);
+  await Promise.all(Array.from({ length: 6 }, worker));
+  if (bulk && !host.stopping && !(await target.fs.syncFilesystem(target.root))) {
+    throw new Error(`"${target.label}" could not flush its copies to disk`);
+  }
   if (paths === null) progress.totalPaths = Math.max(progress.donePaths, host.stopping ? progress.totalPaths : progress.donePaths);
   report(true);
 }
