@@ -57,13 +57,15 @@ export async function serve(o: { demo?: boolean; env?: Record<string, string> } 
   };
 }
 
-/** Where a screen's screenshot goes (test/e2e/artifacts, gitignored); `publish` also copies it into docs/. */
+/** Where a screen's screenshot goes (test/e2e/artifacts, gitignored); `publish` may also copy it into docs/. */
 export function artifact(name: string): string {
   mkdirSync(artifactsDir, { recursive: true });
   return join(artifactsDir, name);
 }
 
+/** Refreshes a README screenshot only when asked (UPDATE_DOCS=1), so a test run leaves the checkout clean. */
 export function publish(artifactPath: string, docsName: string): void {
+  if (!process.env.UPDATE_DOCS) return;
   const target = join(repoRoot, 'docs', docsName);
   mkdirSync(dirname(target), { recursive: true });
   copyFileSync(artifactPath, target);
