@@ -3,6 +3,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 rm -rf test-results && mkdir -p test-results
+bash test/ensure-system-packages.sh
 status=0
 echo "== typecheck"; npm run -s typecheck || status=1
 echo "== node tests"; bash test/run-node-tests.sh || status=1
