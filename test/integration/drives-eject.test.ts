@@ -7,21 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMirror, MirrorError, type EjectProgress } from '../../core/index.ts';
 import { ejectDrive } from '../../core/drives/index.ts';
-import { loopLab, loopUnsupported } from '../helpers/loop.ts';
 import { nextEvent, treeOf } from '../helpers/engine.ts';
+import { loopMirror } from '../helpers/loop-mirror.ts';
 
 test('eject flushes 200 behind writes, unmounts, and the remounted drive holds every file as a plain file', async (t) => {
-  const why = await loopUnsupported({ exfat: true });
-  if (why) return t.skip(why);
-  const lab = await loopLab(t);
-  const fast = await lab.mountExt4Image('fast');
-  const usb = await lab.mountExfatImage('My Passport');
-  const A = join(fast.mountPoint, 'm');
-  const B = join(usb.mountPoint, 'NAS Mirror');
-  await mkdir(A);
-  const m = await createMirror({ members: [{ path: A }, { path: B, writeMostly: true, label: 'USB', throttle: { latencyMs: 4 } }] });
-  t.after(() => m.stop().catch(() => {}));
-  const usbId = m.status().members.find((x) => x.label === 'USB')!.id;
+  const setup = await loopMirror(t, { usb: 'exfat', usbFolder: 'NAS Mirror', throttle: { latencyMs: 4 } });
+  if (!setup) return;
+  const { lab, usb, A, B, m, usbId } = setup;
 
   const expected = new Map<string, string>();
   await Promise.all(Array.from({ length: 200 }, (_v, i) => {
@@ -53,17 +45,9 @@ test('eject flushes 200 behind writes, unmounts, and the remounted drive holds e
 });
 
 test('eject with a file held open: a clear EBUSY naming the process, and the member stays clean and re-addable', async (t) => {
-  const why = await loopUnsupported();
-  if (why) return t.skip(why);
-  const lab = await loopLab(t);
-  const fast = await lab.mountExt4Image('fast');
-  const usb = await lab.mountExt4Image('usb');
-  const A = join(fast.mountPoint, 'm');
-  const B = join(usb.mountPoint, 'm');
-  await mkdir(A);
-  const m = await createMirror({ members: [{ path: A }, { path: B, writeMostly: true, label: 'USB' }] });
-  t.after(() => m.stop().catch(() => {}));
-  const usbId = m.status().members.find((x) => x.label === 'USB')!.id;
+  const setup = await loopMirror(t);
+  if (!setup) return;
+  const { lab, usb, A, B, m, usbId } = setup;
   await m.writeFile('keep.txt', 'safe');
   await writeFile(join(usb.mountPoint, 'held.log'), 'x');
 

@@ -1,23 +1,16 @@
 // Hot-plug on loop-mounted drives: a returning member drive is re-added and caught up; a vanished one fails at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMirror } from '../../core/index.ts';
 import { attachHotplug, ejectDrive } from '../../core/drives/index.ts';
-import { loopLab, loopUnsupported } from '../helpers/loop.ts';
 import { nextEvent, text } from '../helpers/engine.ts';
+import { loopMirror } from '../helpers/loop-mirror.ts';
 
 test('mounting a drive that holds an ejected member re-adds it and catches it up', async (t) => {
-  const why = await loopUnsupported({ exfat: true });
-  if (why) return t.skip(why);
-  const lab = await loopLab(t);
-  const fast = await lab.mountExt4Image('fast');
-  const usb = await lab.mountExfatImage('My Passport');
-  const A = join(fast.mountPoint, 'm');
-  await mkdir(A);
-  const m = await createMirror({ members: [{ path: A }, { path: join(usb.mountPoint, 'NAS Mirror'), writeMostly: true, label: 'USB' }] });
-  t.after(() => m.stop().catch(() => {}));
+  const setup = await loopMirror(t, { usb: 'exfat', usbFolder: 'NAS Mirror' });
+  if (!setup) return;
+  const { lab, fast, usb, A, m } = setup;
   const errors: unknown[] = [];
   const detach = attachHotplug(m, { onError: (e) => errors.push(e) });
   t.after(detach);
@@ -38,15 +31,9 @@ test('mounting a drive that holds an ejected member re-adds it and catches it up
 });
 
 test('a member drive unmounted lazily mid-workload is faulty within a second, and no acknowledged write is lost', async (t) => {
-  const why = await loopUnsupported();
-  if (why) return t.skip(why);
-  const lab = await loopLab(t);
-  const fast = await lab.mountExt4Image('fast');
-  const usb = await lab.mountExt4Image('usb');
-  const A = join(fast.mountPoint, 'm');
-  await mkdir(A);
-  const m = await createMirror({ members: [{ path: A }, { path: join(usb.mountPoint, 'm'), writeMostly: true, label: 'USB', throttle: { latencyMs: 2 } }] });
-  t.after(() => m.stop().catch(() => {}));
+  const setup = await loopMirror(t, { throttle: { latencyMs: 2 } });
+  if (!setup) return;
+  const { lab, fast, usb, A, m } = setup;
   const detach = attachHotplug(m);
   t.after(detach);
   await detach.ready;
@@ -80,14 +67,9 @@ test('a member drive unmounted lazily mid-workload is faulty within a second, an
 });
 
 test('an idle member drive that vanishes is failed by the watcher alone', async (t) => {
-  const why = await loopUnsupported();
-  if (why) return t.skip(why);
-  const lab = await loopLab(t);
-  const fast = await lab.mountExt4Image('fast');
-  const usb = await lab.mountExt4Image('usb');
-  await mkdir(join(fast.mountPoint, 'm'));
-  const m = await createMirror({ members: [{ path: join(fast.mountPoint, 'm') }, { path: join(usb.mountPoint, 'm'), label: 'USB' }] });
-  t.after(() => m.stop().catch(() => {}));
+  const setup = await loopMirror(t, { writeMostly: false });
+  if (!setup) return;
+  const { lab, fast, usb, m } = setup;
   const detach = attachHotplug(m);
   t.after(detach);
   await detach.ready;
