@@ -54,7 +54,8 @@ export class NodeFs implements Filesystem {
       },
       async commit() {
         try {
-          if (durable) await fh.sync();
+          // fdatasync: the data and its size are what a read needs; the rename and folder fsync make the name durable.
+          if (durable) await fh.datasync();
           await closeOnce();
           await rename(tmp, target);
         } catch (e) {

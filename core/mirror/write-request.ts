@@ -90,7 +90,10 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload): Prom
   try {
     await host.ensureActive();
     if (payload && 'stream' in payload) {
-      const b = await bufferUpTo(payload.stream, Math.max(1 << 20, Math.min(host.maxBehindBytes, 16 << 20)));
+      // Hold as much as could still go behind: a file that fits the behind budget is written behind like any other;
+      // a bigger one streams to every member in step, so memory stays bounded by maxBehindBytes.
+      const budget = host.maxBehindWrites === 0 ? 0 : host.maxBehindBytes - host.totalBehind().bytes;
+      const b = await bufferUpTo(payload.stream, Math.max(1 << 20, budget));
       if (b.rest) streamed = { chunks: b.chunks!, rest: b.rest }; else data = b.data;
     } else if (payload) {
       // The behind copy (invariant 8): taken before the acknowledgement, independent of the caller's buffer.
