@@ -1,9 +1,9 @@
-// `serve` over a real socket with an in-memory core: what it refuses (methods, args, messages, origins, hosts,
+// `serve` over a real socket with the production core (real engine on temp folders, real drives layer): what it refuses (methods, args, messages, origins, hosts,
 // missing credentials, path traversal) and that a good call round-trips bytes and pushes numbered events.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppCore } from '../../core/api/app-core.ts';
 import { createDispatch, createHandlers } from '../../core/api/handlers.ts';
@@ -11,7 +11,7 @@ import { startServer } from '../../core/server/server.ts';
 import type { ServerOptions } from '../../core/server/server.ts';
 import { resolveStatic } from '../../core/server/static-files.ts';
 import { COOKIE_NAME } from '../../core/server/auth.ts';
-import { fakeDeps } from '../helpers/fake-core.ts';
+import { coreDeps } from '../../core/api/core-deps.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { closed, connect } from '../helpers/ws-client.ts';
 
@@ -28,7 +28,7 @@ async function site(t: Parameters<typeof tempDir>[0]) {
 
 async function serve(t: Parameters<typeof tempDir>[0], extra: Partial<ServerOptions> = {}) {
   const { web } = await site(t);
-  const core = await AppCore.start({ deps: fakeDeps(), configDir: await tempDir(t), native: false, log: () => {}, coalesceMs: 1 });
+  const core = await AppCore.start({ deps: coreDeps(), configDir: await tempDir(t), native: false, log: () => {}, coalesceMs: 1 });
   const server = await startServer({ host: '127.0.0.1', port: 0, staticRoot: web, dispatch: createDispatch(createHandlers(core)), events: core.events, log: () => {}, ...extra });
   t.after(async () => { await server.close(); await core.shutdown(); });
   const origin = `http://127.0.0.1:${server.port}`;
@@ -72,15 +72,24 @@ test('resolveStatic refuses traversal, symlinks out, and folders', async (t) => 
 });
 
 test('calls round-trip bytes; events arrive numbered', async (t) => {
-  const { rpc, origin } = await serve(t);
+  const { rpc, origin, core } = await serve(t);
   const c = await connect(rpc, { origin });
   t.after(() => c.close());
+  const root = await tempDir(t); // removed after the core is shut down (hooks run in the order added)
   const snap = await c.call('app.snapshot');
   assert.ok(snap.ok);
-  assert.ok((await c.call('mirror.create', { members: [{ path: '/a' }, { path: '/b', writeMostly: true }] })).ok);
+  const a = join(root, 'a');
+  const b = join(root, 'b');
+  assert.ok((await c.call('mirror.create', { members: [{ path: a }, { path: b, writeMostly: true, throttle: { latencyMs: 5 } }] })).ok);
   const bytes = new Uint8Array([0, 1, 2, 250, 255]);
   assert.deepEqual(await c.call('files.write', 'x.bin', bytes), { ok: true });
   assert.deepEqual(await c.call('files.read', 'x.bin'), { ok: true, value: bytes });
+  assert.deepEqual(new Uint8Array(await readFile(join(a, 'x.bin'))), bytes, 'on the member folder itself');
+  const missing = await c.call('files.read', 'nope.bin');
+  assert.equal(!missing.ok && missing.error.code, 'ENOTFOUND');
+  assert.ok(!missing.ok && missing.error.message.includes('nope.bin'), 'the error names the path');
+  await core.requireMirror().drain();
+  assert.deepEqual(new Uint8Array(await readFile(join(b, 'x.bin'))), bytes, 'and on the slow member once drained');
   assert.ok(c.events.length > 0 && c.events[0]!.event.type === 'mirror-changed');
   assert.deepEqual(c.events.map((e) => e.seq), c.events.map((_, i) => c.events[0]!.seq + i));
 });
