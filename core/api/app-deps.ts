@@ -1,5 +1,5 @@
 // What AppCore needs from the engine and the drives layer, as one interface: the real ones in production
-// (core-deps.ts), fakes in handler tests.
+// (core-deps.ts); tests pass them with a fixed drive list where they need one.
 import type { DriveInfo, EjectProgress, MemberSpec, MirrorOptions, PlacementIssue } from './types.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 
