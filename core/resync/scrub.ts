@@ -55,8 +55,8 @@ export async function scrubMirror(host: ScrubHost, repair: boolean): Promise<Scr
     const slots = members.map((m) => m.order.reserve([path]));
     try {
       await Promise.all(slots.map((s) => s.ready));
-      const hashes = new Map<Member, string | null>();
-      for (const m of members) hashes.set(m, await hashFile(m, path));
+      // Each member is its own drive: read them at the same time.
+      const hashes = new Map<Member, string | null>(await Promise.all(members.map(async (m) => [m, await hashFile(m, path)] as const)));
       // The truth: the manifest's checksum when a copy still matches it; otherwise (no entry) the preferred copy.
       const recorded = byPreference.map((m) => m.manifest?.get(path)).find((h) => h !== undefined);
       const matching = recorded !== undefined ? byPreference.find((m) => hashes.get(m) === recorded) : undefined;
