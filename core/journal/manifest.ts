@@ -24,19 +24,27 @@ export class Manifest {
 
   /** Removes a file's entry, or a folder's entries. */
   remove(path: string): void {
-    this.log.delete(path);
-    const prefix = path + '/';
-    for (const k of [...this.log.map.keys()]) if (k.startsWith(prefix)) this.log.delete(k);
+    // A file has its own entry: no scan. Only a folder (no entry of its own) costs a pass over the manifest.
+    if (this.log.map.has(path)) this.log.delete(path);
+    else {
+      const prefix = path + '/';
+      for (const k of [...this.log.map.keys()]) if (k.startsWith(prefix)) this.log.delete(k);
+    }
     this.log.lazyFlush();
   }
 
   /** Moves a file's entry, or a folder's entries, to a new name. */
   rename(from: string, to: string): void {
     this.remove(to);
-    const prefix = from + '/';
-    for (const [k, v] of [...this.log.map]) {
-      if (k === from) { this.log.delete(k); this.log.set(to, v); }
-      else if (k.startsWith(prefix)) { this.log.delete(k); this.log.set(to + k.slice(from.length), v); }
+    const file = this.log.map.get(from);
+    if (file !== undefined) {
+      this.log.delete(from);
+      this.log.set(to, file);
+    } else {
+      const prefix = from + '/';
+      for (const [k, v] of [...this.log.map]) {
+        if (k.startsWith(prefix)) { this.log.delete(k); this.log.set(to + k.slice(from.length), v); }
+      }
     }
     this.log.lazyFlush();
   }
