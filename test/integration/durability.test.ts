@@ -118,3 +118,33 @@ test('re-add of a 20,000-file member after eject and restart resyncs only what c
   const last2 = events2.filter((e): e is Extract<MirrorEvent, { type: 'resync-progress' }> => e.type === 'resync-progress').at(-1)!;
   assert.equal(last2.totalPaths, 0, 'no resync without changes');
 });
+
+test('rotating USB drives: each catches up from its own point, not from the other one\'s', async (t) => {
+  const dir = await tempDir(t);
+  const m = await createMirror({ members: [
+    { path: join(dir, 'ssd'), label: 'SSD' },
+    { path: join(dir, 'usb1'), label: 'USB 1', writeMostly: true },
+    { path: join(dir, 'usb2'), label: 'USB 2', writeMostly: true },
+  ] });
+  t.after(() => m.stop().catch(() => {}));
+  const id = (label: string) => m.status().members.find((x) => x.label === label)!.id;
+  const catchUp = async (label: string, folder: string): Promise<number> => {
+    const events = recordEvents(m);
+    await m.addMember({ path: join(dir, folder), writeMostly: true });
+    await m.drain();
+    const last = events.filter((e): e is Extract<MirrorEvent, { type: 'resync-progress' }> => e.type === 'resync-progress').at(-1)!;
+    assert.deepEqual(await treeOf(join(dir, folder)), await treeOf(join(dir, 'ssd')), `${label} equals the SSD`);
+    return last.totalPaths;
+  };
+  for (let i = 0; i < 20; i++) await m.writeFile(`base/${i}`, `${i}`);
+  await m.drain();
+  await m.eject(id('USB 1'));                                  // week 1: USB 1 goes to the office
+  for (let i = 0; i < 3; i++) await m.writeFile(`week1/${i}`, 'x');
+  assert.equal(await catchUp('USB 1', 'usb1'), 3, 'USB 1 gets only week 1');
+  await m.eject(id('USB 2'));                                  // week 2: USB 2 goes
+  for (let i = 0; i < 5; i++) await m.writeFile(`week2/${i}`, 'y');
+  assert.equal(await catchUp('USB 2', 'usb2'), 5, 'USB 2 gets only week 2 (it had week 1)');
+  await m.eject(id('USB 1'));                                  // week 3: USB 1 again
+  for (let i = 0; i < 2; i++) await m.writeFile(`week3/${i}`, 'z');
+  assert.equal(await catchUp('USB 1', 'usb1'), 2, 'USB 1 gets only week 3');
+});
