@@ -142,6 +142,18 @@ export class AppCore {
     this.#emitMirrorChanged();
   }
 
+  async forgetMember(memberId: string): Promise<void> {
+    const mirror = this.requireMirror();
+    const path = mirror.status().members.find((m) => m.id === memberId)?.path;
+    await mirror.forgetMember(memberId);
+    // A forgotten drive is no longer part of what a restart re-assembles.
+    await this.#updateConfig((c) => {
+      const known = c.mirrors.find((m) => m.id === mirror.id);
+      if (known && path) known.members = known.members.filter((m) => m.path !== path);
+    });
+    this.#emitMirrorChanged();
+  }
+
   async eject(memberId: string): Promise<void> {
     const mirror = this.requireMirror();
     if (this.#ejecting.has(memberId)) throw new MirrorError('EBUSY', 'This drive is already being ejected; wait for "safe to remove".', { memberId });

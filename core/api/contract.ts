@@ -36,6 +36,7 @@ export const methodArgs = {
   'mirror.status': z.tuple([]),
   'mirror.addMember': z.tuple([memberSpecSchema]),
   'mirror.failMember': z.tuple([memberId]),
+  'mirror.forgetMember': z.tuple([memberId]),
   'mirror.eject': z.tuple([memberId]),
   'mirror.stop': z.tuple([]),
   'mirror.scrub': z.tuple([z.strictObject({ repair: z.boolean() })]),
@@ -89,6 +90,7 @@ export interface MethodResults {
   'mirror.status': MirrorStatus | null;
   'mirror.addMember': string;
   'mirror.failMember': void;
+  'mirror.forgetMember': void;
   'mirror.eject': void;
   'mirror.stop': void;
   'mirror.scrub': ScrubResult;

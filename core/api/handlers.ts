@@ -26,6 +26,7 @@ export function createHandlers(core: AppCore) {
     'mirror.status': async () => core.mirror?.status() ?? null,
     'mirror.addMember': (spec) => core.addMember(spec),
     'mirror.failMember': (id) => core.failMember(id),
+    'mirror.forgetMember': (id) => core.forgetMember(id),
     'mirror.eject': (id) => core.eject(id),
     'mirror.stop': () => core.stopMirror(),
     'mirror.scrub': (o) => core.scrub(o.repair),

@@ -11,7 +11,7 @@ export interface IntentHost {
   /** Called after records were cleared with every member present (cf. md events_cleared). */
   cleared(): void;
   /** Called when nothing is held at all with every member present: quarantined deletes can be purged. */
-  purgeTrash(): void;
+  purgeTrash(): Promise<void>;
 }
 
 interface Held { ops: number; idleSince: number }
@@ -91,7 +91,7 @@ export class IntentTracker {
       else m.journal.clear(clearable);
     }
     this.host.cleared();
-    if (this.#held.size === 0) this.host.purgeTrash();
+    if (this.#held.size === 0) await this.host.purgeTrash();
     return clearable.length;
   }
 

@@ -17,6 +17,8 @@ export interface Mirror {
   failMember(memberId: string): Promise<void>;
   /** drain, fsync, mark clean, mark removed */
   eject(memberId: string): Promise<void>;
+  /** a drive retired for good: the mirror stops keeping changes for it (records can clear, deletes can be purged) */
+  forgetMember(memberId: string): Promise<void>;
   /** new member (or a returning one): resync in the background; resolves with its id once it is attached */
   addMember(spec: MemberSpec): Promise<string>;
   /** drain every behind write, mark all clean */

@@ -71,8 +71,8 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   }
 
   /** Every member has applied every delete: quarantined files can go (second phase of a delete). */
-  purgeTrash(): void {
-    for (const m of this.members) if (isActive(m.state)) void rm(m.trashDir, { recursive: true, force: true }).catch(() => {});
+  async purgeTrash(): Promise<void> {
+    await Promise.all(this.members.filter((m) => isActive(m.state)).map((m) => rm(m.trashDir, { recursive: true, force: true }).catch(() => {})));
   }
 
   cleared(): void { this.generationCleared = this.generation; }
@@ -259,6 +259,21 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     await this.membershipChanged();
   }
 
+  /**
+   * Retires a member that is not attached (ejected, failed, or never plugged back in): while it was listed, intent
+   * records could never be cleared and deleted files never purged, waiting for it to come back.
+   */
+  async forgetMember(memberId: string): Promise<void> {
+    this.assertRunning();
+    const m = this.#member(memberId);
+    if (isActive(m.state) || m.ejecting) {
+      throw new MirrorError('EBUSY', `"${m.label}" is attached; eject it (or mark it failed) before forgetting it.`, { memberId });
+    }
+    this.members.splice(this.members.indexOf(m), 1);
+    await MirrorImpl.closeJournal(m);
+    await this.membershipChanged();
+  }
+
   /** Paths changed after `generation` (null: every record), from the exact journals. A member's own superblock
    * generation is the last one it saw: writes after it left were marked at a later one (the epoch moved on). */
   changedSince(generation: number | null): string[] {
@@ -291,8 +306,9 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
       m = new Member(known.id, spec.label ?? known.label, real, spec.writeMostly ?? known.writeMostly, fs, 'resyncing');
       this.members.splice(this.members.indexOf(known), 1, m);
     } else {
-      await this.#checkNewFolder(real, spec);
-      m = new Member(randomUUID(), spec.label ?? defaultLabel(real), real, spec.writeMostly ?? false, fs, 'resyncing');
+      // A folder of this mirror whose member was forgotten holds an old copy of ours: it is resynced whole, in place.
+      if (!(sb && sb.mirrorId === this.id)) await this.#checkNewFolder(real, spec);
+      m = new Member(randomUUID(), spec.label ?? sb?.label ?? defaultLabel(real), real, spec.writeMostly ?? false, fs, 'resyncing');
       this.members.push(m);
     }
     m.rules = await prepareMemberFolder(fs, real);

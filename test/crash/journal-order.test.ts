@@ -3,21 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createMirror, openMirror, type MirrorEvent } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { recordEvents, text, treeOf } from '../helpers/engine.ts';
+import { journalRecords, recordEvents, text, treeOf } from '../helpers/engine.ts';
 
-const records = async (root: string) => {
-  const live = new Set<string>();
-  for (const line of (await readFile(join(root, '.nas-mirror', 'intent.log'), 'utf8')).split('\n')) {
-    if (line.startsWith('+')) live.add(JSON.parse(line.slice(1, line.lastIndexOf('\t'))));
-    if (line.startsWith('-')) live.delete(JSON.parse(line.slice(1)));
-  }
-  return live;
-};
+const records = journalRecords;
 
 test('records stay set while behind writes are pending; after a crash exactly those paths are resynced', async (t) => {
   const dir = await tempDir(t);

@@ -35,3 +35,13 @@ export async function treeOf(root: string): Promise<Map<string, string>> {
 }
 
 export const text = (u: Uint8Array) => Buffer.from(u).toString('utf8');
+
+/** The live records of a member's intent journal, replayed from its log the way the engine reads it. */
+export async function journalRecords(root: string): Promise<Set<string>> {
+  const live = new Set<string>();
+  for (const line of (await readFile(join(root, '.nas-mirror', 'intent.log'), 'utf8')).split('\n')) {
+    if (line.startsWith('+')) live.add(JSON.parse(line.slice(1, line.lastIndexOf('\t'))));
+    if (line.startsWith('-')) live.delete(JSON.parse(line.slice(1)));
+  }
+  return live;
+}

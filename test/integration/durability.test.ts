@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMirror, openMirror, type MirrorEvent } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { nextEvent, recordEvents, text, treeOf } from '../helpers/engine.ts';
+import { journalRecords, nextEvent, recordEvents, text, treeOf } from '../helpers/engine.ts';
 
 test('bit rot: a flipped byte is caught on read, the right data returned, the copy healed and counted', async (t) => {
   const dir = await tempDir(t);
@@ -147,4 +147,36 @@ test('rotating USB drives: each catches up from its own point, not from the othe
   await m.eject(id('USB 1'));                                  // week 3: USB 1 again
   for (let i = 0; i < 2; i++) await m.writeFile(`week3/${i}`, 'z');
   assert.equal(await catchUp('USB 1', 'usb1'), 2, 'USB 1 gets only week 3');
+});
+
+test('forgetting a retired drive lets records clear and deletes be purged; its folder can come back as a full copy', async (t) => {
+  const dir = await tempDir(t);
+  const A = join(dir, 'ssd'), B = join(dir, 'usb');
+  const m = await createMirror({ members: [{ path: A, label: 'SSD' }, { path: B, label: 'USB', writeMostly: true }] });
+  for (let i = 0; i < 5; i++) await m.writeFile(`f${i}`, `${i}`);
+  const usb = m.status().members[1]!.id;
+  await m.eject(usb);
+  await m.remove('f0');
+  await m.writeFile('f1', 'changed while USB was away');
+  await assert.rejects(m.forgetMember(m.status().members[0]!.id), { code: 'EBUSY' }, 'an attached member is not forgotten');
+  await m.stop(); // USB is away: records and the quarantined f0 must stay
+  const records = async () => (await journalRecords(A)).size;
+  assert.ok((await records()) >= 2, 'records kept for the absent drive');
+  assert.ok(existsSync(join(A, '.nas-mirror', 'trash')), 'the deleted file is quarantined');
+
+  const again = await openMirror({ members: [{ path: A }] });
+  t.after(() => again.stop().catch(() => {}));
+  await again.forgetMember(usb);
+  assert.deepEqual(again.status().members.map((x) => x.label), ['SSD']);
+  await again.writeFile('f2', 'after forgetting');
+  await again.stop();
+  assert.equal(await records(), 0, 'with nobody absent, every record cleared');
+  assert.ok(!existsSync(join(A, '.nas-mirror', 'trash')), 'quarantine purged');
+
+  const third = await openMirror({ members: [{ path: A }] });
+  t.after(() => third.stop().catch(() => {}));
+  await third.addMember({ path: B, writeMostly: true }); // our own old copy: accepted, resynced whole
+  await third.drain();
+  assert.deepEqual(await treeOf(B), await treeOf(A));
+  assert.ok(!existsSync(join(B, 'f0')));
 });

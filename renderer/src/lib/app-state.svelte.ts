@@ -307,6 +307,11 @@ export class AppState {
     await this.client.call('mirror.addMember', spec);
   }
 
+  /** Retires a detached drive: the mirror stops keeping changes for it. */
+  async forgetMember(memberId: string): Promise<void> {
+    await this.client.call('mirror.forgetMember', memberId);
+  }
+
   /** Drains every behind write and closes the mirror (like mdadm --stop); the picker then offers to assemble it again. */
   async stopMirror(): Promise<void> {
     await this.client.call('mirror.stop');

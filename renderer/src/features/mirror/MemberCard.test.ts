@@ -84,3 +84,23 @@ test('resync progress bar and re-add for a removed member', async () => {
   await s2.getByRole('button', { name: 'Re-add' }).click();
   expect(removed.bridge.callsOf('mirror.addMember')).toEqual([[{ path: '/mnt/usb/NAS Mirror', writeMostly: true, label: 'USB Backup' }]]);
 });
+
+test('a detached drive can be forgotten, after a confirmation that says what that means', async () => {
+  const { bridge, app } = await setup({ state: 'removed', behindWrites: 0, behindBytes: 0 });
+  bridge.handlers['mirror.forgetMember'] = () => undefined;
+  const screen = render(MemberCard, { app, member: app.member('usb')! });
+  await expect.element(screen.getByRole('button', { name: 'Re-add' })).toBeVisible();
+  await screen.getByRole('button', { name: 'Forget…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Forget USB Backup?' });
+  await expect.element(dialog).toHaveTextContent('copied over in full');
+  expect(bridge.callsOf('mirror.forgetMember')).toEqual([]);
+  await dialog.getByRole('button', { name: 'Forget' }).click();
+  expect(bridge.callsOf('mirror.forgetMember')).toEqual([['usb']]);
+});
+
+test('an attached drive offers eject, not forget', async () => {
+  const { app } = await setup({ state: 'in_sync' });
+  const screen = render(MemberCard, { app, member: app.member('usb')! });
+  await expect.element(screen.getByRole('button', { name: 'Eject…' })).toBeVisible();
+  await expect.element(screen.getByRole('button', { name: 'Forget…' })).not.toBeInTheDocument();
+});
