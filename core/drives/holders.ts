@@ -1,4 +1,5 @@
 // Which processes keep a mount busy: lsof, else fuser, else a scan of /proc/*/fd — so the user can close them.
+import { isAtOrInside } from '../mirror/paths.ts';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { CommandRunner } from './command-runner.ts';
 
@@ -28,7 +29,6 @@ export function parseFuserVerbose(stderr: string): Holder[] {
   return holders;
 }
 
-const inside = (p: string, mountPoint: string) => p === mountPoint || p.startsWith(mountPoint.endsWith('/') ? mountPoint : mountPoint + '/');
 
 /** The last resort on Linux: every process whose cwd, root or an open file lies under the mount point. */
 export async function scanProcForHolders(mountPoint: string): Promise<Holder[]> {
@@ -39,7 +39,7 @@ export async function scanProcForHolders(mountPoint: string): Promise<Holder[]> 
     const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
     links.push(...fds.map((fd) => `/proc/${pid}/fd/${fd}`));
     const targets = await Promise.all(links.map((l) => readlink(l).catch(() => '')));
-    if (targets.some((t) => inside(t, mountPoint))) {
+    if (targets.some((t) => isAtOrInside(t, mountPoint))) {
       const command = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
       holders.push({ pid: Number(pid), command });
     }

@@ -1,4 +1,5 @@
 // attachHotplug: a returning drive's member is re-added (catch-up), a vanished drive's member is failed at once.
+import { isAtOrInside } from '../mirror/paths.ts';
 import type { DriveInfo } from '../api/types.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 import { findMembersOnDrive } from './member-probe.ts';
@@ -11,7 +12,6 @@ export interface HotplugOptions {
   watchOptions?: WatchOptions;
 }
 
-const inside = (p: string, mountPoint: string) => p === mountPoint || p.startsWith(mountPoint.endsWith('/') ? mountPoint : mountPoint + '/');
 
 export function attachHotplug(mirror: Mirror, o: HotplugOptions = {}): Unwatch {
   const report = o.onError ?? (() => {});
@@ -21,7 +21,7 @@ export function attachHotplug(mirror: Mirror, o: HotplugOptions = {}): Unwatch {
 
   const onRemoved = async (drive: DriveInfo) => {
     // Recognised by path here on purpose: the superblock is gone with the drive. Ejected ('removed') members are done.
-    const gone = mirror.status().members.filter((m) => m.path && m.state !== 'removed' && m.state !== 'faulty' && inside(m.path, drive.mountPoint));
+    const gone = mirror.status().members.filter((m) => m.path && m.state !== 'removed' && m.state !== 'faulty' && isAtOrInside(m.path, drive.mountPoint));
     for (const m of gone) await mirror.failMember(m.id).catch(report);
   };
   const onAdded = async (drive: DriveInfo) => {

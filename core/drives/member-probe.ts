@@ -1,8 +1,8 @@
 // Recognising a mirror member on a drive: a .nas-mirror/superblock.json at the mount point or in a folder just below it.
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-
-export const META_DIR = '.nas-mirror';
+import { superblockPath } from '../journal/superblock.ts';
+import { META_DIR } from '../mirror/paths.ts';
 
 export interface FoundMember { path: string; mirrorId: string; memberId: string }
 
@@ -12,7 +12,7 @@ export interface FoundMember { path: string; mirrorId: string; memberId: string 
  */
 export async function readMemberIdentity(folder: string): Promise<FoundMember | null> {
   try {
-    const sb = JSON.parse(await readFile(join(folder, META_DIR, 'superblock.json'), 'utf8')) as Record<string, unknown>;
+    const sb = JSON.parse(await readFile(superblockPath(folder), 'utf8')) as Record<string, unknown>;
     if (typeof sb.mirrorId === 'string' && sb.mirrorId && typeof sb.memberId === 'string' && sb.memberId) {
       return { path: folder, mirrorId: sb.mirrorId, memberId: sb.memberId };
     }

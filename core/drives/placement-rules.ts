@@ -1,6 +1,6 @@
 // The placement rules as a pure function over what was learned about each folder (DESIGN invariant 22).
 import type { DriveInfo, PlacementIssue } from '../api/types.ts';
-import { nameProblem, type NameRules } from '../mirror/paths.ts';
+import { isInside, nameProblem, type NameRules } from '../mirror/paths.ts';
 import { rulesFor } from './fs-rules.ts';
 
 /** Below this a drive is full: 1% of it, but never asking more than 64 MiB of a big disk nor less than 1 MiB. */
@@ -27,7 +27,6 @@ export interface PlacementContext {
 
 const MiB = 2 ** 20;
 const fmt = (n: number) => (n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GiB` : `${Math.ceil(n / MiB)} MiB`);
-const isInside = (child: string, parent: string) => child.startsWith(parent.endsWith('/') ? parent : parent + '/');
 const sameDrive = (a?: DriveInfo, b?: DriveInfo) => !!a && !!b && a.device === b.device && a.mountPoint === b.mountPoint;
 const firstFew = (names: string[]) => names.slice(0, 3).map((n) => `"${n}"`).join(', ') + (names.length > 3 ? ` and ${names.length - 3} more` : '');
 

@@ -1,9 +1,10 @@
 // checkPlacement: learns each proposed member folder's drive, identity and content, then applies the placement rules.
+import { isAtOrInside, META_DIR } from '../mirror/paths.ts';
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DriveInfo, MemberSpec, PlacementIssue } from '../api/types.ts';
 import { listDrives } from './list-drives.ts';
-import { META_DIR, readMemberIdentity } from './member-probe.ts';
+import { readMemberIdentity } from './member-probe.ts';
 import { evaluatePlacement, type FolderFacts, type PlacementContext } from './placement-rules.ts';
 
 /** Walking a huge tree before every click would freeze the picker; this many entries is enough to judge. */
@@ -11,8 +12,7 @@ const MAX_SCAN_ENTRIES = 200_000;
 
 /** The drive holding a path: the mount point that is its longest prefix. */
 export function driveOf(path: string, drives: DriveInfo[]): DriveInfo | undefined {
-  const inside = (mp: string) => path === mp || path.startsWith(mp.endsWith('/') || mp.endsWith('\\') ? mp : mp + '/');
-  return drives.filter((d) => inside(d.mountPoint)).sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
+  return drives.filter((d) => isAtOrInside(path, d.mountPoint)).sort((a, b) => b.mountPoint.length - a.mountPoint.length)[0];
 }
 
 /** Resolves a folder that may not exist yet through its nearest existing parent, as the engine will create it. */

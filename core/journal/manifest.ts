@@ -7,6 +7,13 @@ import { tmpDirOf } from './superblock.ts';
 
 export const hashOf = (data: Uint8Array): string => createHash('sha256').update(data).digest('base64url');
 
+/** The same checksum, of content read in chunks (scrub, manifest repair). */
+export async function hashStream(chunks: AsyncIterable<Uint8Array>): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of chunks) h.update(chunk);
+  return h.digest('base64url');
+}
+
 export class Manifest {
   private constructor(readonly log: RecordLog) {}
 
@@ -25,11 +32,14 @@ export class Manifest {
   /** Removes a file's entry, or a folder's entries. */
   remove(path: string): void {
     // A file has its own entry: no scan. Only a folder (no entry of its own) costs a pass over the manifest.
-    if (this.log.map.has(path)) this.log.delete(path);
-    else {
-      const prefix = path + '/';
-      for (const k of [...this.log.map.keys()]) if (k.startsWith(prefix)) this.log.delete(k);
-    }
+    if (this.log.map.has(path)) { this.log.delete(path); this.log.lazyFlush(); } else this.removeTree(path);
+  }
+
+  /** Removes the entry of `path` and every entry below it, whatever it was. */
+  removeTree(path: string): void {
+    this.log.delete(path);
+    const prefix = path + '/';
+    for (const k of [...this.log.map.keys()]) if (k.startsWith(prefix)) this.log.delete(k);
     this.log.lazyFlush();
   }
 

@@ -1,14 +1,14 @@
 // A member's folder: the checks before a folder may join a mirror, its metadata folder, and what its filesystem accepts.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, realpath, rm, stat, statfs } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { MirrorError } from '../api/errors.ts';
 import type { MemberSpec } from '../api/types.ts';
 import { writeFileAtomic, type Filesystem } from '../fs/filesystem.ts';
 import { NodeFs } from '../fs/node-fs.ts';
 import { SlowFs } from '../fs/slow-fs.ts';
 import { readSuperblock, tmpDirOf } from '../journal/superblock.ts';
-import { META_DIR, POSIX_RULES, type NameRules } from './paths.ts';
+import { isInside, META_DIR, POSIX_RULES, type NameRules } from './paths.ts';
 
 const MSDOS_SUPER_MAGIC = 0x4d44;
 const FAT32_MAX = 4 * 1024 ** 3 - 1;
@@ -52,7 +52,6 @@ async function probeNameRules(fs: Filesystem, root: string): Promise<NameRules> 
   return { caseInsensitive, windowsNames: windowsNames || caseInsensitive && process.platform !== 'darwin', maxFileSize };
 }
 
-const isInside = (child: string, parent: string) => child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
 
 /** Refuses what would break a mirror: the same folder twice, nested folders, another mirror's folder, a read-only or non-empty folder. */
 export async function checkNewMemberFolder(real: string, existingRoots: readonly string[], spec: MemberSpec): Promise<void> {

@@ -1,7 +1,7 @@
 // One member: a folder on a drive holding a full copy, with its behind writes, ordering, and health (cf. md rdev).
 import { join } from 'node:path';
 import type { MemberState, MemberStatus } from '../api/types.ts';
-import type { Filesystem } from '../fs/filesystem.ts';
+import { errnoCode, type Filesystem, type FsStat } from '../fs/filesystem.ts';
 import type { MemberJournal } from '../journal/intent-journal.ts';
 import type { Manifest } from '../journal/manifest.ts';
 import { superblockPath, tmpDirOf } from '../journal/superblock.ts';
@@ -62,6 +62,16 @@ export class Member {
   }
 
   abs(rel: string): string { return rel === '' ? this.root : join(this.root, rel); }
+
+  /** What is at a mirror path on this member; null when nothing is (a missing file or folder is not an error). */
+  async statOrNull(rel: string): Promise<FsStat | null> {
+    try {
+      return await this.fs.stat(this.abs(rel));
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return null;
+      throw e;
+    }
+  }
   get tmpDir(): string { return tmpDirOf(this.root); }
   get trashDir(): string { return join(this.root, '.nas-mirror', 'trash'); }
   get superblockPath(): string { return superblockPath(this.root); }

@@ -10,7 +10,7 @@ import type { Mirror } from './mirror-api.ts';
 import { MirrorImpl, defaultLabel } from './mirror.ts';
 import { checkNewMemberFolder, memberFs, prepareMemberFolder } from './member-folder.ts';
 import { refreshManifest } from '../resync/resync.ts';
-import { META_DIR } from './paths.ts';
+import { isInside, META_DIR } from './paths.ts';
 
 const DEFAULT_MAX_BEHIND_WRITES = 256;
 const DEFAULT_MAX_BEHIND_BYTES = 64 * 1024 * 1024;
@@ -61,7 +61,7 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
       }
     }
     for (const other of roots) {
-      if (real.startsWith(other + '/') || other.startsWith(real + '/')) {
+      if (isInside(real, other) || isInside(other, real)) {
         throw new MirrorError('ENESTED', `"${spec.path}" and "${other}" are inside one another; members must be separate folders.`, { path: spec.path });
       }
     }

@@ -87,15 +87,7 @@ async function quarantine(m: Member, path: string): Promise<void> {
   }
 }
 
-async function typeAt(m: Member, path: string): Promise<'file' | 'dir' | 'other' | null> {
-  try {
-    return (await m.fs.stat(m.abs(path))).type;
-  } catch (e) {
-    const code = errnoCode(e);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw e;
-  }
-}
+const typeAt = async (m: Member, path: string) => (await m.statOrNull(path))?.type ?? null;
 
 /** The nearest existing ancestor must be a folder, or the operation cannot create its path. */
 async function checkParentIsDir(m: Member, path: string): Promise<void> {

@@ -58,6 +58,17 @@ export function overlaps(a: string, b: string): boolean {
   return a === b || b.startsWith(a + '/') || a.startsWith(b + '/');
 }
 
+/**
+ * true when absolute path `p` lies strictly inside folder `dir` (a member inside another, a path on a mount point).
+ * The separator follows the folder's own style, so "D:\\" and "/media/usb/" work as well as "/media/usb".
+ */
+export function isInside(p: string, dir: string): boolean {
+  const sepChar = dir.includes('\\') && !dir.includes('/') ? '\\' : '/';
+  return p.startsWith(dir.endsWith('/') || dir.endsWith('\\') ? dir : dir + sepChar);
+}
+
+export const isAtOrInside = (p: string, dir: string): boolean => p === dir || isInside(p, dir);
+
 export function parentOf(path: string): string {
   const i = path.lastIndexOf('/');
   return i < 0 ? '' : path.slice(0, i);

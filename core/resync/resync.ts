@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { MirrorEvent } from '../api/types.ts';
 import { errnoCode, type FsStat } from '../fs/filesystem.ts';
+import { hashStream } from '../journal/manifest.ts';
 import type { Member } from '../mirror/member.ts';
 import { isReadable } from '../mirror/member-state.ts';
 import { META_DIR } from '../mirror/paths.ts';
@@ -16,15 +17,6 @@ export interface ResyncHost {
 function chooseSource(host: ResyncHost, target: Member): Member | undefined {
   const ok = host.members.filter((m) => m !== target && isReadable(m.state));
   return ok.find((m) => !m.writeMostly) ?? ok[0];
-}
-
-async function statOrNull(m: Member, path: string): Promise<FsStat | null> {
-  try {
-    return await m.fs.stat(m.abs(path));
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return null;
-    throw e;
-  }
 }
 
 const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
@@ -42,8 +34,8 @@ export async function repairPath(source: Member, target: Member, path: string): 
 
 /** Makes `path` on target equal to source (one level); returns the children to visit for a folder. */
 export async function syncOne(source: Member, target: Member, path: string, o: { durable?: boolean; dirs?: Set<string> } = {}): Promise<{ children: string[]; bytes: number }> {
-  const s = path === '' ? ({ type: 'dir', size: 0, mtimeMs: 0 } as FsStat) : await statOrNull(source, path);
-  const t = path === '' ? ({ type: 'dir', size: 0, mtimeMs: 0 } as FsStat) : await statOrNull(target, path);
+  const s = path === '' ? ({ type: 'dir', size: 0, mtimeMs: 0 } as FsStat) : await source.statOrNull(path);
+  const t = path === '' ? ({ type: 'dir', size: 0, mtimeMs: 0 } as FsStat) : await target.statOrNull(path);
   if (s === null || s.type === 'other') {
     if (t !== null) await target.fs.remove(target.abs(path));
     target.manifest?.remove(path);
@@ -197,15 +189,9 @@ export async function refreshManifest(m: Member, paths: Iterable<string>): Promi
   const stack = [...paths];
   while (stack.length) {
     const p = stack.pop()!;
-    const s = await statOrNull(m, p);
-    if (s === null || s.type === 'other') { m.manifest.remove(p); continue; }
-    if (s.type === 'dir') {
-      for (const k of [...m.manifest.paths()]) if (k.startsWith(p + '/') || k === p) m.manifest.remove(k);
-      for (const e of await m.fs.readdir(m.abs(p))) stack.push(`${p}/${e.name}`);
-      continue;
-    }
-    const h = createHash('sha256');
-    for await (const chunk of m.fs.readStream(m.abs(p))) h.update(chunk);
-    m.manifest.set(p, h.digest('base64url'));
+    const s = await m.statOrNull(p);
+    if (s === null || s.type !== 'file') m.manifest.removeTree(p);
+    if (s?.type === 'dir') for (const e of await m.fs.readdir(m.abs(p))) stack.push(`${p}/${e.name}`);
+    if (s?.type === 'file') m.manifest.set(p, await hashStream(m.fs.readStream(m.abs(p))));
   }
 }

@@ -1,7 +1,7 @@
 // Scrub (cf. md check/repair): compare every member's copy with the checksum manifest; repair from a good copy.
-import { createHash } from 'node:crypto';
 import type { MirrorEvent, ScrubResult } from '../api/types.ts';
 import { errnoCode } from '../fs/filesystem.ts';
+import { hashStream } from '../journal/manifest.ts';
 import type { Member } from '../mirror/member.ts';
 import { isReadable } from '../mirror/member-state.ts';
 import { META_DIR } from '../mirror/paths.ts';
@@ -15,9 +15,7 @@ export interface ScrubHost {
 
 async function hashFile(m: Member, path: string): Promise<string | null> {
   try {
-    const h = createHash('sha256');
-    for await (const chunk of m.fs.readStream(m.abs(path))) h.update(chunk);
-    return h.digest('base64url');
+    return await hashStream(m.fs.readStream(m.abs(path)));
   } catch (e) {
     if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR' || errnoCode(e) === 'EISDIR') return null;
     return 'unreadable';
