@@ -7,7 +7,7 @@ import { attachHotplug, ejectDrive } from '../../core/drives/index.ts';
 import { nextEvent, text } from '../helpers/engine.ts';
 import { loopMirror } from '../helpers/loop-mirror.ts';
 
-test('mounting a drive that holds an ejected member re-adds it and catches it up', async (t) => {
+test('mounting a drive that holds an ejected member re-adds it and catches it up', { timeout: 60_000 }, async (t) => {
   const setup = await loopMirror(t, { usb: 'exfat', usbFolder: 'NAS Mirror' });
   if (!setup) return;
   const { lab, fast, usb, A, m } = setup;
@@ -30,7 +30,7 @@ test('mounting a drive that holds an ejected member re-adds it and catches it up
   assert.deepEqual(errors, []);
 });
 
-test('a member drive unmounted lazily mid-workload is faulty within a second, and no acknowledged write is lost', async (t) => {
+test('a member drive unmounted lazily mid-workload is faulty within a second, and no acknowledged write is lost', { timeout: 60_000 }, async (t) => {
   const setup = await loopMirror(t, { throttle: { latencyMs: 2 } });
   if (!setup) return;
   const { lab, fast, usb, A, m } = setup;
@@ -66,7 +66,7 @@ test('a member drive unmounted lazily mid-workload is faulty within a second, an
   }
 });
 
-test('an idle member drive that vanishes is failed by the watcher alone', async (t) => {
+test('an idle member drive that vanishes is failed by the watcher alone', { timeout: 60_000 }, async (t) => {
   const setup = await loopMirror(t, { writeMostly: false });
   if (!setup) return;
   const { lab, fast, usb, m } = setup;

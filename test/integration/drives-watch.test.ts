@@ -18,8 +18,11 @@ function nextChange(changes: DriveChange[], waiters: Array<() => void>, pred: (c
   });
 }
 
+/** A missed event fails the test with its name after this long instead of stalling the whole run. */
+const WAIT_MS = 60_000;
+
 for (const mode of ['findmnt --poll', 'mountinfo poll'] as const) {
-  test(`watchDrives (${mode}) announces a drive mounted at a path with a space, then its removal`, async (t) => {
+  test(`watchDrives (${mode}) announces a drive mounted at a path with a space, then its removal`, { timeout: WAIT_MS }, async (t) => {
     const why = await loopUnsupported({ exfat: true });
     if (why) return t.skip(why);
     const lab = await loopLab(t);
@@ -42,7 +45,7 @@ for (const mode of ['findmnt --poll', 'mountinfo poll'] as const) {
   });
 }
 
-test('after unsubscribe no event arrives and the findmnt child is gone', async (t) => {
+test('after unsubscribe no event arrives and the findmnt child is gone', { timeout: WAIT_MS }, async (t) => {
   const why = await loopUnsupported();
   if (why) return t.skip(why);
   const lab = await loopLab(t);
@@ -52,14 +55,16 @@ test('after unsubscribe no event arrives and the findmnt child is gone', async (
   const children = await findmntChildren();
   unwatch();
   // A second watcher proves the mount and unmount were observable; the first one must have stayed silent.
-  let sawRemoval!: () => void;
-  const removal = new Promise<void>((resolve) => { sawRemoval = resolve; });
-  const probe = watchDrives((c) => { if (c.type === 'removed') sawRemoval(); });
+  // It waits for the mount before unmounting: a mount and unmount that both land before one listing cancel out.
+  const seen: DriveChange[] = [];
+  const waiters: Array<() => void> = [];
+  const probe = watchDrives((c) => { seen.push(c); for (const w of waiters) w(); });
   t.after(probe);
   await probe.ready;
   const d = await lab.mountExt4Image('late');
+  await nextChange(seen, waiters, (c) => c.type === 'added' && c.drive.mountPoint === d.mountPoint);
   await lab.unmount(d);
-  await removal;
+  await nextChange(seen, waiters, (c) => c.type === 'removed' && c.drive.mountPoint === d.mountPoint);
   assert.deepEqual(changes, []);
   assert.equal(children.length, 1, 'the watcher ran one findmnt');
   assert.equal(await alive(children[0]!), false, 'findmnt still running after unsubscribe');
