@@ -85,6 +85,8 @@ export interface DriveInfo {
   readOnly: boolean;
   system: boolean;
   member?: { mirrorId: string; memberId: string };
+  /** The filesystem did not answer within seconds (a hung network share, a stuck USB bridge): sizes are unknown. */
+  notResponding?: boolean;
 }
 
 export interface PlacementIssue { memberPath: string; severity: 'error' | 'warning'; code: string; message: string }

@@ -1,5 +1,5 @@
 // Linux discovery: node-disk-info's df listing, corrected and enriched with findmnt, lsblk, blkid and /sys/block.
-import { readFile, realpath, statfs, access } from 'node:fs/promises';
+import { readFile, realpath, access } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { DriveInfo } from '../api/types.ts';
 import { tryStdout, type CommandRunner } from './command-runner.ts';
@@ -12,16 +12,48 @@ import { findMembersOnDrive } from './member-probe.ts';
 export const FINDMNT_COLUMNS = 'TARGET,SOURCE,FSTYPE,LABEL,UUID,SIZE,AVAIL,USED,OPTIONS';
 const LSBLK_COLUMNS = 'NAME,PATH,PKNAME,TYPE,RM,ROTA,TRAN,HOTPLUG,RO,SIZE';
 
-/** findmnt when present (it has sizes, labels and unmangled paths); /proc/self/mountinfo + statfs otherwise. */
-async function readMounts(runner: CommandRunner): Promise<MountEntry[]> {
-  const json = await tryStdout(runner, 'findmnt', ['-J', '-b', '-l', '-o', FINDMNT_COLUMNS]);
-  if (json) return parseFindmnt(json);
-  const mounts = parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8'));
+/** How long one listing tool may take: a hung NFS share or a stopped FUSE daemon blocks statfs(2) forever. */
+export const LIST_TIMEOUT_MS = 5000;
+const SIZE_COLUMNS = new Set(['SIZE', 'AVAIL', 'USED']);
+const NO_STATFS_COLUMNS = FINDMNT_COLUMNS.split(',').filter((c) => !SIZE_COLUMNS.has(c)).join(',');
+
+interface Mounts {
+  mounts: MountEntry[];
+  /** Every mount answered statfs just now (findmnt's size columns), so a `df` run will not hang either. */
+  allAnswered: boolean;
+  /** No findmnt here: df is the only source of sizes, and is run without that guarantee. */
+  findmntMissing: boolean;
+  /** Targets whose filesystem did not answer within LIST_TIMEOUT_MS. */
+  notResponding: Set<string>;
+}
+
+/**
+ * findmnt when present (it has sizes, labels and unmangled paths), run in a child with a timeout so a drive that
+ * does not answer cannot stall us. If it times out, the table is read again without sizes (no statfs) and each drive
+ * is sized on its own, so one hung share marks one drive "not responding" and the rest are listed as usual. Without
+ * findmnt: /proc/self/mountinfo, sized by df.
+ */
+async function readMounts(runner: CommandRunner): Promise<Mounts> {
+  const full = await runner.run('findmnt', ['-J', '-b', '-l', '-o', FINDMNT_COLUMNS], { timeoutMs: LIST_TIMEOUT_MS });
+  if (full.code === 0) return { mounts: parseFindmnt(full.stdout), allAnswered: true, findmntMissing: false, notResponding: new Set() };
+  const bare = full.code === 127 ? null : await tryStdout(runner, 'findmnt', ['-J', '-l', '-o', NO_STATFS_COLUMNS]);
+  const mounts = bare ? parseFindmnt(bare) : parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8'));
+  if (full.code === 127) return { mounts, allAnswered: false, findmntMissing: true, notResponding: new Set() };
+  const notResponding = new Set<string>();
   await Promise.all(mounts.filter(isDriveMount).map(async (m) => {
-    const s = await statfs(m.target).catch(() => null);
-    if (s) { m.sizeBytes = s.blocks * s.bsize; m.availBytes = s.bavail * s.bsize; }
+    const r = await runner.run('findmnt', ['-J', '-b', '-o', 'SIZE,AVAIL', '-M', m.target], { timeoutMs: LIST_TIMEOUT_MS });
+    const sized = r.code === 0 ? parseFindmnt(r.stdout)[0] : undefined;
+    if (sized) { m.sizeBytes = sized.sizeBytes; m.availBytes = sized.availBytes; } else notResponding.add(m.target);
   }));
-  return mounts;
+  return { mounts, allAnswered: false, findmntMissing: false, notResponding };
+}
+
+/** Sizes from df for mounts that have none (findmnt missing); df's Linux rows are 1K blocks. */
+function sizeFromDf(mounts: MountEntry[], df: DfEntry[]): void {
+  for (const m of mounts) {
+    const row = df.find((d) => d.filesystem === m.source && (d.mounted === m.target || m.target.startsWith(d.mounted + ' ')));
+    if (row) { m.sizeBytes = row.blocks * 1024; m.availBytes = row.available * 1024; }
+  }
 }
 
 async function readBlockDevices(runner: CommandRunner): Promise<Map<string, BlockDevice>> {
@@ -63,16 +95,23 @@ function lastPerTarget(mounts: MountEntry[]): MountEntry[] {
 }
 
 export async function listLinuxDrives(runner: CommandRunner, readDf: () => Promise<DfEntry[]>): Promise<DriveInfo[]> {
-  const [df, mounts, devices] = await Promise.all([readDf().catch(() => []), readMounts(runner), readBlockDevices(runner)]);
+  const [{ mounts, allAnswered, findmntMissing, notResponding }, devices] = await Promise.all([readMounts(runner), readBlockDevices(runner)]);
+  // node-disk-info runs `df -P` synchronously: on a hung mount it would freeze this whole process (the Electron main
+  // process, timers and all). So it runs only once findmnt has just seen every mount answer, or when findmnt is
+  // missing and it is the only source of sizes; never after a timeout.
+  const df = allAnswered || findmntMissing ? await readDf().catch(() => []) : [];
+  if (findmntMissing) sizeFromDf(mounts, df);
   const drives = lastPerTarget(joinDfWithMounts(df, mounts).filter(isDriveMount));
   const systemDisks = new Set(mounts.filter((m) => SYSTEM_MOUNTS.has(m.target)).map((m) => wholeDisk(m.source, devices)));
   return Promise.all(drives.map(async (m): Promise<DriveInfo> => {
     const dev = devices.get(m.source);
+    const hung = notResponding.has(m.target);
     const sys = await sysBlockFlags(m.source);
     const isDev = m.source.startsWith('/dev/');
     const filesystem = m.fstype === 'fuseblk' && isDev ? (await blkidValue(runner, m.source, 'TYPE')) ?? m.fstype : m.fstype;
     const label = m.label ?? (isDev ? await blkidValue(runner, m.source, 'LABEL') : undefined);
-    const members = await findMembersOnDrive(m.target);
+    // A drive that does not answer is not read: each read would park one of libuv's four I/O threads for good.
+    const members = hung ? [] : await findMembersOnDrive(m.target);
     const drive: DriveInfo = {
       mountPoint: m.target,
       device: m.source,
@@ -84,6 +123,7 @@ export async function listLinuxDrives(runner: CommandRunner, readDf: () => Promi
       system: SYSTEM_MOUNTS.has(m.target) || systemDisks.has(wholeDisk(m.source, devices)),
     };
     if (label) drive.label = label;
+    if (hung) drive.notResponding = true;
     const rotational = dev?.rotational ?? sys.rotational;
     if (rotational !== undefined) drive.rotational = rotational;
     if (members[0]) drive.member = { mirrorId: members[0].mirrorId, memberId: members[0].memberId };

@@ -9,7 +9,7 @@
 //   await lab.remount(a);                                 // same loop device, same mount point
 // Needs root, /dev/loop-control and the tools (e2fsprogs, exfatprogs, exfat-fuse); loopUnsupported() says why not.
 import { execFile } from 'node:child_process';
-import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -31,6 +31,8 @@ export interface LoopLab {
   unmount(d: LoopDrive, o?: { lazy?: boolean }): Promise<void>;
   remount(d: LoopDrive): Promise<void>;
   isMounted(d: LoopDrive): Promise<boolean>;
+  /** The exfat-fuse daemon serving an exFAT drive: SIGSTOP it and the drive hangs like a stuck USB bridge. */
+  fusePid(d: LoopDrive): Promise<number>;
 }
 
 async function has(cmd: string): Promise<boolean> {
@@ -83,6 +85,13 @@ export async function loopLab(t: { after(fn: () => Promise<void>): void }): Prom
     mountExt4Image: (name, o) => make('ext4', name, o),
     mountExfatImage: (name, o) => make('exfat', name, o),
     isMounted: (d) => isMountPoint(d.mountPoint),
+    async fusePid(d) {
+      for (const pid of (await readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
+        const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+        if (argv[0]?.endsWith('mount.exfat-fuse') && argv.includes(d.device)) return Number(pid);
+      }
+      throw new Error(`no exfat-fuse process serves ${d.device}`);
+    },
     async remount(d) {
       if (d.fs === 'ext4') await exec('mount', [d.device, d.mountPoint]);
       else await exec('mount.exfat-fuse', [d.device, d.mountPoint]);

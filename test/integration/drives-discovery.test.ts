@@ -1,10 +1,11 @@
 // Discovery on real loop-mounted drives: ext4 and exFAT images, one mounted at a path with a space.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listDrives } from '../../core/drives/index.ts';
+import { LIST_TIMEOUT_MS } from '../../core/drives/linux-drives.ts';
 import { loopLab, loopUnsupported } from '../helpers/loop.ts';
 
 test('listDrives sees a fresh ext4 image at a path with a space, with its size, free space and filesystem', async (t) => {
@@ -65,4 +66,40 @@ test('listDrives recognises a member by its superblock, at the mount point or on
   const db = drives.find((d) => d.mountPoint === b.mountPoint);
   assert.deepEqual(db?.member, { mirrorId: 'mir-1', memberId: 'mem-b' });
   assert.equal(db?.readOnly, true);
+});
+
+test('a drive that stops answering is listed as not responding, the others as usual, and the process never freezes', { timeout: 60_000 }, async (t) => {
+  const why = await loopUnsupported({ exfat: true });
+  if (why) return t.skip(why);
+  const lab = await loopLab(t);
+  const fine = await lab.mountExt4Image('fine');
+  const stuck = await lab.mountExfatImage('Stuck USB', { sizeMiB: 32 });
+  const daemon = await lab.fusePid(stuck);
+  // A watchdog outside this process resumes the daemon even if a regression freezes us (then the gap below fails).
+  const watchdog = spawn('sh', ['-c', `sleep 30; kill -CONT ${daemon}`], { stdio: 'ignore' });
+  process.kill(daemon, 'SIGSTOP');
+  let maxGapMs = 0;
+  let last = Date.now();
+  const ticker = setInterval(() => { const now = Date.now(); maxGapMs = Math.max(maxGapMs, now - last); last = now; }, 20);
+  const started = Date.now();
+  let drives;
+  try {
+    drives = await listDrives();
+  } finally {
+    clearInterval(ticker);
+    process.kill(daemon, 'SIGCONT');
+    watchdog.kill();
+  }
+  const tookMs = Date.now() - started;
+  const hung = drives.find((d) => d.mountPoint === stuck.mountPoint);
+  assert.ok(hung, 'the stuck drive is still listed');
+  assert.equal(hung.notResponding, true);
+  assert.equal(hung.member, undefined);
+  const ok = drives.find((d) => d.mountPoint === fine.mountPoint);
+  assert.ok(ok, 'the drive that answers is listed');
+  assert.equal(ok.notResponding, undefined);
+  assert.equal(ok.sizeBytes, (await statfs(fine.mountPoint)).blocks * (await statfs(fine.mountPoint)).bsize);
+  assert.ok(maxGapMs < 1000, `the event loop stalled for ${maxGapMs} ms while listing`);
+  assert.ok(tookMs < 2 * LIST_TIMEOUT_MS + 5000, `listing took ${tookMs} ms`);
+  t.diagnostic(`listing with a stuck drive took ${tookMs} ms; longest event-loop gap ${maxGapMs} ms`);
 });

@@ -16,9 +16,9 @@ const drives = [
   drive({ mountPoint: '/media/usb', label: 'USB Backup', device: '/dev/sdb1', removable: true, rotational: true, filesystem: 'exfat' }),
 ];
 
-async function setup(check: (specs: MemberSpec[]) => PlacementIssue[] = () => []) {
+async function setup(check: (specs: MemberSpec[]) => PlacementIssue[] = () => [], extra: DriveInfo[] = []) {
   const bridge = new FakeBridge({
-    'app.snapshot': () => snapshot({ mirror: null, drives }),
+    'app.snapshot': () => snapshot({ mirror: null, drives: [...drives, ...extra] }),
     'drives.checkPlacement': (specs) => check(specs),
     'mirror.create': (o) => mirror([ssd(), usb()], { label: o.label }),
   });
@@ -39,6 +39,16 @@ test('lists drives with their facts and badges, and warns about the system drive
   await expect.element(screen.getByText('exfat')).toBeVisible();
   await expect.element(screen.getByText(/This is the system drive/)).toBeVisible();
   await expect.element(screen.getByText('200 GB free of 500 GB').first()).toBeVisible();
+});
+
+test('a drive that does not answer is shown as not responding, without sizes, and cannot be picked', async () => {
+  const hung = drive({ mountPoint: '/mnt/nas share', label: 'Old NAS', device: 'nas:/export', filesystem: 'nfs4', sizeBytes: 0, freeBytes: 0, notResponding: true });
+  const { screen } = await setup(undefined, [hung]);
+  await expect.element(screen.getByText('not responding')).toBeVisible();
+  await expect.element(screen.getByText('size unknown')).toBeVisible();
+  await expect.element(screen.getByText(/This drive did not answer/)).toBeVisible();
+  await expect.element(screen.getByRole('checkbox', { name: /Old NAS/ })).toBeDisabled();
+  await expect.element(screen.getByRole('checkbox', { name: /Data SSD/ })).toBeEnabled();
 });
 
 test('create stays disabled until two drives are picked; USB is suggested write-mostly; specs go to mirror.create', async () => {
