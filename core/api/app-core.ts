@@ -9,6 +9,7 @@ import { loadConfig, saveConfig } from './config-store.ts';
 import { EventHub } from './event-hub.ts';
 import { MirrorError, toErrorData } from './errors.ts';
 import { engineEject } from './engine-eject.ts';
+import { Transfers, type TransferOptions } from './transfers.ts';
 
 export interface AppCoreOptions {
   deps: CoreDeps;
@@ -22,6 +23,7 @@ export interface AppCoreOptions {
   extraDrives?: DriveInfo[];
   coalesceMs?: number;
   log?: (message: string) => void;
+  transfers?: TransferOptions;
 }
 
 export class AppCore {
@@ -39,10 +41,13 @@ export class AppCore {
   #unwatchDrives: () => void = () => {};
   #shutdown: Promise<void> | undefined;
   readonly #log: (message: string) => void;
+  /** Uploads and downloads in chunks; aborted before the mirror stops, so a vanished client cannot hold it open. */
+  readonly transfers: Transfers;
 
   private constructor(private readonly o: AppCoreOptions) {
     this.events = new EventHub(o.coalesceMs);
     this.#log = o.log ?? ((m) => console.error(m));
+    this.transfers = new Transfers(o.transfers);
   }
 
   /** Loads the config, lists drives, starts watching them, and re-assembles the last mirror if it was open. */
@@ -117,6 +122,7 @@ export class AppCore {
   stopMirror(): Promise<void> {
     return this.#exclusive(async () => {
       const mirror = this.requireMirror();
+      await this.transfers.abortAll();
       await mirror.stop();
       this.#closed();
       await this.#updateConfig((c) => {
@@ -190,7 +196,7 @@ export class AppCore {
       this.#unwatchDrives();
       try {
         await this.#exclusive(async () => {
-          if (this.#mirror) { await this.#mirror.stop(); this.#closed(); }
+          if (this.#mirror) { await this.transfers.abortAll(); await this.#mirror.stop(); this.#closed(); }
         });
       } finally {
         this.#setAppState('stopped');

@@ -8,6 +8,9 @@ import type {
 const relPath = z.string().max(4096);
 /** Largest single files.write payload; bigger uploads are refused with EBADARGS (the WebSocket frame limit follows it). */
 export const MAX_WRITE_BYTES = 64 * 1024 * 1024;
+/** Largest chunk of a chunked transfer (files.uploadChunk, files.downloadChunk), for files bigger than one message. */
+export const CHUNK_BYTES = 8 * 1024 * 1024;
+const transferId = z.string().regex(/^[0-9a-f-]{36}$/, 'not a transfer id');
 const absPath = z.string().min(1).max(4096);
 const memberId = z.string().min(1).max(128);
 
@@ -44,6 +47,12 @@ export const methodArgs = {
   'files.stat': z.tuple([relPath]),
   'files.read': z.tuple([relPath]),
   'files.write': z.tuple([relPath, z.instanceof(Uint8Array).refine((b) => b.byteLength <= MAX_WRITE_BYTES, 'file too large for one upload')]),
+  'files.uploadBegin': z.tuple([relPath]),
+  'files.uploadChunk': z.tuple([transferId, z.instanceof(Uint8Array).refine((b) => b.byteLength <= CHUNK_BYTES, 'chunk larger than CHUNK_BYTES')]),
+  'files.uploadCommit': z.tuple([transferId]),
+  'files.downloadBegin': z.tuple([relPath]),
+  'files.downloadChunk': z.tuple([transferId]),
+  'files.transferAbort': z.tuple([transferId]),
   'files.mkdir': z.tuple([relPath]),
   'files.remove': z.tuple([relPath]),
   'files.rename': z.tuple([relPath, relPath]),
@@ -98,6 +107,12 @@ export interface MethodResults {
   'files.stat': FileStat;
   'files.read': Uint8Array;
   'files.write': void;
+  'files.uploadBegin': string;
+  'files.uploadChunk': { received: number };
+  'files.uploadCommit': void;
+  'files.downloadBegin': { id: string; size: number };
+  'files.downloadChunk': Uint8Array;
+  'files.transferAbort': void;
   'files.mkdir': void;
   'files.remove': void;
   'files.rename': void;

@@ -11,7 +11,7 @@ async function readWhole(core: AppCore, path: string): Promise<Uint8Array> {
   const mirror = core.requireMirror();
   const { type, size } = await mirror.stat(path);
   if (type === 'file' && size > MAX_WRITE_BYTES) {
-    throw new MirrorError('ETOOBIG', `${path} is ${Math.round(size / 2 ** 20)} MiB; the app transfers files up to ${MAX_WRITE_BYTES / 2 ** 20} MiB at once. Copy it from a member folder directly.`, { path });
+    throw new MirrorError('ETOOBIG', `${path} is ${Math.round(size / 2 ** 20)} MiB; files.read returns at most ${MAX_WRITE_BYTES / 2 ** 20} MiB at once. Use files.downloadBegin for big files.`, { path });
   }
   return mirror.readFile(path);
 }
@@ -34,6 +34,12 @@ export function createHandlers(core: AppCore) {
     'files.stat': (path) => core.requireMirror().stat(path),
     'files.read': (path) => readWhole(core, path),
     'files.write': (path, data) => core.requireMirror().writeFile(path, data),
+    'files.uploadBegin': (path) => core.transfers.beginUpload(core.requireMirror(), path),
+    'files.uploadChunk': (id, chunk) => core.transfers.uploadChunk(id, chunk),
+    'files.uploadCommit': (id) => core.transfers.commitUpload(id),
+    'files.downloadBegin': (path) => core.transfers.beginDownload(core.requireMirror(), path),
+    'files.downloadChunk': (id) => core.transfers.downloadChunk(id),
+    'files.transferAbort': async (id) => core.transfers.abort(id),
     'files.mkdir': (path) => core.requireMirror().mkdir(path),
     'files.remove': (path) => core.requireMirror().remove(path),
     'files.rename': (from, to) => core.requireMirror().rename(from, to),

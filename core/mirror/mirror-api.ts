@@ -6,6 +6,8 @@ export interface Mirror {
   /** Resolves when acknowledged: durable on every synchronous leg. */
   writeFile(path: string, data: Uint8Array | string | AsyncIterable<Uint8Array>): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;
+  /** A big file in chunks, all from one version of it, checksum-verified at the end (ECHECKSUM instead of bad bytes). */
+  openReader(path: string): Promise<{ size: number; chunks: AsyncIterableIterator<Uint8Array> }>;
   readdir(path: string): Promise<DirEntry[]>;
   stat(path: string): Promise<FileStat>;
   mkdir(path: string): Promise<void>;

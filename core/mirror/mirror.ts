@@ -192,6 +192,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   }
 
   async readFile(path: string): Promise<Uint8Array> { return reads.readFile(this, normalizePath(path)); }
+  async openReader(path: string): Promise<reads.FileReader> { return reads.openReader(this, normalizePath(path)); }
   async stat(path: string): Promise<FileStat> { return reads.stat(this, normalizePath(path, { allowRoot: true })); }
   async readdir(path: string): Promise<DirEntry[]> { return reads.readdir(this, normalizePath(path, { allowRoot: true })); }
 

@@ -6,6 +6,7 @@ import type { Member } from './member.ts';
 import { isReadable } from './member-state.ts';
 import { META_DIR } from './paths.ts';
 import { chooseReadMember } from './read-balance.ts';
+import { createHash } from 'node:crypto';
 import { hashOf } from '../journal/manifest.ts';
 
 export interface ReadHost {
@@ -91,6 +92,47 @@ export function readFile(host: ReadHost, path: string): Promise<Uint8Array> {
       throw new ChecksumMismatch(`"${path}" on "${m.label}" does not match its checksum`);
     }
     return data;
+  });
+}
+
+/** A file being read in pieces: one member's copy, opened once, so every chunk comes from the same version. */
+export interface FileReader {
+  size: number;
+  /** Chunks in order; throws ECHECKSUM at the end if the bytes do not match the recorded checksum. */
+  chunks: AsyncIterableIterator<Uint8Array>;
+}
+
+/**
+ * Opens `path` for a read in chunks (downloads bigger than one message). The member is chosen and waited for like any
+ * read (a fallback read never overtakes a behind write); the first chunk is read before this resolves, so the file is
+ * open — pinned to the version that was current — and a missing file or dead drive fails here, on a retry-able step.
+ * Files are only ever replaced by rename, so the open copy never changes under the reader.
+ */
+export function openReader(host: ReadHost, path: string, chunkSize = 1 << 20): Promise<FileReader> {
+  return readFromMembers(host, path, async (m) => {
+    const { type, size } = await m.fs.stat(m.abs(path));
+    if (type === 'dir') throw Object.assign(new Error(`${path} is a folder`), { code: 'EISDIR' });
+    const expected = m.manifest?.get(path);
+    const source = m.fs.readStream(m.abs(path), chunkSize)[Symbol.asyncIterator]();
+    const first = await source.next();
+    const hash = createHash('sha256');
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      try {
+        for (let r = first; !r.done; r = await source.next()) {
+          hash.update(r.value);
+          yield r.value;
+        }
+      } finally {
+        await source.return?.();
+      }
+      if (expected !== undefined && hash.digest('base64url') !== expected) {
+        // The bytes are already out, so no quiet retry here: the transfer fails, and the copy is healed for the next one.
+        const good = chooseReadMember(host.members, new Set([m]));
+        if (good) void host.heal(m, good, path, 'checksum');
+        throw new MirrorError('ECHECKSUM', `The copy of "${path}" on "${m.label}" does not match its checksum, so the transfer was stopped. ${good ? `It is being rewritten from "${good.label}": try again in a moment.` : 'No other member has a copy: restore this file from a backup.'}`, { path, memberId: m.id });
+      }
+    }
+    return { size, chunks: chunks() };
   });
 }
 

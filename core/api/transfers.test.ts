@@ -1,0 +1,179 @@
+// Chunked uploads and downloads over the real engine on temporary folders: atomic, bounded, cancellable, verified.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createMirror } from '../index.ts';
+import type { Mirror } from '../mirror/mirror-api.ts';
+import { CHUNK_BYTES } from './contract.ts';
+import { MirrorError } from './errors.ts';
+import { Transfers } from './transfers.ts';
+import { tempDir } from '../../test/helpers/tmp.ts';
+import { nextEvent } from '../../test/helpers/engine.ts';
+import { loopLab, loopUnsupported } from '../../test/helpers/loop.ts';
+
+type T = Parameters<typeof tempDir>[0];
+
+/** A fast member and a throttled write-mostly one, like an SSD and a USB disk. */
+async function world(t: T, o: { idleMs?: number; maxOpen?: number } = {}) {
+  const dir = await tempDir(t);
+  const roots = [join(dir, 'SSD'), join(dir, 'USB')];
+  const mirror = await createMirror({
+    maxBehindBytes: 16 * 2 ** 20,
+    members: [{ path: roots[0]! }, { path: roots[1]!, writeMostly: true, throttle: { bytesPerSecond: 400e6, latencyMs: 1 } }],
+  });
+  const transfers = new Transfers(o);
+  t.after(async () => { await transfers.abortAll(); await mirror.stop().catch(() => {}); });
+  return { mirror, transfers, roots };
+}
+
+async function upload(transfers: Transfers, mirror: Mirror, path: string, data: Uint8Array): Promise<string> {
+  const id = await transfers.beginUpload(mirror, path);
+  for (let off = 0; off < data.byteLength; off += CHUNK_BYTES) await transfers.uploadChunk(id, data.subarray(off, off + CHUNK_BYTES));
+  return id;
+}
+
+async function download(transfers: Transfers, mirror: Mirror, path: string): Promise<Buffer> {
+  const { id, size } = await transfers.beginDownload(mirror, path);
+  const parts: Uint8Array[] = [];
+  for (let c = await transfers.downloadChunk(id); c.byteLength > 0; c = await transfers.downloadChunk(id)) {
+    assert.ok(c.byteLength <= CHUNK_BYTES);
+    parts.push(c);
+  }
+  const all = Buffer.concat(parts);
+  assert.equal(all.byteLength, size);
+  return all;
+}
+
+/** Leftover temporary files anywhere in a member (the engine writes new files beside .nas-mirror's tmp). */
+async function tmpFiles(root: string): Promise<string[]> {
+  return (await readdir(root, { recursive: true })).filter((n) => n.endsWith('.tmp'));
+}
+
+async function rejectsWith(p: Promise<unknown>, code: string): Promise<MirrorError> {
+  const e = await p.then(() => assert.fail(`expected ${code}`), (err: unknown) => err);
+  assert.ok(e instanceof MirrorError, `not a MirrorError: ${String(e)}`);
+  assert.equal(e.code, code, e.message);
+  return e;
+}
+
+test('a 40 MiB upload in chunks replaces the file atomically on every member', async (t) => {
+  const { mirror, transfers, roots } = await world(t);
+  await mirror.writeFile('video.mkv', 'old version');
+  const data = randomBytes(40 * 2 ** 20 + 123);
+  const id = await upload(transfers, mirror, 'video.mkv', data);
+  assert.equal(Buffer.from(await mirror.readFile('video.mkv')).toString(), 'old version', 'until commit the old file is what readers see');
+  await transfers.commitUpload(id);
+  assert.ok((await mirror.readFile('video.mkv')).every((b, i) => b === data[i]));
+  await mirror.drain();
+  for (const root of roots) {
+    assert.ok((await readFile(join(root, 'video.mkv'))).equals(data), `${root} has the new file`);
+    assert.deepEqual(await tmpFiles(root), []);
+  }
+  assert.equal(transfers.open, 0);
+});
+
+test('a cancelled upload changes nothing and leaves no temporary file; its id is then unknown', async (t) => {
+  const { mirror, transfers, roots } = await world(t);
+  await mirror.writeFile('big.bin', 'keep me');
+  const id = await upload(transfers, mirror, 'big.bin', randomBytes(3 * CHUNK_BYTES));
+  transfers.abort(id);
+  await transfers.closed(id);
+  await rejectsWith(transfers.uploadChunk(id, new Uint8Array(10)), 'ENOTRANSFER');
+  await mirror.drain();
+  for (const root of roots) {
+    assert.equal(await readFile(join(root, 'big.bin'), 'utf8'), 'keep me');
+    assert.deepEqual(await tmpFiles(root), []);
+  }
+  // The path is free again: a new upload of it goes through.
+  await transfers.commitUpload(await upload(transfers, mirror, 'big.bin', Buffer.from('new')));
+  assert.equal(Buffer.from(await mirror.readFile('big.bin')).toString(), 'new');
+});
+
+test('an upload whose client went silent is aborted after the idle time, and nothing changed', async (t) => {
+  const { mirror, transfers, roots } = await world(t, { idleMs: 50 });
+  const id = await upload(transfers, mirror, 'half.bin', randomBytes(2 * CHUNK_BYTES));
+  await transfers.closed(id);
+  const e = await rejectsWith(transfers.commitUpload(id), 'ENOTRANSFER');
+  assert.match(e.message, /finished, was cancelled, or timed out/);
+  await rejectsWith(mirror.stat('half.bin'), 'ENOTFOUND');
+  for (const root of roots) assert.deepEqual(await tmpFiles(root), []);
+});
+
+test('an upload onto a folder is refused before any byte is sent', async (t) => {
+  const { mirror, transfers } = await world(t);
+  await mirror.mkdir('Photos');
+  await rejectsWith(transfers.beginUpload(mirror, 'Photos'), 'EISDIR');
+  assert.equal(transfers.open, 0);
+  assert.equal((await mirror.stat('Photos')).type, 'dir');
+});
+
+test('an upload bigger than the drives have room for is refused as full, and nothing changed', async (t) => {
+  const why = await loopUnsupported();
+  if (why) return t.skip(why);
+  const lab = await loopLab(t);
+  const drives = [await lab.mountExt4Image('ssd', { sizeMiB: 32 }), await lab.mountExt4Image('usb', { sizeMiB: 32 })];
+  const roots = drives.map((d) => join(d.mountPoint, 'NAS Mirror'));
+  const mirror = await createMirror({ members: [{ path: roots[0]! }, { path: roots[1]!, writeMostly: true }] });
+  const transfers = new Transfers();
+  t.after(async () => { await transfers.abortAll(); await mirror.stop().catch(() => {}); });
+  await mirror.writeFile('backup.tar', 'the old backup');
+  const id = await transfers.beginUpload(mirror, 'backup.tar');
+  const sent = (async () => {
+    const chunk = randomBytes(CHUNK_BYTES);
+    for (let i = 0; i < 5; i++) await transfers.uploadChunk(id, chunk);
+    await transfers.commitUpload(id);
+  })();
+  const e = await sent.then(() => assert.fail('a 40 MiB file fit on a 32 MiB drive'), (err: unknown) => err);
+  assert.ok(e instanceof MirrorError && e.code === 'ENOSPC', String(e));
+  assert.match(e.message, /full/);
+  assert.equal(Buffer.from(await mirror.readFile('backup.tar')).toString(), 'the old backup');
+  assert.deepEqual(mirror.status().members.map((m) => m.state), ['in_sync', 'in_sync'], 'a refusal fails no member');
+  for (const root of roots) assert.deepEqual(await tmpFiles(root), []);
+});
+
+test('a download in chunks returns the exact bytes, and the version that was current when it began', async (t) => {
+  const { mirror, transfers } = await world(t);
+  const v1 = randomBytes(20 * 2 ** 20);
+  await mirror.writeFile('movie.mp4', v1);
+  const { id, size } = await transfers.beginDownload(mirror, 'movie.mp4');
+  assert.equal(size, v1.byteLength);
+  const first = await transfers.downloadChunk(id);
+  await mirror.writeFile('movie.mp4', randomBytes(5 * 2 ** 20)); // replaced mid-download
+  const parts = [first];
+  for (let c = await transfers.downloadChunk(id); c.byteLength > 0; c = await transfers.downloadChunk(id)) parts.push(c);
+  assert.ok(Buffer.concat(parts).equals(v1), 'every chunk from the version that was open');
+  assert.equal(transfers.open, 0, 'the session ends with the empty chunk');
+  assert.equal((await download(transfers, mirror, 'movie.mp4')).byteLength, 5 * 2 ** 20, 'a new download sees the new version');
+});
+
+test('a download of a damaged copy fails with ECHECKSUM instead of handing out bad bytes, and the copy is healed', async (t) => {
+  const { mirror, transfers, roots } = await world(t);
+  const data = randomBytes(9 * 2 ** 20);
+  await mirror.writeFile('photos.zip', data);
+  await mirror.drain();
+  const rotten = Buffer.from(data);
+  rotten[5_000_000] ^= 0xff; // one flipped byte on the fast member, the one reads come from
+  await writeFile(join(roots[0]!, 'photos.zip'), rotten);
+  const healed = nextEvent(mirror, 'read-healed', (e) => e.path === 'photos.zip');
+  const e = await rejectsWith(download(transfers, mirror, 'photos.zip'), 'ECHECKSUM');
+  assert.match(e.message, /being rewritten from "USB"/);
+  await healed;
+  assert.ok((await download(transfers, mirror, 'photos.zip')).equals(data));
+  assert.ok((await readFile(join(roots[0]!, 'photos.zip'))).equals(data));
+});
+
+test('downloads of a folder or a missing file fail at once; sessions are limited; abortAll ends them all', async (t) => {
+  const { mirror, transfers } = await world(t, { maxOpen: 2 });
+  await mirror.mkdir('Docs');
+  await mirror.writeFile('a', 'A');
+  await rejectsWith(transfers.beginDownload(mirror, 'Docs'), 'EISDIR');
+  await rejectsWith(transfers.beginDownload(mirror, 'nope'), 'ENOTFOUND');
+  await transfers.beginDownload(mirror, 'a');
+  await transfers.beginUpload(mirror, 'b');
+  await rejectsWith(transfers.beginUpload(mirror, 'c'), 'EBUSY');
+  await transfers.abortAll();
+  assert.equal(transfers.open, 0);
+  await rejectsWith(mirror.stat('b'), 'ENOTFOUND');
+});

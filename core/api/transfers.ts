@@ -1,0 +1,250 @@
+// Transfers of files bigger than one message: uploads and downloads in chunks, each an open session with an id.
+//
+// An upload is one engine writeFile fed by a stream, so it is atomic like any write: until commit the old file (or no
+// file) is what everyone sees, and an abort, a vanished client or an idle timeout leaves nothing behind. Each chunk is
+// accepted only once the engine has taken it (written to the members, or held within the behind budget), so memory
+// stays bounded by one chunk per session however slow the drives are. A download reads one member's copy, opened
+// once, and is checksum-verified at its end.
+import { randomUUID } from 'node:crypto';
+import { CHUNK_BYTES } from './contract.ts';
+import { MirrorError } from './errors.ts';
+import type { Mirror } from '../mirror/mirror-api.ts';
+
+
+export interface TransferOptions {
+  /** A session with no call for this long is aborted (the client went away without saying so). */
+  idleMs?: number;
+  /** Open sessions at most; one more is refused (each may hold a chunk in memory). */
+  maxOpen?: number;
+}
+
+/** The async iterable an upload's writeFile consumes; push() resolves once the engine has taken the chunk. */
+class ChunkChannel implements AsyncIterableIterator<Uint8Array> {
+  #queue: { chunk: Uint8Array; taken: () => void }[] = [];
+  #pull: ((r: IteratorResult<Uint8Array>) => void) | undefined;
+  #pullFail: ((e: unknown) => void) | undefined;
+  #ended = false;
+  #error: unknown;
+
+  push(chunk: Uint8Array): Promise<void> {
+    return new Promise((taken) => {
+      this.#queue.push({ chunk, taken });
+      this.#deliver();
+    });
+  }
+  end(): void { this.#ended = true; this.#deliver(); }
+  fail(e: unknown): void {
+    this.#error ??= e;
+    for (const q of this.#queue.splice(0)) q.taken();
+    this.#deliver();
+  }
+
+  #deliver(): void {
+    if (!this.#pull) return;
+    const resolve = this.#pull;
+    const reject = this.#pullFail!;
+    if (this.#error !== undefined) { this.#pull = this.#pullFail = undefined; reject(this.#error); return; }
+    const next = this.#queue.shift();
+    if (next) { this.#pull = this.#pullFail = undefined; resolve({ value: next.chunk, done: false }); next.taken(); return; }
+    if (this.#ended) { this.#pull = this.#pullFail = undefined; resolve({ value: undefined, done: true }); }
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    return new Promise((resolve, reject) => {
+      this.#pull = resolve;
+      this.#pullFail = reject;
+      this.#deliver();
+    });
+  }
+  [Symbol.asyncIterator]() { return this; }
+}
+
+interface Session {
+  kind: 'upload' | 'download';
+  path: string;
+  timer: NodeJS.Timeout;
+  /** Settles when the session is over, whatever the outcome (tests and shutdown wait on it). */
+  closed: Promise<void>;
+  abort(reason: MirrorError): void;
+}
+
+interface Upload extends Session {
+  kind: 'upload';
+  channel: ChunkChannel;
+  written: Promise<void>;
+  received: number;
+  /** The first error the write met; every later call reports it. */
+  failure?: unknown;
+  busy: boolean;
+}
+
+interface Download extends Session {
+  kind: 'download';
+  chunks: AsyncIterableIterator<Uint8Array>;
+  busy: boolean;
+}
+
+export class Transfers {
+  readonly #sessions = new Map<string, Upload | Download>();
+  readonly #idleMs: number;
+  readonly #maxOpen: number;
+
+  constructor(o: TransferOptions = {}) {
+    this.#idleMs = o.idleMs ?? 120_000;
+    this.#maxOpen = o.maxOpen ?? 16;
+  }
+
+  get open(): number { return this.#sessions.size; }
+
+  /** Settles once session `id` is over (committed, aborted or timed out); at once if there is none. */
+  closed(id: string): Promise<void> { return this.#sessions.get(id)?.closed ?? Promise.resolve(); }
+
+  async beginUpload(mirror: Mirror, path: string): Promise<string> {
+    this.#roomForOne(path);
+    // Refuse the obvious before any byte is sent (the engine would, too, but only after taking the first chunks).
+    if ((await mirror.stat(path).catch(() => null))?.type === 'dir') {
+      throw new MirrorError('EISDIR', `"${path}" is a folder; choose a file name.`, { path });
+    }
+    const id = randomUUID();
+    const channel = new ChunkChannel();
+    let close!: () => void;
+    const closed = new Promise<void>((r) => (close = r));
+    const up: Upload = {
+      kind: 'upload', path, channel, received: 0, busy: false, closed,
+      written: Promise.resolve(),
+      timer: this.#idleTimer(id, path),
+      abort: (reason) => { up.failure ??= reason; channel.fail(reason); },
+    };
+    up.written = mirror.writeFile(path, channel);
+    // The write ends when the stream ends (commit) or fails (abort, or the engine refused it, e.g. a full drive).
+    up.written.catch((e: unknown) => { up.failure ??= e; channel.fail(e); }).finally(() => { this.#forget(id); close(); });
+    this.#sessions.set(id, up);
+    return id;
+  }
+
+  /** Resolves once the engine has taken the chunk; one chunk at a time per upload, in order. */
+  async uploadChunk(id: string, chunk: Uint8Array): Promise<{ received: number }> {
+    const up = this.#get(id, 'upload');
+    if (up.busy) throw new MirrorError('EBUSY', `The upload of "${up.path}" is still taking the previous chunk; send one chunk at a time.`, { path: up.path });
+    up.busy = true;
+    try {
+      this.#touch(id, up);
+      await up.channel.push(Uint8Array.from(chunk)); // our own copy: the transport may reuse its buffer
+      if (up.failure !== undefined) throw up.failure;
+      up.received += chunk.byteLength;
+      return { received: up.received };
+    } finally {
+      up.busy = false;
+    }
+  }
+
+  /** Ends the upload; resolves once the file is acknowledged (durable on every synchronous member). */
+  async commitUpload(id: string): Promise<void> {
+    const up = this.#get(id, 'upload');
+    clearTimeout(up.timer);
+    up.channel.end();
+    await up.written;
+  }
+
+  async beginDownload(mirror: Mirror, path: string): Promise<{ id: string; size: number }> {
+    this.#roomForOne(path);
+    const reader = await mirror.openReader(path);
+    const id = randomUUID();
+    let close!: () => void;
+    const closed = new Promise<void>((r) => (close = r));
+    const down: Download = {
+      kind: 'download', path, chunks: reader.chunks, busy: false, closed,
+      timer: this.#idleTimer(id, path),
+      // Closing the reader releases the open file; `closed` settles then.
+      abort: () => { this.#forget(id); void Promise.resolve(reader.chunks.return?.(undefined)).catch(() => {}).finally(close); },
+    };
+    this.#sessions.set(id, down);
+    return { id, size: reader.size };
+  }
+
+  /** The next chunk (up to CHUNK_BYTES); an empty one means the file is complete and verified, and the session is over. */
+  async downloadChunk(id: string): Promise<Uint8Array> {
+    const down = this.#get(id, 'download');
+    if (down.busy) throw new MirrorError('EBUSY', `The download of "${down.path}" is still reading the previous chunk; ask for one chunk at a time.`, { path: down.path });
+    down.busy = true;
+    try {
+      this.#touch(id, down);
+      const parts: Uint8Array[] = [];
+      let size = 0;
+      while (size < CHUNK_BYTES) {
+        const r = await down.chunks.next();
+        if (r.done) break;
+        parts.push(r.value);
+        size += r.value.byteLength;
+      }
+      if (size === 0) this.#end(id);
+      return join(parts, size);
+    } catch (e) {
+      this.#end(id);
+      throw e;
+    } finally {
+      down.busy = false;
+    }
+  }
+
+  /** Stops a session; an upload leaves the old file as it was. Unknown ids are fine (it may have just ended). */
+  abort(id: string): void {
+    const s = this.#sessions.get(id);
+    s?.abort(new MirrorError('EABORTED', `The transfer of "${s.path}" was cancelled. Nothing was changed.`, { path: s.path }));
+  }
+
+  /** A download that reached its end (or failed): release the open file. */
+  #end(id: string): void {
+    const s = this.#sessions.get(id);
+    s?.abort(new MirrorError('EABORTED', `The transfer of "${s.path}" ended.`, { path: s.path }));
+  }
+
+  /** Every session, when the mirror stops or the app quits. */
+  async abortAll(): Promise<void> {
+    const all = [...this.#sessions.entries()];
+    for (const [id] of all) this.abort(id);
+    await Promise.all(all.map(([, s]) => s.closed.catch(() => {})));
+  }
+
+  #roomForOne(path: string): void {
+    if (this.#sessions.size >= this.#maxOpen) {
+      throw new MirrorError('EBUSY', `Too many transfers at once (${this.#maxOpen}); "${path}" was not started. Wait for one to finish.`, { path });
+    }
+  }
+
+  #get<K extends 'upload' | 'download'>(id: string, kind: K): K extends 'upload' ? Upload : Download {
+    const s = this.#sessions.get(id);
+    if (!s || s.kind !== kind) {
+      throw new MirrorError('ENOTRANSFER', `No ${kind} with id ${id} is open: it finished, was cancelled, or timed out. Start it again.`);
+    }
+    return s as K extends 'upload' ? Upload : Download;
+  }
+
+  #idleTimer(id: string, path: string): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      const s = this.#sessions.get(id);
+      s?.abort(new MirrorError('ETIMEDOUT', `The transfer of "${path}" stopped: nothing arrived for ${Math.round(this.#idleMs / 1000)} s. Nothing was changed.`, { path }));
+    }, this.#idleMs);
+    return t; // not unref'd: an open session is work in progress; shutdown aborts it
+
+  }
+
+  #touch(id: string, s: Session): void {
+    clearTimeout(s.timer);
+    s.timer = this.#idleTimer(id, s.path);
+  }
+
+  #forget(id: string): void {
+    const s = this.#sessions.get(id);
+    if (s) clearTimeout(s.timer);
+    this.#sessions.delete(id);
+  }
+}
+
+function join(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const p of parts) { out.set(p, off); off += p.byteLength; }
+  return out;
+}
