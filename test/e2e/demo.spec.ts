@@ -1,6 +1,9 @@
 // The demo, no root needed: `serve --demo` shows two members; upload a file, browse to it, download it back.
 import { expect, test } from '@playwright/test';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { artifact, serve, type Served } from './serve.ts';
 
@@ -100,4 +103,40 @@ test('demo: a damaged copy on the USB drive is found by check and healed by repa
   await expect(result).toContainText('1 copy repaired of 1 mismatch.', { timeout: 60_000 });
   await page.screenshot({ path: artifact('demo-scrub-repair.png') });
   expect(await readFile(usbCopy)).toEqual(good);
+});
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(path)) h.update(c as Buffer);
+  return h.digest('hex');
+}
+
+test('demo: a 100 MiB file uploads in chunks with progress and downloads back byte for byte', async ({ page }) => {
+  const dir = await mkdtemp(join(tmpdir(), 'nasm-e2e-big-'));
+  try {
+    const src = join(dir, 'holiday video.mp4');
+    const data = randomBytes(100 * 2 ** 20);
+    await writeFile(src, data);
+    const want = createHash('sha256').update(data).digest('hex');
+
+    await page.goto(server.url);
+    await page.getByRole('button', { name: 'Files', exact: true }).click();
+    await page.getByTestId('upload-input').setInputFiles(src);
+    await expect(page.getByRole('progressbar', { name: 'Uploading' })).toBeVisible();
+    await expect(page.getByRole('status')).toHaveText('Uploaded holiday video.mp4.', { timeout: 120_000 });
+    const row = page.getByTestId('file-row').filter({ hasText: 'holiday video.mp4' });
+    await expect(row).toContainText('100 MB');
+
+    const downloading = page.waitForEvent('download', { timeout: 120_000 });
+    await row.getByRole('button', { name: 'Download holiday video.mp4' }).click();
+    const download = await downloading;
+    expect(download.suggestedFilename()).toBe('holiday video.mp4');
+    expect(await sha256(await download.path())).toBe(want);
+    // And on both drives of the mirror, as plain files (the USB copy once its behind writes landed: compare both).
+    for (const drive of ['Internal SSD', 'USB Backup']) {
+      await expect.poll(() => sha256(join(server.configDir, 'drives', drive, 'holiday video.mp4')).catch(() => ''), { timeout: 60_000 }).toBe(want);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -3,10 +3,10 @@ import { render } from 'vitest-browser-svelte';
 import { page } from 'vitest/browser';
 import FileBrowser from './FileBrowser.svelte';
 import { Client } from '../../lib/client.ts';
-import { FakeBridge } from '../../testing/fake-bridge.ts';
+import { FakeBridge, FakeError } from '../../testing/fake-bridge.ts';
 import type { DirEntry } from '../../../../core/api/types.ts';
 
-function setup() {
+function setup(over: ConstructorParameters<typeof FakeBridge>[0] = {}) {
   const tree: Record<string, DirEntry[]> = {
     '': [{ name: 'photos', type: 'dir', size: 0, mtimeMs: 0 }, { name: 'notes.txt', type: 'file', size: 5, mtimeMs: 0 }],
     photos: [{ name: 'beach.jpg', type: 'file', size: 2048, mtimeMs: 0 }],
@@ -18,6 +18,7 @@ function setup() {
     'files.rename': () => {},
     'files.remove': () => {},
     'files.read': () => new TextEncoder().encode('hello'),
+    ...over,
   });
   const screen = render(FileBrowser, { client: new Client(bridge) });
   return { bridge, screen };
@@ -91,4 +92,64 @@ test('an error from the core is shown', async () => {
   await page.getByRole('dialog', { name: 'New folder' }).getByRole('textbox').fill('bad');
   await page.getByRole('dialog', { name: 'New folder' }).getByRole('button', { name: 'Create' }).click();
   await expect.element(screen.getByRole('alert')).toBeVisible();
+});
+
+const MiB = 1024 * 1024;
+const ID = '00000000-0000-4000-8000-000000000001';
+
+test('a file bigger than one chunk is uploaded in chunks, in order, then committed', async () => {
+  const { screen, bridge } = setup();
+  const received: Uint8Array[] = [];
+  bridge.handlers['files.uploadBegin'] = () => ID;
+  bridge.handlers['files.uploadChunk'] = (_id, chunk) => { received.push(chunk); return { received: received.reduce((n, c) => n + c.byteLength, 0) }; };
+  bridge.handlers['files.uploadCommit'] = () => {};
+  const content = new Uint8Array(17 * MiB).map((_v, i) => i % 251);
+  await screen.getByTestId('upload-input').upload(new File([content], 'movie.mkv'));
+  await expect.element(screen.getByRole('status')).toHaveTextContent('Uploaded movie.mkv.');
+  expect(bridge.callsOf('files.uploadBegin')).toEqual([['movie.mkv']]);
+  expect(received.map((c) => c.byteLength)).toEqual([8 * MiB, 8 * MiB, 1 * MiB]);
+  expect(received.every((c, k) => c.every((v, i) => v === (k * 8 * MiB + i) % 251))).toBe(true);
+  expect(bridge.callsOf('files.uploadCommit')).toEqual([[ID]]);
+  expect(bridge.callsOf('files.write')).toEqual([]);
+});
+
+test('a failed chunk aborts the upload on the core and says why', async () => {
+  const { screen, bridge } = setup();
+  bridge.handlers['files.uploadBegin'] = () => ID;
+  bridge.handlers['files.uploadChunk'] = () => { throw new FakeError({ code: 'ENOSPC', message: 'Cannot write "movie.mkv": "USB" is full.' }); };
+  bridge.handlers['files.transferAbort'] = () => {};
+  await screen.getByTestId('upload-input').upload(new File([new Uint8Array(9 * MiB)], 'movie.mkv'));
+  await expect.element(screen.getByRole('alert')).toHaveTextContent('movie.mkv: Cannot write "movie.mkv": "USB" is full.');
+  expect(bridge.callsOf('files.transferAbort')).toEqual([[ID]]);
+  expect(bridge.callsOf('files.uploadCommit')).toEqual([]);
+});
+
+test('Cancel upload stops between chunks and aborts the transfer', async () => {
+  const { screen, bridge } = setup();
+  let release!: () => void;
+  const firstChunkTaken = new Promise<void>((r) => (release = r));
+  let gate!: () => void;
+  bridge.handlers['files.uploadBegin'] = () => ID;
+  bridge.handlers['files.uploadChunk'] = async () => { release(); await new Promise<void>((r) => (gate = r)); return { received: 8 * MiB }; };
+  bridge.handlers['files.transferAbort'] = () => {};
+  await screen.getByTestId('upload-input').upload(new File([new Uint8Array(17 * MiB)], 'big.iso'));
+  await firstChunkTaken;
+  await screen.getByRole('button', { name: 'Cancel upload' }).click();
+  gate();
+  await expect.element(screen.getByRole('alert')).toHaveTextContent('big.iso: cancelled; nothing was changed.');
+  expect(bridge.callsOf('files.uploadChunk').length).toBe(1);
+  expect(bridge.callsOf('files.transferAbort')).toEqual([[ID]]);
+});
+
+test('a big file is downloaded in chunks until the empty one', async () => {
+  const { screen, bridge } = setup({ 'files.list': () => [{ name: 'movie.mkv', type: 'file', size: 12 * MiB, mtimeMs: 0 }] });
+  const chunks = [new Uint8Array(8 * MiB), new Uint8Array(4 * MiB), new Uint8Array(0)];
+  bridge.handlers['files.downloadBegin'] = () => ({ id: ID, size: 12 * MiB });
+  bridge.handlers['files.downloadChunk'] = () => chunks.shift()!;
+  await screen.getByRole('button', { name: 'Download movie.mkv' }).click();
+  await expect.poll(() => bridge.callsOf('files.downloadChunk').length).toBe(3);
+  await expect.element(screen.getByRole('button', { name: 'Download movie.mkv' })).toHaveTextContent('Download');
+  expect(bridge.callsOf('files.downloadBegin')).toEqual([['movie.mkv']]);
+  expect(bridge.callsOf('files.read')).toEqual([]);
+  await expect.element(page.getByRole('alert')).not.toBeInTheDocument();
 });

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
-import { MAX_WRITE_BYTES } from '../../../../core/api/contract.ts';
-import { MAX_UPLOAD_BYTES } from './limits.ts';
+import { CHUNK_BYTES as CONTRACT_CHUNK } from '../../../../core/api/contract.ts';
+import { CHUNK_BYTES } from './limits.ts';
 
-test('the upload limit the UI checks is the one the contract enforces', () => {
-  expect(MAX_UPLOAD_BYTES).toBe(MAX_WRITE_BYTES);
+test('the chunk size the UI sends is the one the contract enforces', () => {
+  expect(CHUNK_BYTES).toBe(CONTRACT_CHUNK);
 });

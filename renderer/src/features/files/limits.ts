@@ -1,3 +1,3 @@
-// The largest single upload, checked before reading a file into memory. Equal to MAX_WRITE_BYTES in the contract
-// (limits.test.ts keeps them equal); copied because importing contract.ts would pull zod into the renderer bundle.
-export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+// The chunk size of big transfers, and with it the size up to which a file goes in one call. Equal to CHUNK_BYTES in
+// the contract (limits.test.ts keeps them equal); copied because importing contract.ts would pull zod into the bundle.
+export const CHUNK_BYTES = 8 * 1024 * 1024;
