@@ -9,7 +9,7 @@ import type { Dispatch } from '../api/handlers.ts';
 import type { EventHub } from '../api/event-hub.ts';
 import { decodeWire, encodeWire } from '../api/wire-codec.ts';
 
-/** The largest upload as base64 plus room for the envelope; ws closes bigger frames with 1009. */
+/** The largest single files.write as base64 plus room for the envelope; ws closes bigger frames with 1009. */
 export const MAX_MESSAGE_BYTES = Math.ceil(MAX_WRITE_BYTES / 3) * 4 + 64 * 1024;
 /** A slow client whose queue grows past this misses events; the seq gap makes it refetch the snapshot. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -64,7 +64,18 @@ export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: Event
   const unsubscribe = events.subscribe((event) => {
     if (ws.bufferedAmount < MAX_BUFFERED_BYTES) send({ event });
   });
-  ws.on('close', unsubscribe);
+  // Transfers this connection opened: a closed tab cancels them at once rather than after the idle timeout, so the
+  // path they hold in line (a rewrite of the same file waits for them) is free again.
+  const transfers = new Set<string>();
+  const track = (method: string, result: CallResult<MethodName>) => {
+    if (!result.ok) return;
+    if (method === 'files.uploadBegin') transfers.add(result.value as string);
+    if (method === 'files.downloadBegin') transfers.add((result.value as { id: string }).id);
+  };
+  ws.on('close', () => {
+    unsubscribe();
+    for (const id of transfers) void dispatch('files.transferAbort', [id]);
+  });
   // ws reports oversized frames and protocol errors here before closing; without a listener they would crash us.
   ws.on('error', (e) => log(`WebSocket client error: ${e.message}`));
   ws.on('message', (data, isBinary) => {
@@ -78,6 +89,7 @@ export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: Event
     inFlight++;
     void dispatch(request.method, request.args).then((result) => {
       inFlight--;
+      track(request.method, result);
       send({ id: request.id, result });
     });
   });

@@ -94,6 +94,29 @@ test('calls round-trip bytes; events arrive numbered', async (t) => {
   assert.deepEqual(c.events.map((e) => e.seq), c.events.map((_, i) => c.events[0]!.seq + i));
 });
 
+test('a tab closed mid-upload cancels its transfer at once: the old file stays and the path is free', async (t) => {
+  const { rpc, origin, core } = await serve(t);
+  const root = await tempDir(t);
+  const c = await connect(rpc, { origin });
+  assert.ok((await c.call('mirror.create', { members: [{ path: join(root, 'a') }, { path: join(root, 'b'), writeMostly: true }] })).ok);
+  assert.ok((await c.call('files.write', 'movie.mkv', new TextEncoder().encode('old'))).ok);
+  const begun = await c.call('files.uploadBegin', 'movie.mkv');
+  assert.ok(begun.ok);
+  const id = begun.value as string;
+  assert.ok((await c.call('files.uploadChunk', id, new Uint8Array(8 * 2 ** 20).fill(7))).ok);
+  assert.equal(core.transfers.open, 1);
+  c.close();
+  await core.transfers.closed(id);
+  assert.equal(core.transfers.open, 0);
+  const d = await connect(rpc, { origin });
+  t.after(() => d.close());
+  assert.deepEqual(await d.call('files.read', 'movie.mkv'), { ok: true, value: new TextEncoder().encode('old') });
+  // A rewrite of the same path is not held up behind the abandoned upload.
+  assert.ok((await d.call('files.write', 'movie.mkv', new TextEncoder().encode('new'))).ok);
+  const bad = await d.call('files.uploadChunk', 'not-an-id', new Uint8Array(1));
+  assert.equal(!bad.ok && bad.error.code, 'EBADARGS');
+});
+
 test('unknown methods, bad arguments and malformed messages get error data; the connection stays up', async (t) => {
   const { rpc } = await serve(t);
   const c = await connect(rpc);
