@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { CHUNK_BYTES } from './contract.ts';
 import { MirrorError } from './errors.ts';
+import { concatBytes } from '../fs/bytes.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 
 
@@ -178,7 +179,7 @@ export class Transfers {
         size += r.value.byteLength;
       }
       if (size === 0) this.#end(id);
-      return join(parts, size);
+      return concatBytes(parts, size);
     } catch (e) {
       this.#end(id);
       throw e;
@@ -239,12 +240,4 @@ export class Transfers {
     if (s) clearTimeout(s.timer);
     this.#sessions.delete(id);
   }
-}
-
-function join(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) { out.set(p, off); off += p.byteLength; }
-  return out;
 }

@@ -1,6 +1,7 @@
 // The write request (cf. md r1bio, raid1_write_request()): legs per member, behind legs from a copy, one acknowledgement.
 import { createHash } from 'node:crypto';
 import { MirrorError } from '../api/errors.ts';
+import { concatBytes } from '../fs/bytes.ts';
 import { errnoCode, type AtomicWriter } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 import { isActive, isReadable } from './member-state.ts';
@@ -55,7 +56,7 @@ async function bufferUpTo(stream: AsyncIterable<Uint8Array>, limit: number) {
   let size = 0;
   for (;;) {
     const r = await it.next();
-    if (r.done) return { data: concat(chunks, size), rest: undefined };
+    if (r.done) return { data: concatBytes(chunks, size), rest: undefined };
     const c = Uint8Array.from(r.value); // a copy: the caller may reuse its buffer
     chunks.push(c);
     size += c.byteLength;
@@ -63,13 +64,6 @@ async function bufferUpTo(stream: AsyncIterable<Uint8Array>, limit: number) {
   }
 }
 
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) { out.set(c, off); off += c.byteLength; }
-  return out;
-}
 
 /** Submits one operation: ordered on every member now, acknowledged once every synchronous leg is durable. */
 export async function submitOp(host: WriteHost, op: Op, payload?: Payload): Promise<void> {
