@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need (Chromium for browser tests, exFAT tools for USB-style drives) when
-# missing; as root only, otherwise it says what to install. Cheap when everything is there.
+# Installs the Debian packages the tests need (Chromium for browser tests, exFAT tools for USB-style drives, openssl
+# for a test certificate) when missing; as root only, otherwise it says what to install. Cheap when all are there.
 set -euo pipefail
-pkgs=(chromium xvfb exfatprogs exfat-fuse fuse3 rsync e2fsprogs util-linux)
+pkgs=(chromium xvfb exfatprogs exfat-fuse fuse3 rsync e2fsprogs util-linux openssl)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ "${#missing[@]}" -eq 0 ] && exit 0

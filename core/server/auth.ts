@@ -73,6 +73,7 @@ export function judgeUpgrade(p: AccessPolicy, f: RequestFacts): Verdict {
   return authenticated(p, f) ? 'ok' : 'unauthenticated';
 }
 
-export function sessionCookie(token: string): string {
-  return `${COOKIE_NAME}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+/** Over TLS the cookie is also Secure: a browser never sends it on a plain-HTTP request to the same host. */
+export function sessionCookie(token: string, secure = false): string {
+  return `${COOKIE_NAME}=${token}; HttpOnly; SameSite=Strict; Path=/${secure ? '; Secure' : ''}`;
 }

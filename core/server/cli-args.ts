@@ -7,15 +7,19 @@ export interface ServeArgs {
   host: string;
   password?: string;
   configDir?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   demo: boolean;
   help: boolean;
 }
 
-export const USAGE = `Usage: npm run serve -- [--demo] [--port N] [--host H] [--password P] [--config DIR]
+export const USAGE = `Usage: npm run serve -- [--demo] [--port N] [--host H] [--password P] [--tls-cert FILE --tls-key FILE] [--config DIR]
   --port N       port to listen on (default 5178; 0 picks a free one)
   --host H       address to bind (default 127.0.0.1); any non-loopback address needs --password,
                  or a one-time token is generated and printed in the URL
   --password P   password for the login form when not on loopback
+  --tls-cert F   PEM certificate (with --tls-key): serve https, so the password and files cross the LAN encrypted
+  --tls-key F    PEM private key of that certificate
   --config DIR   where the app keeps its settings (default: the user's config folder)
   --demo         two folder "drives" (an SSD and a slow write-mostly USB disk) mirrored, with sample files`;
 
@@ -42,11 +46,16 @@ export function parseServeArgs(argv: string[]): { ok: true; args: ServeArgs } | 
         case '--host': args.host = value(); break;
         case '--password': args.password = value(); break;
         case '--config': args.configDir = value(); break;
+        case '--tls-cert': args.tlsCert = value(); break;
+        case '--tls-key': args.tlsKey = value(); break;
         default: throw new Error(`Unknown option ${flag}.`);
       }
     } catch (e) {
       return { ok: false, message: `${(e as Error).message}\n${USAGE}` };
     }
+  }
+  if ((args.tlsCert === undefined) !== (args.tlsKey === undefined)) {
+    return { ok: false, message: `--tls-cert and --tls-key go together.\n${USAGE}` };
   }
   return { ok: true, args };
 }

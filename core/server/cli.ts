@@ -1,5 +1,6 @@
 // `serve`: the core and the contract over a WebSocket, the built renderer as static files, for NAS boxes without
 // a screen. Prints exactly one line on stdout when ready (the URL); everything else goes to stderr.
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,17 @@ async function main(): Promise<void> {
   const args = parsed.args;
   if (args.help) { log(USAGE); return; }
 
+  // Read the certificate first: a wrong path is a usage error, before anything opens.
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  if (args.tlsCert !== undefined && args.tlsKey !== undefined) {
+    try {
+      tls = { cert: await readFile(args.tlsCert), key: await readFile(args.tlsKey) };
+    } catch (e) {
+      log(`Cannot read the TLS certificate or key: ${(e as Error).message}`);
+      process.exit(2);
+    }
+  }
+
   // The demo keeps its folders and config together, in a stable place, so a second run finds the same mirror.
   const configDir = args.configDir ?? (args.demo ? join(tmpdir(), 'nas-mirror-demo') : defaultConfigDir());
   const layout = args.demo ? await demoLayout(configDir) : undefined;
@@ -29,7 +41,7 @@ async function main(): Promise<void> {
   if (layout) await startDemo(core, layout);
 
   const server = await startServer({
-    host: args.host, port: args.port, password: args.password, log,
+    host: args.host, port: args.port, password: args.password, log, ...(tls ? { tls } : {}),
     staticRoot: fileURLToPath(new URL('../../dist/renderer/', import.meta.url)),
     dispatch: createDispatch(createHandlers(core)), events: core.events,
   });
@@ -37,6 +49,7 @@ async function main(): Promise<void> {
     log(args.password === undefined
       ? 'Listening beyond this machine: the URL below carries a one-time token; keep it private.'
       : 'Listening beyond this machine: sign in with the password you gave.');
+    if (!tls) log('Warning: without --tls-cert/--tls-key the password and your files cross the network unencrypted.');
   }
   console.log(`NAS Mirror at ${server.url}`);
 

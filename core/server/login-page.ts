@@ -37,7 +37,7 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
 }
 
 /** POST /login: the password or the token earns the cookie; anything else gets the form again. */
-export async function handleLogin(req: IncomingMessage, res: ServerResponse, secrets: { password?: string; token: string }): Promise<void> {
+export async function handleLogin(req: IncomingMessage, res: ServerResponse, secrets: { password?: string; token: string; secure?: boolean }): Promise<void> {
   const form = await readForm(req);
   const given = form?.get('password');
   const ok = secretEquals(given, secrets.token) || (secrets.password !== undefined && secretEquals(given, secrets.password));
@@ -47,5 +47,5 @@ export async function handleLogin(req: IncomingMessage, res: ServerResponse, sec
     sendLoginPage(res, 401, form ? 'Wrong password.' : 'The form was too large.');
     return;
   }
-  res.writeHead(303, { ...securityHeaders(LOGIN_CSP), 'Set-Cookie': sessionCookie(secrets.token), Location: '/' }).end();
+  res.writeHead(303, { ...securityHeaders(LOGIN_CSP), 'Set-Cookie': sessionCookie(secrets.token, secrets.secure), Location: '/' }).end();
 }

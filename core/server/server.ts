@@ -1,6 +1,7 @@
 // The headless server: one node:http server for the built renderer, the login form and the /rpc WebSocket.
 // Loopback binds are open to this machine only (Host checked); other binds require the token or a login.
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -24,6 +25,8 @@ export interface ServerOptions {
   password?: string;
   /** Forces the login even on loopback (tests of the non-loopback path). Default: only off loopback. */
   requireAuth?: boolean;
+  /** PEM certificate and key: serve https/wss (for a LAN bind, so the password and the files are not in the clear). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   /** Largest WebSocket message accepted; default fits the largest upload. */
   maxMessageBytes?: number;
   log?: (message: string) => void;
@@ -61,7 +64,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (token !== null && url.pathname === '/login') {
       if (req.method === 'POST') {
         if (!originAllowed(f)) { res.writeHead(403, securityHeaders(LOGIN_CSP)).end('Forbidden\n'); return; }
-        await handleLogin(req, res, { password: o.password, token });
+        await handleLogin(req, res, { password: o.password, token, secure: o.tls !== undefined });
       } else sendLoginPage(res);
       return;
     }
@@ -72,19 +75,22 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (token !== null && url.searchParams.has('token')) {
       // Trade the URL's token for a cookie, and take it out of the address bar (and history, and Referer).
       url.searchParams.delete('token');
-      res.writeHead(303, { ...securityHeaders(LOGIN_CSP), 'Set-Cookie': sessionCookie(token), Location: url.pathname + url.search }).end();
+      res.writeHead(303, { ...securityHeaders(LOGIN_CSP), 'Set-Cookie': sessionCookie(token, o.tls !== undefined), Location: url.pathname + url.search }).end();
       return;
     }
     await serveStatic(o.staticRoot, req, res);
   };
 
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     onRequest(req, res).catch((e: Error) => {
       log(`HTTP error on ${req.url}: ${e.message}`);
       if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
       res.end('Internal error\n');
     });
-  });
+  };
+  const server = o.tls ? createTlsServer({ cert: o.tls.cert, key: o.tls.key }, handle) : createServer(handle);
+  // A plain-HTTP client on the TLS port, or a certificate it rejects: its connection fails, the server goes on.
+  server.on('tlsClientError', (e: Error) => log(`TLS: ${e.message}`));
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxMessageBytes ?? MAX_MESSAGE_BYTES });
   // A browser tab that went to sleep or a laptop that left the LAN never says goodbye: ping, and drop the silent.
   const alive = new WeakMap<object, boolean>();
@@ -121,7 +127,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   if (!needsAuth) policy.allowedHosts = loopbackHosts(o.host, port);
   const query = token !== null && o.password === undefined ? `?token=${token}` : '';
   return {
-    url: `http://${urlHost(o.host)}:${port}/${query}`,
+    url: `${o.tls ? 'https' : 'http'}://${urlHost(o.host)}:${port}/${query}`,
     port,
     token,
     async close() {

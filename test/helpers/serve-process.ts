@@ -21,7 +21,7 @@ export function startServe(args: string[], timeoutMs = 60_000): Promise<ServePro
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`serve exited (${code}) before printing its URL; stderr:\n${err}`)); });
     createInterface({ input: child.stdout! }).once('line', (line) => {
       clearTimeout(timer);
-      const m = /^NAS Mirror at (http:\/\/\S+)$/.exec(line);
+      const m = /^NAS Mirror at (https?:\/\/\S+)$/.exec(line);
       if (!m) { child.kill('SIGKILL'); reject(new Error(`unexpected first line: ${line}`)); return; }
       resolve({
         child, url: m[1]!, stderr: () => err,
