@@ -5,11 +5,11 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { artifact, serve, type Served } from './serve.ts';
+import { artifact, publishScreens, serve, type Served } from './serve.ts';
 
 let server: Served;
 test.beforeAll(async () => { server = await serve({ demo: true }); });
-test.afterAll(async () => { await server?.stop(); });
+test.afterAll(async () => { publishScreens(); await server?.stop(); });
 
 test('demo: dashboard with two members, upload, browse, download', async ({ page }) => {
   await page.goto(server.url);

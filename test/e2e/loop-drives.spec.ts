@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMountPoint, loopLab, loopUnsupported, type LoopDrive, type LoopLab } from '../helpers/loop.ts';
-import { artifact, publish, serve, type Served } from './serve.ts';
+import { artifact, publish, publishScreens, serve, type Served } from './serve.ts';
 
 const KiB = 1024;
 const FOLDER = 'NAS Mirror';
@@ -17,6 +17,7 @@ const FOLDER = 'NAS Mirror';
 let server: Served | undefined;
 const afters: (() => Promise<void>)[] = [];
 test.afterAll(async () => {
+  publishScreens();
   await server?.stop();
   for (const fn of afters.reverse()) await fn();
 });

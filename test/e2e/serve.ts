@@ -1,6 +1,6 @@
 // Starts the real headless server (`core/server/cli.ts`) for a spec on a free port and stops it cleanly afterwards.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -61,6 +61,12 @@ export async function serve(o: { demo?: boolean; env?: Record<string, string> } 
 export function artifact(name: string): string {
   mkdirSync(artifactsDir, { recursive: true });
   return join(artifactsDir, name);
+}
+
+/** With UPDATE_DOCS=1: every screen saved so far is copied into docs/screens/, the README's gallery. */
+export function publishScreens(): void {
+  if (!existsSync(artifactsDir)) return;
+  for (const n of readdirSync(artifactsDir)) if (n.endsWith('.png')) publish(join(artifactsDir, n), join('screens', n));
 }
 
 /** Refreshes a README screenshot only when asked (UPDATE_DOCS=1), so a test run leaves the checkout clean. */
