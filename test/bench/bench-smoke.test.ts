@@ -25,3 +25,10 @@ test('scenario 5 runs in --quick mode and every row has a number', async () => {
   for (const r of res.rows) assert.ok(typeof r.value === 'number' && Number.isFinite(r.value), `${r.tool} / ${r.metric} has a number`);
   assert.deepEqual(res.notes, []);
 });
+
+test('scenario 7 (big file through a serve process) runs in --quick mode and every row has a number', { timeout: 120_000 }, async () => {
+  const res = await runBench(parseOptions(['--quick', '--scenario', '7', '--no-loop', '--no-write']));
+  assert.equal(res.rows.length, 7, 'rows were produced');
+  for (const r of res.rows) assert.ok(typeof r.value === 'number' && Number.isFinite(r.value) && r.value > 0, `${r.tool} / ${r.metric} has a number`);
+  assert.deepEqual(res.notes, []);
+});

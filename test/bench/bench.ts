@@ -12,6 +12,7 @@ import { fallbackRead } from './scenarios/fallback-read.ts';
 import { scale } from './scenarios/scale.ts';
 import { initialCopy } from './scenarios/initial-copy.ts';
 import { throughput } from './scenarios/throughput.ts';
+import { bigFileBytes, transfers } from './scenarios/transfers.ts';
 import { treeSpec } from './tree.ts';
 import { toolVersions } from './tools.ts';
 
@@ -22,11 +23,13 @@ const SCENARIOS: Record<number, Scenario> = {
   4: catchUp,
   5: fallbackRead,
   6: scale,
+  7: transfers,
 };
 
-/** Image sizes (sparse, so only what is written takes space): room for 4 trees, 2 streams and the inodes of the tree. */
+/** Image sizes (sparse, so only what is written takes space): room for 4 trees, 2 streams, 2 big files and the inodes of the tree. */
 function driveMiB(o: BenchOptions, treeBytes: number): number {
-  const data = (4 * treeBytes + o.files * 8192 + 2 * o.streamBytes) / 2 ** 20;
+  const big = o.scenarios.includes(7) ? 2 * bigFileBytes(o) : 0;
+  const data = (4 * treeBytes + o.files * 8192 + 2 * o.streamBytes + big) / 2 ** 20;
   const inodes = (o.files * 4 * 16384) / 2 ** 20; // mkfs.ext4 gives one inode per 16 KiB
   return Math.ceil(Math.max(1024, data, inodes) * 1.25);
 }
@@ -60,7 +63,7 @@ export async function runBench(opts: BenchOptions, o: { onCleanup?: (fn: () => P
     const ctx: BenchContext = {
       opts, lab, drives, tree, log, shared: {},
       seeded: () => (seeded ??= seed()),
-      cold: async () => { const ok = await lab.dropCaches(); dropped = (dropped ?? true) && ok; },
+      cold: async () => { const ok = await lab.dropCaches(); dropped = (dropped ?? true) && ok; return ok; },
     };
     const rows: Row[] = [];
     for (const n of opts.scenarios) {
@@ -78,7 +81,7 @@ export async function runBench(opts: BenchOptions, o: { onCleanup?: (fn: () => P
       }
     }
     const pageCache = dropped === null ? 'not dropped (no cold runs)' : dropped
-      ? 'dropped (sync; echo 3 > /proc/sys/vm/drop_caches) before each cold run: scenarios 3, 4 and 6'
+      ? 'dropped (sync; echo 3 > /proc/sys/vm/drop_caches) before each cold run: scenarios 3, 4, 6 and 7'
       : 'could not be dropped (not root): cold runs are warm';
     const res: BenchResult = {
       startedAt: started.toISOString(), durationS: (Date.now() - started.getTime()) / 1000, machine,

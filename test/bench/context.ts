@@ -20,8 +20,8 @@ export interface BenchContext {
   drives: Drives;
   tree: TreeSpec;
   log(msg: string): void;
-  /** Cold runs: drops the page cache if allowed; records whether it did. */
-  cold(): Promise<void>;
+  /** Cold runs: drops the page cache if allowed; records whether it did, and says so. */
+  cold(): Promise<boolean>;
   /** The members of a stopped mirror that already holds the tree (made once, shared by scenarios 4 and 6). */
   seeded(): Promise<{ a: string; b: string }>;
   /** Figures one scenario measured that another uses to derive a limit (dd MB/s from scenario 2). */

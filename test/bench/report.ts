@@ -11,6 +11,7 @@ export const TITLES: Record<number, string> = {
   4: 'Scenario 4 — catch-up after re-plug (50 changed + 10 added + 10 deleted)',
   5: 'Scenario 5 — fallback read latency (256 KiB file)',
   6: 'Scenario 6 — scale: open time, RSS, scrub throughput',
+  7: 'Scenario 7 — big files through the app (chunked WebSocket upload/download of a separate serve process)',
 };
 
 export interface BenchResult {

@@ -1,0 +1,146 @@
+// Scenario 7: one big file through the app — uploaded and downloaded in CHUNK_BYTES chunks over the WebSocket of a
+// separate `serve` process (fast + fast mirror made over RPC), its peak memory, vs cp to both drives + sync and cat.
+import { createHash } from 'node:crypto';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CHUNK_BYTES } from '../../../core/api/contract.ts';
+import { startServe, type ServeProcess } from '../../helpers/serve-process.ts';
+import { connect, type TestClient } from '../../helpers/ws-client.ts';
+import type { BenchContext } from '../context.ts';
+import { syncAll } from '../lab.ts';
+import { row, type Row } from '../measure.ts';
+import { freshFolder, removeFolder } from '../mirror-setup.ts';
+import type { BenchOptions } from '../options.ts';
+import { fileBytes } from '../tree.ts';
+import { q, sh } from '../tools.ts';
+
+const MB = 1e6;
+const MiB = 2 ** 20;
+
+/** The size of the one file: 512 MiB, 64 MiB with --quick (bench.ts sizes the drives for it). */
+export const bigFileBytes = (o: Pick<BenchOptions, 'quick'>) => (o.quick ? 64 : 512) * MiB;
+
+/** The file as CHUNK_BYTES chunks of one pre-made pattern, first word set to the chunk's index: costs ~nothing to make. */
+function* chunks(pattern: Uint8Array, size: number): Iterable<Uint8Array> {
+  for (let off = 0, i = 0; off < size; off += CHUNK_BYTES, i++) {
+    const c = pattern.subarray(0, Math.min(CHUNK_BYTES, size - off));
+    new DataView(c.buffer, c.byteOffset).setUint32(0, i);
+    yield c; // the caller uses (sends, hashes, writes) it before asking for the next
+  }
+}
+
+/** A kB figure from /proc/<pid>/status (VmRSS, VmHWM), in MiB. */
+async function procMiB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(await readFile(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(m[1]) / 1024;
+}
+
+async function call<T>(c: TestClient, method: string, ...args: unknown[]): Promise<T> {
+  const r = await c.call(method, ...args);
+  if (!r.ok) throw new Error(`${method}: ${JSON.stringify(r.error)}`);
+  return r.value as T;
+}
+
+interface EngineRun { upMBps: number; downMBps: number; rssBefore: number; peak: number }
+
+/** One serve process, one mirror, one upload and one download; the process is stopped (SIGTERM) before returning. */
+async function engineRun(ctx: BenchContext, pattern: Uint8Array, size: number, sha: string): Promise<EngineRun & { cold: boolean }> {
+  const config = await mkdtemp(join(tmpdir(), 'nasm-bench-s7-'));
+  const a = await freshFolder(ctx.drives.fast, 's7a'), b = await freshFolder(ctx.drives.fast2, 's7b');
+  let s: ServeProcess | undefined;
+  let c: TestClient | undefined;
+  try {
+    s = await startServe(['--port', '0', '--config', config]);
+    const origin = new URL(s.url).origin;
+    c = await connect(`${origin.replace(/^http/, 'ws')}/rpc`, { origin });
+    await call(c, 'mirror.create', { members: [{ path: a }, { path: b }] });
+    const pid = s.child.pid!;
+    const rssBefore = await procMiB(pid, 'VmRSS');
+    await syncAll();
+
+    let t0 = performance.now();
+    const up = await call<string>(c, 'files.uploadBegin', 'big.bin');
+    for (const chunk of chunks(pattern, size)) await call(c, 'files.uploadChunk', up, chunk);
+    await call(c, 'files.uploadCommit', up);
+    const upMBps = size / MB / ((performance.now() - t0) / 1000);
+
+    const cold = await ctx.cold();
+    t0 = performance.now();
+    const down = await call<{ id: string; size: number }>(c, 'files.downloadBegin', 'big.bin');
+    if (down.size !== size) throw new Error(`downloadBegin says ${down.size} bytes, ${size} were uploaded`);
+    const hash = createHash('sha256');
+    let got = 0;
+    let next = call<Uint8Array>(c, 'files.downloadChunk', down.id);
+    for (;;) {
+      const chunk = await next;
+      if (chunk.byteLength === 0) break;
+      next = call<Uint8Array>(c, 'files.downloadChunk', down.id); // ask for the next one, hash this one meanwhile
+      hash.update(chunk);
+      got += chunk.byteLength;
+    }
+    const downMBps = got / MB / ((performance.now() - t0) / 1000);
+    const gotSha = hash.digest('hex');
+    if (got !== size || gotSha !== sha) throw new Error(`download differs from the upload: ${got} bytes sha256 ${gotSha}, expected ${size} bytes ${sha}`);
+
+    const peak = await procMiB(pid, 'VmHWM');
+    return { upMBps, downMBps, rssBefore, peak, cold };
+  } finally {
+    c?.close();
+    if (s) {
+      const code = await s.stop('SIGTERM');
+      if (code !== 0) ctx.log(`  serve exited with ${code}: ${s.stderr().trim().split('\n').slice(-3).join(' | ')}`);
+    }
+    await Promise.all([removeFolder(a), removeFolder(b), rm(config, { recursive: true, force: true })]);
+  }
+}
+
+export async function transfers(ctx: BenchContext): Promise<Row[]> {
+  const size = bigFileBytes(ctx.opts);
+  const pattern = fileBytes({ size: CHUNK_BYTES, seed: 77 });
+  const src = join(await freshFolder(ctx.drives.peer, 's7src'), 'big.bin');
+  const hash = createHash('sha256');
+  const fh = await open(src, 'w');
+  try { for (const c of chunks(pattern, size)) { hash.update(c); await fh.write(c); } } finally { await fh.close(); }
+  const sha = hash.digest('hex');
+  await syncAll();
+
+  const runs = { up: [] as number[], down: [] as number[], rss: [] as number[], peak: [] as number[], growth: [] as number[], cp: [] as number[], cat: [] as number[] };
+  const rate = (ms: number) => size / MB / (ms / 1000);
+  let cold = true;
+  try {
+    for (let r = 0; r < ctx.opts.runs; r++) {
+      const e = await engineRun(ctx, pattern, size, sha);
+      cold &&= e.cold;
+      runs.up.push(e.upMBps); runs.down.push(e.downMBps);
+      runs.rss.push(e.rssBefore); runs.peak.push(e.peak); runs.growth.push(e.peak - e.rssBefore);
+
+      const a = await freshFolder(ctx.drives.fast, 's7cp'), b = await freshFolder(ctx.drives.fast2, 's7cp');
+      try {
+        await syncAll();
+        const t = await sh(`cp ${q(src)} ${q(a)}/ & p=$!; cp ${q(src)} ${q(b)}/ || exit 1; wait $p && sync`);
+        runs.cp.push(rate(t.ms));
+        cold &&= await ctx.cold();
+        runs.cat.push(rate((await sh(`cat ${q(join(a, 'big.bin'))} > /dev/null`)).ms));
+      } finally { await Promise.all([removeFolder(a), removeFolder(b)]); }
+      ctx.log(`  run ${r + 1}: upload ${e.upMBps.toFixed(0)} MB/s, download ${e.downMBps.toFixed(0)} MB/s, serve RSS ${e.rssBefore.toFixed(0)} → peak ${e.peak.toFixed(0)} MiB; cp×2+sync ${runs.cp.at(-1)!.toFixed(0)} MB/s, cat ${runs.cat.at(-1)!.toFixed(0)} MB/s`);
+    }
+  } finally { await removeFolder(join(src, '..')); }
+
+  const hi = { higherIsBetter: true };
+  const file = `${size / MiB} MiB file`;
+  const cache = cold ? 'cold cache (dropped before)' : 'warm cache (could not drop it)';
+  return [
+    row(7, 'engine', 'nas-mirror serve: WebSocket upload, fast + fast', 'upload MB/s (2 durable copies)', 'MB/s', runs.up,
+      { ...hi, note: `${file} in ${CHUNK_BYTES / MiB} MiB chunks from a client process, uploadBegin → uploadCommit resolved (durable on both members); incl. the client's base64 encoding` }),
+    row(7, 'engine', 'nas-mirror serve: WebSocket download', 'download MB/s', 'MB/s', runs.down,
+      { ...hi, note: `${file}, downloadBegin → empty chunk (engine checksum verified), one chunk at a time; ${cache}; sha256 checked equal to the upload` }),
+    row(7, 'engine', 'nas-mirror serve process', 'RSS before upload', 'MiB', runs.rss, { note: 'VmRSS of the serve process after mirror.create (whole process incl. tsx)' }),
+    row(7, 'engine', 'nas-mirror serve process', `peak RSS (${file} up + down)`, 'MiB', runs.peak, { note: 'VmHWM after the upload and the download' }),
+    row(7, 'engine', 'nas-mirror serve process', `peak RSS growth (${file} up + down)`, 'MiB', runs.growth, { note: `peak − RSS before, to compare with the ${file} (${CHUNK_BYTES / MiB} MiB chunks)` }),
+    row(7, 'peer', 'cp to both drives at once + sync', 'upload MB/s (2 durable copies)', 'MB/s', runs.cp,
+      { ...hi, note: `the same ${file} from the peer image (warm: just written), two cp in parallel, then sync` }),
+    row(7, 'peer', 'cat file > /dev/null', 'download MB/s', 'MB/s', runs.cat, { ...hi, note: `one cp'd copy on the first member's drive; ${cache}` }),
+  ];
+}
