@@ -4,6 +4,7 @@ import { dialog, ipcMain } from 'electron';
 import type { BrowserWindow, IpcMainInvokeEvent } from 'electron';
 import type { Dispatch } from '../core/api/handlers.ts';
 import type { EventHub } from '../core/api/event-hub.ts';
+import { ownTransfers } from '../core/api/owned-transfers.ts';
 import { CHANNELS } from './channels.ts';
 import { guardedCall, isTrustedSender } from './ipc-guard.ts';
 import type { SenderFacts, TrustedRenderer } from './ipc-guard.ts';
@@ -16,7 +17,12 @@ function senderFacts(e: IpcMainInvokeEvent): SenderFacts {
 /** Wires IPC for one window; returns a function that removes every handler and listener again. */
 export function registerIpc(win: BrowserWindow, indexUrl: string, dispatch: Dispatch, events: EventHub): () => void {
   const trusted: TrustedRenderer = { webContentsId: win.webContents.id, indexUrl };
-  ipcMain.handle(CHANNELS.call, (e, name: unknown, args: unknown) => guardedCall(dispatch, senderFacts(e), trusted, name, args));
+  // Transfers belong to the page: a reload or a crashed renderer cancels the ones it had open.
+  const owned = ownTransfers(dispatch);
+  const release = () => owned.release();
+  win.webContents.on('did-start-loading', release);
+  win.webContents.on('render-process-gone', release);
+  ipcMain.handle(CHANNELS.call, (e, name: unknown, args: unknown) => guardedCall(owned.dispatch, senderFacts(e), trusted, name, args));
   ipcMain.handle(CHANNELS.pickFolder, async (e) => {
     if (!isTrustedSender(senderFacts(e), trusted)) return null;
     const picked = await dialog.showOpenDialog(win, { title: 'Choose a folder for this member', properties: ['openDirectory', 'createDirectory'] });
@@ -27,6 +33,7 @@ export function registerIpc(win: BrowserWindow, indexUrl: string, dispatch: Disp
   });
   return () => {
     unsubscribe();
+    release();
     ipcMain.removeHandler(CHANNELS.call);
     ipcMain.removeHandler(CHANNELS.pickFolder);
   };

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { CallResult, ErrorData, EventEnvelope, MethodName } from '../api/contract.ts';
 import { MAX_WRITE_BYTES } from '../api/contract.ts';
 import type { Dispatch } from '../api/handlers.ts';
+import { ownTransfers } from '../api/owned-transfers.ts';
 import type { EventHub } from '../api/event-hub.ts';
 import { decodeWire, encodeWire } from '../api/wire-codec.ts';
 
@@ -64,18 +65,9 @@ export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: Event
   const unsubscribe = events.subscribe((event) => {
     if (ws.bufferedAmount < MAX_BUFFERED_BYTES) send({ event });
   });
-  // Transfers this connection opened: a closed tab cancels them at once rather than after the idle timeout, so the
-  // path they hold in line (a rewrite of the same file waits for them) is free again.
-  const transfers = new Set<string>();
-  const track = (method: string, result: CallResult<MethodName>) => {
-    if (!result.ok) return;
-    if (method === 'files.uploadBegin') transfers.add(result.value as string);
-    if (method === 'files.downloadBegin') transfers.add((result.value as { id: string }).id);
-  };
-  ws.on('close', () => {
-    unsubscribe();
-    for (const id of transfers) void dispatch('files.transferAbort', [id]);
-  });
+  // Transfers belong to this connection: a closed tab cancels them at once (see owned-transfers.ts).
+  const owned = ownTransfers(dispatch);
+  ws.on('close', () => { unsubscribe(); owned.release(); });
   // ws reports oversized frames and protocol errors here before closing; without a listener they would crash us.
   ws.on('error', (e) => log(`WebSocket client error: ${e.message}`));
   ws.on('message', (data, isBinary) => {
@@ -87,9 +79,8 @@ export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: Event
       return;
     }
     inFlight++;
-    void dispatch(request.method, request.args).then((result) => {
+    void owned.dispatch(request.method, request.args).then((result) => {
       inFlight--;
-      track(request.method, result);
       send({ id: request.id, result });
     });
   });
