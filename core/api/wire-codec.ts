@@ -52,3 +52,57 @@ export function encodeWire(value: unknown): string {
 export function decodeWire(text: string): unknown {
   return JSON.parse(text, (_key, v: unknown) => (isWireBytes(v) ? fromBase64(v.$bytes) : v));
 }
+
+// ---- binary frames ---------------------------------------------------------------------------------------------
+// A message that carries bytes goes as one binary WebSocket frame instead of base64 in JSON: no +33 % size, no
+// encoding pass, no 10 MB string per 8 MiB chunk. Layout: u32 little-endian length of a UTF-8 JSON header, the
+// header (the message with each Uint8Array replaced by {"$bin":[offset,length]} into the payload), then the payload.
+
+export interface WireBin { $bin: [number, number] }
+
+const HEADER_LIMIT = 1 << 20;
+
+function isWireBin(v: unknown): v is WireBin {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.keys(v).length !== 1) return false;
+  const r = (v as WireBin).$bin;
+  return Array.isArray(r) && r.length === 2 && r.every((n) => Number.isSafeInteger(n) && n >= 0);
+}
+
+/** A string (text frame) when the message has no bytes, otherwise one binary frame. */
+export function encodeWireFrame(value: unknown): string | Uint8Array {
+  const parts: Uint8Array[] = [];
+  let payload = 0;
+  const header = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    const raw = this[key];
+    if (!(raw instanceof Uint8Array)) return v;
+    parts.push(raw);
+    payload += raw.byteLength;
+    return { $bin: [payload - raw.byteLength, raw.byteLength] };
+  });
+  if (parts.length === 0) return header;
+  const head = new TextEncoder().encode(header);
+  const out = new Uint8Array(4 + head.byteLength + payload);
+  new DataView(out.buffer).setUint32(0, head.byteLength, true);
+  out.set(head, 4);
+  let off = 4 + head.byteLength;
+  for (const p of parts) { out.set(p, off); off += p.byteLength; }
+  return out;
+}
+
+/** Decodes a text frame (JSON, $bytes as base64) or a binary frame; anything malformed throws. */
+export function decodeWireFrame(data: string | Uint8Array): unknown {
+  if (typeof data === 'string') return decodeWire(data);
+  data = new Uint8Array(data.buffer, data.byteOffset, data.byteLength); // a plain view, even of a Node Buffer
+  if (data.byteLength < 4) throw new SyntaxError('binary frame too short');
+  const headLen = new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0, true);
+  if (headLen > HEADER_LIMIT || 4 + headLen > data.byteLength) throw new SyntaxError('binary frame header out of range');
+  const payload = data.subarray(4 + headLen);
+  const header = new TextDecoder('utf-8', { fatal: true }).decode(data.subarray(4, 4 + headLen));
+  return JSON.parse(header, (_key, v: unknown) => {
+    if (isWireBytes(v)) return fromBase64(v.$bytes);
+    if (!isWireBin(v)) return v;
+    const [start, length] = v.$bin;
+    if (start + length > payload.byteLength) throw new SyntaxError('binary frame payload out of range');
+    return payload.subarray(start, start + length);
+  });
+}

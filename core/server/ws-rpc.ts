@@ -1,6 +1,6 @@
 // The WebSocket transport of the contract: `{id, method, args}` in, `{id, result}` out, `{event}` pushed.
 // Every message is checked (size, JSON, shape, method, args) before anything runs; a bad one gets error data back,
-// never a crash. Bytes cross as {"$bytes": base64} through the codec the renderer shares.
+// never a crash. Bytes cross raw in binary frames (or as {"$bytes": base64} in text) through the codec the renderer shares.
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { CallResult, ErrorData, EventEnvelope, MethodName } from '../api/contract.ts';
@@ -8,7 +8,7 @@ import { MAX_WRITE_BYTES } from '../api/contract.ts';
 import type { Dispatch } from '../api/handlers.ts';
 import { ownTransfers } from '../api/owned-transfers.ts';
 import type { EventHub } from '../api/event-hub.ts';
-import { decodeWire, encodeWire } from '../api/wire-codec.ts';
+import { decodeWireFrame, encodeWire, encodeWireFrame } from '../api/wire-codec.ts';
 
 /** The largest single files.write as base64 plus room for the envelope; ws closes bigger frames with 1009. */
 export const MAX_MESSAGE_BYTES = Math.ceil(MAX_WRITE_BYTES / 3) * 4 + 64 * 1024;
@@ -28,8 +28,8 @@ export function rpcError(code: string, message: string): { ok: false; error: Err
   return { ok: false, error: { code, message } };
 }
 
-/** Parses one text frame into a request, or says why it is not one (and which id to answer, when known). */
-export function parseRequest(text: string):
+/** Parses one frame (JSON text, or binary: header + raw bytes) into a request, or says why it is not one. */
+export function parseRequest(frame: string | Uint8Array):
   { ok: true; id: RequestId & {}; method: string; args: unknown[] } | { ok: false; id: RequestId; error: ErrorData } {
   const bad = (raw: unknown, message: string) => {
     // Answer under the caller's id when it can be read, so its pending call settles instead of hanging.
@@ -38,10 +38,11 @@ export function parseRequest(text: string):
   };
   let raw: unknown;
   try {
-    raw = decodeWire(text);
+    raw = decodeWireFrame(frame);
   } catch {
+    if (typeof frame !== 'string') return bad(null, 'The binary message is malformed (header length, UTF-8 or byte ranges).');
     let plain: unknown = null;
-    try { plain = JSON.parse(text); } catch { /* not JSON at all */ }
+    try { plain = JSON.parse(frame); } catch { /* not JSON at all */ }
     return bad(plain, plain === null ? 'The message is not valid JSON.' : 'A {"$bytes"} value is not valid base64.');
   }
   const parsed = requestSchema.safeParse(raw);
@@ -49,18 +50,24 @@ export function parseRequest(text: string):
   return { ok: true, ...parsed.data };
 }
 
+/** ws hands over a Buffer (or, for fragmented messages in some modes, a list of them). */
+function asBytes(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+}
+
 export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: EventHub, log: (m: string) => void): void {
   let inFlight = 0;
   const send = (message: { id: RequestId; result: CallResult<MethodName> } | { event: EventEnvelope }) => {
     if (ws.readyState !== ws.OPEN) return;
-    let text: string;
+    let frame: string | Uint8Array;
     try {
-      text = encodeWire(message);
+      frame = encodeWireFrame(message);
     } catch (e) {
       if (!('id' in message)) return;
-      text = encodeWire({ id: message.id, result: rpcError('EINTERNAL', `The result could not be sent: ${(e as Error).message}`) });
+      frame = encodeWire({ id: message.id, result: rpcError('EINTERNAL', `The result could not be sent: ${(e as Error).message}`) });
     }
-    ws.send(text);
+    ws.send(frame);
   };
   const unsubscribe = events.subscribe((event) => {
     if (ws.bufferedAmount < MAX_BUFFERED_BYTES) send({ event });
@@ -71,8 +78,7 @@ export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: Event
   // ws reports oversized frames and protocol errors here before closing; without a listener they would crash us.
   ws.on('error', (e) => log(`WebSocket client error: ${e.message}`));
   ws.on('message', (data, isBinary) => {
-    if (isBinary) { send({ id: null, result: rpcError('EBADMESSAGE', 'Send requests as JSON text frames.') }); return; }
-    const request = parseRequest(data.toString());
+    const request = parseRequest(isBinary ? asBytes(data) : data.toString());
     if (!request.ok) { send({ id: request.id, result: { ok: false, error: request.error } }); return; }
     if (inFlight >= MAX_IN_FLIGHT) {
       send({ id: request.id, result: rpcError('EBUSY', `More than ${MAX_IN_FLIGHT} calls at once; wait for some to finish.`) });

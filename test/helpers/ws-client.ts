@@ -1,7 +1,7 @@
 // A minimal client of the `serve` WebSocket for tests: connect (or learn why not), call, collect pushed events.
 import { WebSocket } from 'ws';
 import type { ClientOptions } from 'ws';
-import { decodeWire, encodeWire } from '../../core/api/wire-codec.ts';
+import { decodeWireFrame, encodeWireFrame } from '../../core/api/wire-codec.ts';
 import type { CallResult, EventEnvelope, MethodName } from '../../core/api/contract.ts';
 
 export interface TestClient {
@@ -24,8 +24,8 @@ export function connect(url: string, options: ClientOptions = {}): Promise<TestC
       const events: EventEnvelope[] = [];
       const waiting = new Map<unknown, (m: { id: unknown; result: CallResult<MethodName> }) => void>();
       const rawWaiters: ((m: { id: unknown; result: CallResult<MethodName> }) => void)[] = [];
-      ws.on('message', (data) => {
-        const msg = decodeWire(data.toString()) as { event?: EventEnvelope; id?: unknown; result?: CallResult<MethodName> };
+      ws.on('message', (data, isBinary) => {
+        const msg = decodeWireFrame(isBinary ? (data as Buffer) : data.toString()) as { event?: EventEnvelope; id?: unknown; result?: CallResult<MethodName> };
         if (msg.event) { events.push(msg.event); return; }
         const reply = msg as { id: unknown; result: CallResult<MethodName> };
         const w = waiting.get(reply.id);
@@ -35,7 +35,7 @@ export function connect(url: string, options: ClientOptions = {}): Promise<TestC
         ws, events,
         call(method, ...args) {
           const id = nextId++;
-          ws.send(encodeWire({ id, method, args }));
+          ws.send(encodeWireFrame({ id, method, args }));
           return new Promise((res) => waiting.set(id, (m) => res(m.result)));
         },
         raw(text) {

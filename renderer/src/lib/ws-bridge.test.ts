@@ -1,20 +1,27 @@
 import { expect, test } from 'vitest';
 import { rpcUrlFromLocation, WsBridge } from './ws-bridge.ts';
-import { encodeWire, decodeWire } from '../../../core/api/wire-codec.ts';
+import { encodeWire, encodeWireFrame, decodeWireFrame } from '../../../core/api/wire-codec.ts';
 
 /** A scripted stand-in for the browser WebSocket: records what is sent, lets the test open, reply, push and drop. */
 class FakeSocket {
   static all: FakeSocket[] = [];
   sent: unknown[] = [];
   onopen: (() => void) | null = null;
-  onmessage: ((m: { data: string }) => void) | null = null;
+  onmessage: ((m: { data: string | ArrayBuffer }) => void) | null = null;
+  binaryType = 'blob';
   onclose: (() => void) | null = null;
   constructor(readonly url: string) { FakeSocket.all.push(this); }
-  send(text: string) { this.sent.push(decodeWire(text)); }
+  frames: (string | Uint8Array)[] = [];
+  send(frame: string | Uint8Array) { this.frames.push(frame); this.sent.push(decodeWireFrame(frame)); }
   close() { this.onclose?.(); }
   open() { this.onopen?.(); }
   reply(id: number, result: unknown) { this.onmessage?.({ data: encodeWire({ id, result }) }); }
   push(envelope: unknown) { this.onmessage?.({ data: encodeWire({ event: envelope }) }); }
+  /** A reply as the server sends one that carries bytes: a binary frame, delivered as an ArrayBuffer. */
+  replyBinary(id: number, result: unknown) {
+    const f = encodeWireFrame({ id, result }) as Uint8Array;
+    this.onmessage?.({ data: f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength) as ArrayBuffer });
+  }
 }
 
 function bridge() {
@@ -59,4 +66,24 @@ test('pushed events reach listeners; a dropped connection fails calls in flight 
   socket().open();
   expect(conn).toEqual([true, false, true]);
   b.close();
+});
+
+test('bytes go out as a binary frame and come back from one; plain calls stay text', async () => {
+  const { b, socket } = bridge();
+  socket().open();
+  expect(socket().binaryType).toBe('arraybuffer');
+  const chunk = new Uint8Array(100_000).map((_, i) => i & 0xff);
+  const up = b.call('files.uploadChunk', '00000000-0000-4000-8000-000000000001', chunk);
+  const down = b.call('files.downloadChunk', '00000000-0000-4000-8000-000000000001');
+  const [upFrame, downFrame] = socket().frames;
+  expect(upFrame).toBeInstanceOf(Uint8Array);
+  expect((upFrame as Uint8Array).byteLength).toBeLessThan(chunk.byteLength + 300);
+  expect(typeof downFrame).toBe('string');
+  const sent = socket().sent[0] as { id: number; args: [string, Uint8Array] };
+  expect([...sent.args[1]]).toEqual([...chunk]);
+  socket().reply(sent.id, { ok: true, value: { received: chunk.byteLength } });
+  socket().replyBinary((socket().sent[1] as { id: number }).id, { ok: true, value: chunk });
+  expect(await up).toEqual({ ok: true, value: { received: 100_000 } });
+  const got = await down;
+  expect(got.ok && [...got.value]).toEqual([...chunk]);
 });

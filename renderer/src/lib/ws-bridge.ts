@@ -2,7 +2,7 @@
 // {event}; reconnects with backoff and reports connection changes so live state can refetch its snapshot.
 import type { Bridge } from '../../../core/api/bridge.ts';
 import type { CallResult, EventEnvelope, MethodArgs, MethodName } from '../../../core/api/contract.ts';
-import { decodeWire, encodeWire } from '../../../core/api/wire-codec.ts';
+import { decodeWireFrame, encodeWireFrame } from '../../../core/api/wire-codec.ts';
 
 /** A bridge that can lose its connection; AppState listens to it to refetch after a reconnect. */
 export interface LiveBridge extends Bridge {
@@ -36,7 +36,7 @@ export class WsBridge implements LiveBridge {
   #attempt = 0;
   #nextId = 1;
   #pending = new Map<number, Pending>();
-  #queue: { id: number; text: string }[] = [];
+  #queue: { id: number; frame: string | Uint8Array }[] = [];
   #sent = new Set<number>();
   #eventListeners = new Set<(e: EventEnvelope) => void>();
   #connListeners = new Set<(connected: boolean) => void>();
@@ -53,11 +53,12 @@ export class WsBridge implements LiveBridge {
 
   call<K extends MethodName>(name: K, ...args: MethodArgs<K>): Promise<CallResult<K>> {
     const id = this.#nextId++;
-    const text = encodeWire({ id, method: name, args });
+    // Calls that carry bytes (uploads) go as binary frames: raw bytes, no base64.
+    const frame = encodeWireFrame({ id, method: name, args });
     return new Promise((resolve) => {
       this.#pending.set(id, { resolve: resolve as Pending['resolve'] });
-      if (this.#open && this.#ws) this.#send(this.#ws, id, text);
-      else this.#queue.push({ id, text });
+      if (this.#open && this.#ws) this.#send(this.#ws, id, frame);
+      else this.#queue.push({ id, frame });
     });
   }
 
@@ -84,10 +85,11 @@ export class WsBridge implements LiveBridge {
     ws.onopen = () => {
       this.#open = true;
       this.#attempt = 0;
-      for (const q of this.#queue.splice(0)) this.#send(ws, q.id, q.text);
+      for (const q of this.#queue.splice(0)) this.#send(ws, q.id, q.frame);
       for (const l of this.#connListeners) l(true);
     };
-    ws.onmessage = (m) => this.#receive(String(m.data));
+    ws.binaryType = 'arraybuffer';
+    ws.onmessage = (m) => this.#receive(m.data instanceof ArrayBuffer ? new Uint8Array(m.data) : String(m.data));
     ws.onclose = () => {
       const wasOpen = this.#open;
       this.#open = false;
@@ -99,9 +101,9 @@ export class WsBridge implements LiveBridge {
     };
   }
 
-  #receive(text: string): void {
+  #receive(frame: string | Uint8Array): void {
     let msg: unknown;
-    try { msg = decodeWire(text); } catch { return; }
+    try { msg = decodeWireFrame(frame); } catch { return; }
     if (typeof msg !== 'object' || msg === null) return;
     const m = msg as { id?: number; result?: CallResult<MethodName>; event?: EventEnvelope };
     if (m.event) {
@@ -114,9 +116,9 @@ export class WsBridge implements LiveBridge {
     }
   }
 
-  #send(ws: WebSocket, id: number, text: string): void {
+  #send(ws: WebSocket, id: number, frame: string | Uint8Array): void {
     this.#sent.add(id);
-    ws.send(text);
+    ws.send(frame as string | Uint8Array<ArrayBuffer>);
   }
 
   #failPending(message: string): void {
