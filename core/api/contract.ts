@@ -10,6 +10,8 @@ const relPath = z.string().max(4096);
 export const MAX_WRITE_BYTES = 64 * 1024 * 1024;
 /** Largest chunk of a chunked transfer (files.uploadChunk, files.downloadChunk), for files bigger than one message. */
 export const CHUNK_BYTES = 8 * 1024 * 1024;
+/** Chunks of one upload a client may keep in flight (the core holds at most this many per upload). */
+export const UPLOAD_DEPTH = 2;
 const transferId = z.string().regex(/^[0-9a-f-]{36}$/, 'not a transfer id');
 const absPath = z.string().min(1).max(4096);
 const memberId = z.string().min(1).max(128);

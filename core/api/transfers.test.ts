@@ -74,6 +74,19 @@ test('a 40 MiB upload in chunks replaces the file atomically on every member', a
   assert.equal(transfers.open, 0);
 });
 
+test('two chunks may be in flight and land in order; a third at once is refused with EBUSY', async (t) => {
+  const { mirror, transfers } = await world(t);
+  const [a, b, c] = [randomBytes(CHUNK_BYTES), randomBytes(CHUNK_BYTES), randomBytes(1000)];
+  const id = await transfers.beginUpload(mirror, 'three.bin');
+  const first = transfers.uploadChunk(id, a!);
+  const second = transfers.uploadChunk(id, b!);
+  await rejectsWith(transfers.uploadChunk(id, c!), 'EBUSY');
+  assert.deepEqual(await Promise.all([first, second]), [{ received: CHUNK_BYTES }, { received: 2 * CHUNK_BYTES }]);
+  await transfers.uploadChunk(id, c!);
+  await transfers.commitUpload(id);
+  assert.ok(Buffer.from(await mirror.readFile('three.bin')).equals(Buffer.concat([a!, b!, c!])));
+});
+
 test('a cancelled upload changes nothing and leaves no temporary file; its id is then unknown', async (t) => {
   const { mirror, transfers, roots } = await world(t);
   await mirror.writeFile('big.bin', 'keep me');

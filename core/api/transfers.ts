@@ -6,7 +6,7 @@
 // stays bounded by one chunk per session however slow the drives are. A download reads one member's copy, opened
 // once, and is checksum-verified at its end.
 import { randomUUID } from 'node:crypto';
-import { CHUNK_BYTES } from './contract.ts';
+import { CHUNK_BYTES, UPLOAD_DEPTH } from './contract.ts';
 import { MirrorError } from './errors.ts';
 import { concatBytes } from '../fs/bytes.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
@@ -76,7 +76,8 @@ interface Upload extends Session {
   received: number;
   /** The first error the write met; every later call reports it. */
   failure?: unknown;
-  busy: boolean;
+  /** Chunks sent but not yet taken by the engine (at most UPLOAD_DEPTH). */
+  inFlight: number;
 }
 
 interface Download extends Session {
@@ -111,7 +112,7 @@ export class Transfers {
     let close!: () => void;
     const closed = new Promise<void>((r) => (close = r));
     const up: Upload = {
-      kind: 'upload', path, channel, received: 0, busy: false, closed,
+      kind: 'upload', path, channel, received: 0, inFlight: 0, closed,
       written: Promise.resolve(),
       timer: this.#idleTimer(id, path),
       abort: (reason) => { up.failure ??= reason; channel.fail(reason); },
@@ -123,11 +124,14 @@ export class Transfers {
     return id;
   }
 
-  /** Resolves once the engine has taken the chunk; one chunk at a time per upload, in order. */
+  /**
+   * Resolves once the engine has taken the chunk. Chunks are taken in the order the calls arrive; a client may keep
+   * UPLOAD_DEPTH of them in flight, so the next one is on its way while the drives write this one.
+   */
   async uploadChunk(id: string, chunk: Uint8Array): Promise<{ received: number }> {
     const up = this.#get(id, 'upload');
-    if (up.busy) throw new MirrorError('EBUSY', `The upload of "${up.path}" is still taking the previous chunk; send one chunk at a time.`, { path: up.path });
-    up.busy = true;
+    if (up.inFlight >= UPLOAD_DEPTH) throw new MirrorError('EBUSY', `The upload of "${up.path}" already has ${UPLOAD_DEPTH} chunks waiting; wait for one to be taken.`, { path: up.path });
+    up.inFlight++;
     try {
       this.#touch(id, up);
       await up.channel.push(Uint8Array.from(chunk)); // our own copy: the transport may reuse its buffer
@@ -135,7 +139,7 @@ export class Transfers {
       up.received += chunk.byteLength;
       return { received: up.received };
     } finally {
-      up.busy = false;
+      up.inFlight--;
     }
   }
 

@@ -1,7 +1,8 @@
 import { expect, test } from 'vitest';
-import { CHUNK_BYTES as CONTRACT_CHUNK } from '../../../../core/api/contract.ts';
-import { CHUNK_BYTES } from './limits.ts';
+import { CHUNK_BYTES as CONTRACT_CHUNK, UPLOAD_DEPTH as CONTRACT_DEPTH } from '../../../../core/api/contract.ts';
+import { CHUNK_BYTES, UPLOAD_DEPTH } from './limits.ts';
 
-test('the chunk size the UI sends is the one the contract enforces', () => {
+test('the chunk size and upload depth the UI uses are the ones the contract enforces', () => {
   expect(CHUNK_BYTES).toBe(CONTRACT_CHUNK);
+  expect(UPLOAD_DEPTH).toBe(CONTRACT_DEPTH);
 });

@@ -1,7 +1,7 @@
 // Uploads and downloads of any size: small files in one call, big ones in chunks, so neither side ever holds more
 // than a chunk or two in memory. A failed or cancelled transfer is aborted on the core, which leaves the old file.
 import type { Client } from '../../lib/client.ts';
-import { CHUNK_BYTES } from './limits.ts';
+import { CHUNK_BYTES, UPLOAD_DEPTH } from './limits.ts';
 
 export interface TransferControl {
   /** Bytes moved so far of this file. */
@@ -21,15 +21,21 @@ export async function uploadFile(client: Client, path: string, file: Blob & { na
     return;
   }
   const id = await client.call('files.uploadBegin', path);
+  // Two chunks in flight (the core's UPLOAD_DEPTH): the next one travels while the drives write this one.
+  const inFlight: Promise<unknown>[] = [];
   try {
     for (let off = 0; off < file.size; off += CHUNK_BYTES) {
       if (c.cancelled?.()) throw new Cancelled(file.name ?? path);
       const chunk = new Uint8Array(await file.slice(off, off + CHUNK_BYTES).arrayBuffer());
-      const { received } = await client.call('files.uploadChunk', id, chunk);
-      c.onProgress?.(received);
+      const sent = client.call('files.uploadChunk', id, chunk).then(({ received }) => c.onProgress?.(received));
+      sent.catch(() => {}); // seen when awaited below; not an unhandled rejection while the next chunk is read
+      inFlight.push(sent);
+      if (inFlight.length >= UPLOAD_DEPTH) await inFlight.shift();
     }
+    await Promise.all(inFlight);
     await client.call('files.uploadCommit', id);
   } catch (e) {
+    await Promise.allSettled(inFlight);
     await client.call('files.transferAbort', id).catch(() => {});
     throw e;
   }
