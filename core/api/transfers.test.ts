@@ -2,29 +2,31 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMirror } from '../index.ts';
+import { createMirror, FaultyFs, NodeFs, type EngineMemberSpec } from '../index.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 import { CHUNK_BYTES } from './contract.ts';
 import { MirrorError } from './errors.ts';
 import { Transfers } from './transfers.ts';
-import { tempDir } from '../../test/helpers/tmp.ts';
 import { nextEvent } from '../../test/helpers/engine.ts';
 import { loopLab, loopUnsupported } from '../../test/helpers/loop.ts';
 
-type T = Parameters<typeof tempDir>[0];
+type T = { after(fn: () => Promise<void>): void };
 
 /** A fast member and a throttled write-mostly one, like an SSD and a USB disk. */
 async function world(t: T, o: { idleMs?: number; maxOpen?: number } = {}) {
-  const dir = await tempDir(t);
+  // One after-hook in this order: transfers, then the mirror (its slow member may still be writing), then the folder.
+  const dir = await mkdtemp(join(tmpdir(), 'nasm-transfers-'));
+  const transfers = new Transfers(o);
+  let mirror: Mirror | undefined;
+  t.after(async () => { await transfers.abortAll(); await mirror?.stop().catch(() => {}); await rm(dir, { recursive: true, force: true }); });
   const roots = [join(dir, 'SSD'), join(dir, 'USB')];
-  const mirror = await createMirror({
+  mirror = await createMirror({
     maxBehindBytes: 16 * 2 ** 20,
     members: [{ path: roots[0]! }, { path: roots[1]!, writeMostly: true, throttle: { bytesPerSecond: 400e6, latencyMs: 1 } }],
   });
-  const transfers = new Transfers(o);
-  t.after(async () => { await transfers.abortAll(); await mirror.stop().catch(() => {}); });
   return { mirror, transfers, roots };
 }
 
@@ -125,12 +127,13 @@ test('an upload onto a folder is refused before any byte is sent', async (t) => 
 test('an upload bigger than the drives have room for is refused as full, and nothing changed', async (t) => {
   const why = await loopUnsupported();
   if (why) return t.skip(why);
+  const transfers = new Transfers();
+  let mirror: Mirror | undefined;
+  t.after(async () => { await transfers.abortAll(); await mirror?.stop().catch(() => {}); }); // before the lab unmounts
   const lab = await loopLab(t);
   const drives = [await lab.mountExt4Image('ssd', { sizeMiB: 32 }), await lab.mountExt4Image('usb', { sizeMiB: 32 })];
   const roots = drives.map((d) => join(d.mountPoint, 'NAS Mirror'));
-  const mirror = await createMirror({ members: [{ path: roots[0]! }, { path: roots[1]!, writeMostly: true }] });
-  const transfers = new Transfers();
-  t.after(async () => { await transfers.abortAll(); await mirror.stop().catch(() => {}); });
+  mirror = await createMirror({ members: [{ path: roots[0]! }, { path: roots[1]!, writeMostly: true }] });
   await mirror.writeFile('backup.tar', 'the old backup');
   const id = await transfers.beginUpload(mirror, 'backup.tar');
   const sent = (async () => {
@@ -175,6 +178,28 @@ test('a download of a damaged copy fails with ECHECKSUM instead of handing out b
   await healed;
   assert.ok((await download(transfers, mirror, 'photos.zip')).equals(data));
   assert.ok((await readFile(join(roots[0]!, 'photos.zip'))).equals(data));
+});
+
+test('a drive pulled mid-download ends that download with a clear EIO, fails the member, and a retry reads the other', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'nasm-transfers-'));
+  const ssdFs = new FaultyFs(new NodeFs());
+  const transfers = new Transfers();
+  let mirror: Mirror | undefined;
+  t.after(async () => { await transfers.abortAll(); await mirror?.stop().catch(() => {}); await rm(dir, { recursive: true, force: true }); });
+  mirror = await createMirror({ members: [{ path: join(dir, 'SSD'), fs: ssdFs } as EngineMemberSpec, { path: join(dir, 'USB'), writeMostly: true }] });
+  const data = randomBytes(20 * 2 ** 20);
+  await mirror.writeFile('video.mp4', data);
+  await mirror.drain();
+  const { id } = await transfers.beginDownload(mirror, 'video.mp4');
+  await transfers.downloadChunk(id);
+  const faulty = nextEvent(mirror, 'member-state', (e) => e.state === 'faulty');
+  ssdFs.yank(); // its folder and superblock are gone too, as with a pulled cable
+  const e = await rejectsWith((async () => { for (;;) if ((await transfers.downloadChunk(id)).byteLength === 0) return; })(), 'EIO');
+  assert.match(e.message, /"SSD" failed mid-transfer/);
+  assert.equal(e.memberId, mirror.status().members[0]!.id);
+  await faulty;
+  assert.equal(transfers.open, 0);
+  assert.ok((await download(transfers, mirror, 'video.mp4')).equals(data), 'the retry reads the USB copy');
 });
 
 test('downloads of a folder or a missing file fail at once; sessions are limited; abortAll ends them all', async (t) => {

@@ -116,9 +116,19 @@ export function openReader(host: ReadHost, path: string, chunkSize = 1 << 20): P
     const source = m.fs.readStream(m.abs(path), chunkSize)[Symbol.asyncIterator]();
     const first = await source.next();
     const hash = createHash('sha256');
+    const next = async () => {
+      try {
+        return await source.next();
+      } catch (e) {
+        // The drive failed mid-transfer: the bytes sent cannot be taken back, so this transfer ends here, clearly;
+        // a vanished drive is marked faulty as any read would, and the next try reads from another member.
+        if (!(await host.alive(m))) void host.fault(m, `"${m.label}" (${m.root}) is gone: its folder or superblock vanished (drive unplugged?). Reconnect it to catch it up.`).catch(() => {});
+        throw new MirrorError('EIO', `Reading "${path}" from "${m.label}" failed mid-transfer (${e instanceof Error ? e.message : String(e)}). Try again: it will be read from another drive if this one is gone.`, { path, memberId: m.id, cause: e });
+      }
+    };
     async function* chunks(): AsyncGenerator<Uint8Array> {
       try {
-        for (let r = first; !r.done; r = await source.next()) {
+        for (let r = first; !r.done; r = await next()) {
           hash.update(r.value);
           yield r.value;
         }

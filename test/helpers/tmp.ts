@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 export async function tempDir(t: { after(fn: () => Promise<void> | void): void }, prefix = 'nasm-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  // Retries: a mirror stopped by a later after-hook may still be landing a behind write in here (ENOTEMPTY).
+  t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   return dir;
 }
