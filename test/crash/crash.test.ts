@@ -12,7 +12,7 @@ import { text, treeOf } from '../helpers/engine.ts';
 const KILLS = Number(process.env.NAS_CRASH_KILLS ?? 50);
 const members = (dir: string) => [{ path: join(dir, 'A') }, { path: join(dir, 'B') }, { path: join(dir, 'C'), writeMostly: true }];
 
-type Op = { k: 'write'; p: string; v: string } | { k: 'rename'; p: string; to: string } | { k: 'remove'; p: string };
+type Op = { k: 'write'; p: string; v: string; stream?: boolean } | { k: 'rename'; p: string; to: string } | { k: 'remove'; p: string };
 
 /** Runs the child until it has acknowledged some operations, then kills it at a random moment. */
 async function runAndKill(dir: string, seed: number, killAfterMs: number): Promise<{ acked: Op[]; pending?: Op }> {
@@ -47,10 +47,12 @@ test(`crash: ${KILLS} SIGKILLs at random moments lose no acknowledged write, and
   let model = new Map<string, string>();
   let seed = 12345;
   let resynced = 0;
+  let midStream = 0;
   for (let k = 0; k < KILLS; k++) {
     seed = (seed * 48271) % 2147483647;
     const { acked, pending } = await runAndKill(dir, seed, 20 + (seed % 300));
     for (const op of acked) apply(model, op);
+    if (pending?.k === 'write' && pending.stream) midStream++;
     const withPending = new Map(model);
     if (pending) apply(withPending, pending);
     const m = await openMirror({ members: members(dir) });
@@ -79,5 +81,6 @@ test(`crash: ${KILLS} SIGKILLs at random moments lose no acknowledged write, and
     assert.equal(trees.length, 3, `kill ${k}: every member is in sync again`);
     await m.stop();
   }
-  t.diagnostic(`${KILLS} kills, ${model.size} files at the end, ${resynced} member resyncs started on open`);
+  t.diagnostic(`${KILLS} kills (${midStream} during a streamed write), ${model.size} files at the end, ${resynced} member resyncs started on open`);
+  assert.ok(KILLS < 20 || midStream > 0, 'some kills landed during a streamed write');
 });
