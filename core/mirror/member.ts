@@ -40,6 +40,15 @@ export class Member {
   /** Paths that may differ on this member because it missed or may have missed writes (in memory; the journal keeps them durably). */
   readonly dirty = new Set<string>();
   resync?: { donePaths: number; totalPaths: number; doneBytes: number; totalBytes: number };
+  /**
+   * A rename is not applied to a member that is still being filled (its copy of the source may be stale or missing):
+   * both names are copied by its resync instead, after the rename. Until the resync's copy workers start, such paths
+   * wait in fillExtra; while they run, fillPush hands them over; once they finish (fillDone), operations apply here
+   * directly again.
+   */
+  readonly fillExtra: string[] = [];
+  fillPush?: (paths: readonly string[]) => void;
+  fillDone = false;
   rules: NameRules = POSIX_RULES;
   /** This member's intent journal (exact, or coarse on a write-mostly member). */
   journal?: MemberJournal;
@@ -49,6 +58,15 @@ export class Member {
   #idleWaiters: (() => void)[] = [];
   #rateBytes = 0;
   #rateMs = 0;
+
+  /** Being filled by a resync whose copy workers have not finished: renames are copied, not applied (see fillExtra). */
+  get filling(): boolean { return this.state === 'resyncing' && !this.fillDone; }
+
+  /** Paths a rename could not apply here while filling: copied by the resync after that rename. */
+  fillLater(paths: readonly string[]): void {
+    for (const p of paths) this.dirty.add(p);
+    if (this.fillPush) this.fillPush(paths); else this.fillExtra.push(...paths);
+  }
 
   constructor(
     readonly id: string,

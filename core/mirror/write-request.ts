@@ -69,7 +69,13 @@ async function bufferUpTo(stream: AsyncIterable<Uint8Array>, limit: number) {
 export async function submitOp(host: WriteHost, op: Op, payload?: Payload): Promise<void> {
   host.assertRunning();
   const paths = opPaths(op);
-  const targets = host.members.filter((m) => isActive(m.state) && !m.ejecting);
+  let targets = host.members.filter((m) => isActive(m.state) && !m.ejecting);
+  if (op.kind === 'rename') {
+    // A member still being filled may hold a stale copy of the source, or none: moving it would put stale content
+    // under a name its resync never visits. It gets both names copied after the rename instead (resync.ts).
+    for (const m of targets) if (m.filling) m.fillLater(paths);
+    targets = targets.filter((m) => !m.filling);
+  }
   // Members that will not get this write must catch it up when they come back (re-add).
   for (const m of host.members) if (!targets.includes(m)) for (const p of paths) m.dirty.add(p);
   if (!targets.some((m) => isReadable(m.state))) {

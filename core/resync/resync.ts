@@ -152,12 +152,21 @@ export async function resyncMember(host: ResyncHost, target: Member, paths: read
   let active = 0;
   const wakers: (() => void)[] = [];
   const wakeAll = () => { for (const w of wakers.splice(0)) w(); };
+  // Paths a rename could not apply here while we copy (Member.fillLater): copied like the rest, after that rename.
+  const more = (ps: readonly string[]) => {
+    queue.push(...ps);
+    progress.totalPaths += ps.length;
+    wakeAll();
+  };
+  more(target.fillExtra.splice(0));
+  target.fillPush = more;
   const worker = async () => {
     for (;;) {
-      if (host.stopping) return;
+      if (host.stopping) { target.fillPush = undefined; return; }
       const p = queue.shift();
       if (p === undefined) {
-        if (active === 0) { wakeAll(); return; }
+        // Done: from this moment operations apply to this member directly (decided synchronously, so none is lost).
+        if (active === 0) { target.fillPush = undefined; target.fillDone = true; wakeAll(); return; }
         await new Promise<void>((r) => wakers.push(r));
         continue;
       }

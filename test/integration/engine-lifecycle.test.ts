@@ -121,3 +121,24 @@ test('openMirror: an empty folder where a member used to be is refused as a memb
   assert.equal((await treeOf(B)).size, 11, 'B (absent) keeps all its files');
   await assert.rejects(openMirror({ members: [{ path: empty }] }), { code: 'ENOTMEMBER' });
 });
+
+test('a rename while a returning member is still catching up carries no stale copy onto it (model-test counterexample)', async (t) => {
+  // Found by the model test at 1,500 runs: the rename reached the re-added member before its catch-up had copied
+  // the renamed file, so the member moved its old copy to the new name, a name its catch-up never visits.
+  const dir = await tempDir(t);
+  const A = join(dir, 'A'), B = join(dir, 'B');
+  const m = await createMirror({ maxBehindWrites: 0, members: [{ path: A, label: 'A' }, { path: B, label: 'B' }] });
+  t.after(() => m.stop().catch(() => {}));
+  const [a, b] = m.status().members.map((x) => x.id) as [string, string];
+  await m.writeFile('d1/a', 'old');
+  await m.failMember(a);
+  await Promise.all([m.writeFile('d1/a', 'new 1'), m.writeFile('d1/a', 'new 2')]);
+  await m.addMember({ path: A, label: 'A' }); // catches up d1/a in the background
+  await m.rename('d1/a', 'd0/a');
+  await m.drain();
+  assert.equal(m.status().members.find((x) => x.id === a)!.state, 'in_sync');
+  await m.failMember(b);
+  assert.equal(text(await m.readFile('d0/a')), 'new 2', 'the returning member holds the renamed file\'s latest content');
+  const files = (tr: Map<string, string>) => new Map([...tr].filter(([p]) => !p.endsWith('/')));
+  assert.deepEqual(files(await treeOf(A)), files(await treeOf(B)));
+});
