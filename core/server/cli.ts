@@ -51,7 +51,6 @@ async function main(): Promise<void> {
       : 'Listening beyond this machine: sign in with the password you gave.');
     if (!tls) log('Warning: without --tls-cert/--tls-key the password and your files cross the network unencrypted.');
   }
-  console.log(`NAS Mirror at ${server.url}`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -71,6 +70,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // The ready line comes last: whoever reads it may signal at once, and the flush-on-stop handlers must be there.
+  console.log(`NAS Mirror at ${server.url}`);
 }
 
 main().catch((e: Error) => {
