@@ -122,9 +122,7 @@ export class AppCore {
   stopMirror(): Promise<void> {
     return this.#exclusive(async () => {
       const mirror = this.requireMirror();
-      await this.transfers.abortAll();
-      await mirror.stop();
-      this.#closed();
+      await this.#stopOpen(mirror);
       await this.#updateConfig((c) => {
         const known = c.mirrors.find((m) => m.id === mirror.id);
         if (known) known.autoAssemble = false;
@@ -196,7 +194,7 @@ export class AppCore {
       this.#unwatchDrives();
       try {
         await this.#exclusive(async () => {
-          if (this.#mirror) { await this.transfers.abortAll(); await this.#mirror.stop(); this.#closed(); }
+          if (this.#mirror) await this.#stopOpen(this.#mirror);
         });
       } finally {
         this.#setAppState('stopped');
@@ -231,6 +229,13 @@ export class AppCore {
       c.mirrors = [...c.mirrors.filter((m) => m.id !== known.id), known];
       c.activeMirrorId = known.id;
     });
+  }
+
+  /** Transfers first (a vanished client must not hold the mirror open), then the mirror's own drain-and-stop. */
+  async #stopOpen(mirror: Mirror): Promise<void> {
+    await this.transfers.abortAll();
+    await mirror.stop();
+    this.#closed();
   }
 
   #closed(): void {

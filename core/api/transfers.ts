@@ -11,7 +11,6 @@ import { MirrorError } from './errors.ts';
 import { concatBytes } from '../fs/bytes.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 
-
 export interface TransferOptions {
   /** A session with no call for this long is aborted (the client went away without saying so). */
   idleMs?: number;
@@ -182,10 +181,10 @@ export class Transfers {
         parts.push(r.value);
         size += r.value.byteLength;
       }
-      if (size === 0) this.#end(id);
+      if (size === 0) this.abort(id); // the end: release the open file
       return concatBytes(parts, size);
     } catch (e) {
-      this.#end(id);
+      this.abort(id);
       throw e;
     } finally {
       down.busy = false;
@@ -196,12 +195,6 @@ export class Transfers {
   abort(id: string): void {
     const s = this.#sessions.get(id);
     s?.abort(new MirrorError('EABORTED', `The transfer of "${s.path}" was cancelled. Nothing was changed.`, { path: s.path }));
-  }
-
-  /** A download that reached its end (or failed): release the open file. */
-  #end(id: string): void {
-    const s = this.#sessions.get(id);
-    s?.abort(new MirrorError('EABORTED', `The transfer of "${s.path}" ended.`, { path: s.path }));
   }
 
   /** Every session, when the mirror stops or the app quits. */
@@ -231,7 +224,6 @@ export class Transfers {
       s?.abort(new MirrorError('ETIMEDOUT', `The transfer of "${path}" stopped: nothing arrived for ${Math.round(this.#idleMs / 1000)} s. Nothing was changed.`, { path }));
     }, this.#idleMs);
     return t; // not unref'd: an open session is work in progress; shutdown aborts it
-
   }
 
   #touch(id: string, s: Session): void {

@@ -29,7 +29,6 @@ export function parseFuserVerbose(stderr: string): Holder[] {
   return holders;
 }
 
-
 /** The last resort on Linux: every process whose cwd, root or an open file lies under the mount point. */
 export async function scanProcForHolders(mountPoint: string): Promise<Holder[]> {
   const holders: Holder[] = [];

@@ -12,7 +12,6 @@ export interface HotplugOptions {
   watchOptions?: WatchOptions;
 }
 
-
 export function attachHotplug(mirror: Mirror, o: HotplugOptions = {}): Unwatch {
   const report = o.onError ?? (() => {});
   // One change at a time, in order: a drive pulled and pushed back quickly must be failed before it is re-added.

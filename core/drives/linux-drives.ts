@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import type { DriveInfo } from '../api/types.ts';
 import { tryStdout, type CommandRunner } from './command-runner.ts';
 import {
-  isDriveMount, isRemovable, joinDfWithMounts, parseFindmnt, parseLsblk, parseMountinfo, SYSTEM_MOUNTS, wholeDisk,
+  isDriveMount, isRemovable, joinDfWithMounts, pairDfWithMounts, parseFindmnt, parseLsblk, parseMountinfo, SYSTEM_MOUNTS, wholeDisk,
   type BlockDevice, type DfEntry, type MountEntry,
 } from './linux-parse.ts';
 import { findMembersOnDrive } from './member-probe.ts';
@@ -19,10 +19,12 @@ const NO_STATFS_COLUMNS = FINDMNT_COLUMNS.split(',').filter((c) => !SIZE_COLUMNS
 
 interface Mounts {
   mounts: MountEntry[];
-  /** Every mount answered statfs just now (findmnt's size columns), so a `df` run will not hang either. */
-  allAnswered: boolean;
-  /** No findmnt here: df is the only source of sizes, and is run without that guarantee. */
-  findmntMissing: boolean;
+  /**
+   * Where the sizes came from. 'findmnt': every mount answered statfs just now, so a `df` run will not hang either.
+   * 'df': no findmnt here, df is the only source, run without that guarantee. 'each': findmnt timed out; each drive
+   * was sized on its own and df must not run.
+   */
+  sizes: 'findmnt' | 'df' | 'each';
   /** Targets whose filesystem did not answer within LIST_TIMEOUT_MS. */
   notResponding: Set<string>;
 }
@@ -35,25 +37,22 @@ interface Mounts {
  */
 async function readMounts(runner: CommandRunner): Promise<Mounts> {
   const full = await runner.run('findmnt', ['-J', '-b', '-l', '-o', FINDMNT_COLUMNS], { timeoutMs: LIST_TIMEOUT_MS });
-  if (full.code === 0) return { mounts: parseFindmnt(full.stdout), allAnswered: true, findmntMissing: false, notResponding: new Set() };
+  if (full.code === 0) return { mounts: parseFindmnt(full.stdout), sizes: 'findmnt', notResponding: new Set() };
   const bare = full.code === 127 ? null : await tryStdout(runner, 'findmnt', ['-J', '-l', '-o', NO_STATFS_COLUMNS]);
   const mounts = bare ? parseFindmnt(bare) : parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8'));
-  if (full.code === 127) return { mounts, allAnswered: false, findmntMissing: true, notResponding: new Set() };
+  if (full.code === 127) return { mounts, sizes: 'df', notResponding: new Set() };
   const notResponding = new Set<string>();
   await Promise.all(mounts.filter(isDriveMount).map(async (m) => {
     const r = await runner.run('findmnt', ['-J', '-b', '-o', 'SIZE,AVAIL', '-M', m.target], { timeoutMs: LIST_TIMEOUT_MS });
     const sized = r.code === 0 ? parseFindmnt(r.stdout)[0] : undefined;
     if (sized) { m.sizeBytes = sized.sizeBytes; m.availBytes = sized.availBytes; } else notResponding.add(m.target);
   }));
-  return { mounts, allAnswered: false, findmntMissing: false, notResponding };
+  return { mounts, sizes: 'each', notResponding };
 }
 
 /** Sizes from df for mounts that have none (findmnt missing); df's Linux rows are 1K blocks. */
 function sizeFromDf(mounts: MountEntry[], df: DfEntry[]): void {
-  for (const m of mounts) {
-    const row = df.find((d) => d.filesystem === m.source && (d.mounted === m.target || m.target.startsWith(d.mounted + ' ')));
-    if (row) { m.sizeBytes = row.blocks * 1024; m.availBytes = row.available * 1024; }
-  }
+  for (const [d, m] of pairDfWithMounts(df, mounts)) { m.sizeBytes = d.blocks * 1024; m.availBytes = d.available * 1024; }
 }
 
 async function readBlockDevices(runner: CommandRunner): Promise<Map<string, BlockDevice>> {
@@ -95,12 +94,12 @@ function lastPerTarget(mounts: MountEntry[]): MountEntry[] {
 }
 
 export async function listLinuxDrives(runner: CommandRunner, readDf: () => Promise<DfEntry[]>): Promise<DriveInfo[]> {
-  const [{ mounts, allAnswered, findmntMissing, notResponding }, devices] = await Promise.all([readMounts(runner), readBlockDevices(runner)]);
+  const [{ mounts, sizes, notResponding }, devices] = await Promise.all([readMounts(runner), readBlockDevices(runner)]);
   // node-disk-info runs `df -P` synchronously: on a hung mount it would freeze this whole process (the Electron main
   // process, timers and all). So it runs only once findmnt has just seen every mount answer, or when findmnt is
   // missing and it is the only source of sizes; never after a timeout.
-  const df = allAnswered || findmntMissing ? await readDf().catch(() => []) : [];
-  if (findmntMissing) sizeFromDf(mounts, df);
+  const df = sizes === 'each' ? [] : await readDf().catch(() => []);
+  if (sizes === 'df') sizeFromDf(mounts, df);
   const drives = lastPerTarget(joinDfWithMounts(df, mounts).filter(isDriveMount));
   const systemDisks = new Set(mounts.filter((m) => SYSTEM_MOUNTS.has(m.target)).map((m) => wholeDisk(m.source, devices)));
   return Promise.all(drives.map(async (m): Promise<DriveInfo> => {

@@ -119,11 +119,11 @@ export interface DfEntry { filesystem: string; mounted: string; blocks: number; 
 /**
  * Pairs each df line with its findmnt entry. node-disk-info splits `df -P` on spaces, so "/media/u/My Passport"
  * arrives as "/media/u/My"; the findmnt target of the same source that starts with the cut text plus a space is the
- * real one (size breaks a tie). Mounts that df left out are returned too, so nothing real is lost.
+ * real one (size breaks a tie). Each mount is paired at most once.
  */
-export function joinDfWithMounts(df: DfEntry[], mounts: MountEntry[]): MountEntry[] {
+export function pairDfWithMounts(df: DfEntry[], mounts: MountEntry[]): Array<[DfEntry, MountEntry]> {
   const used = new Set<MountEntry>();
-  const out: MountEntry[] = [];
+  const pairs: Array<[DfEntry, MountEntry]> = [];
   for (const d of df) {
     const sameSource = mounts.filter((m) => m.source === d.filesystem && !used.has(m));
     let match = sameSource.find((m) => m.target === d.mounted);
@@ -133,11 +133,17 @@ export function joinDfWithMounts(df: DfEntry[], mounts: MountEntry[]): MountEntr
     }
     if (match) {
       used.add(match);
-      out.push(match);
+      pairs.push([d, match]);
     }
   }
-  for (const m of mounts) if (!used.has(m)) out.push(m);
-  return out;
+  return pairs;
+}
+
+/** The mounts in df's order, then those df left out, so nothing real is lost. */
+export function joinDfWithMounts(df: DfEntry[], mounts: MountEntry[]): MountEntry[] {
+  const paired = pairDfWithMounts(df, mounts).map(([, m]) => m);
+  const used = new Set(paired);
+  return [...paired, ...mounts.filter((m) => !used.has(m))];
 }
 
 /** Mount points whose drive is "the system": the one that boots and runs the OS. */

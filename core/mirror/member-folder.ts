@@ -52,7 +52,6 @@ async function probeNameRules(fs: Filesystem, root: string): Promise<NameRules> 
   return { caseInsensitive, windowsNames: windowsNames || caseInsensitive && process.platform !== 'darwin', maxFileSize };
 }
 
-
 /** Refuses what would break a mirror: the same folder twice, nested folders, another mirror's folder, a read-only or non-empty folder. */
 export async function checkNewMemberFolder(real: string, existingRoots: readonly string[], spec: MemberSpec): Promise<void> {
   const where = { path: spec.path };

@@ -64,7 +64,6 @@ export class Member {
 
   /** Paths a rename could not apply here while filling: copied by the resync after that rename. */
   fillLater(paths: readonly string[]): void {
-    for (const p of paths) this.dirty.add(p);
     if (this.fillPush) this.fillPush(paths); else this.fillExtra.push(...paths);
   }
 

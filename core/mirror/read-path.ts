@@ -20,6 +20,9 @@ export interface ReadHost {
   heal(bad: Member, good: Member, path: string, reason: 'read-error' | 'checksum'): Promise<void>;
 }
 
+/** Why a member that failed a read and no longer shows its superblock is failed. */
+const goneReason = (m: Member) => `"${m.label}" (${m.root}) is gone: its folder or superblock vanished (drive unplugged?). Reconnect it to catch it up.`;
+
 /** A copy whose content does not hash to what its manifest recorded. */
 class ChecksumMismatch extends Error { readonly code = 'ECHECKSUM'; }
 
@@ -77,7 +80,7 @@ export async function readFromMembers<T>(host: ReadHost, path: string, read: (m:
       if (await host.alive(m)) { damaged.push({ m, reason: 'read-error' }); continue; }
       // Marked faulty at once; the read goes on to the next member without waiting for the superblocks to record it
       // (that wait matters for acknowledging writes, invariant 18, not for reads).
-      if (!(await host.alive(m))) void host.fault(m, `"${m.label}" (${m.root}) is gone: its folder or superblock vanished (drive unplugged?). Reconnect it to catch it up.`).catch(() => {});
+      if (!(await host.alive(m))) void host.fault(m, goneReason(m)).catch(() => {});
     } finally {
       m.pendingReads--;
     }
@@ -122,7 +125,7 @@ export function openReader(host: ReadHost, path: string, chunkSize = 1 << 20): P
       } catch (e) {
         // The drive failed mid-transfer: the bytes sent cannot be taken back, so this transfer ends here, clearly;
         // a vanished drive is marked faulty as any read would, and the next try reads from another member.
-        if (!(await host.alive(m))) void host.fault(m, `"${m.label}" (${m.root}) is gone: its folder or superblock vanished (drive unplugged?). Reconnect it to catch it up.`).catch(() => {});
+        if (!(await host.alive(m))) void host.fault(m, goneReason(m)).catch(() => {});
         throw new MirrorError('EIO', `Reading "${path}" from "${m.label}" failed mid-transfer (${e instanceof Error ? e.message : String(e)}). Try again: it will be read from another drive if this one is gone.`, { path, memberId: m.id, cause: e });
       }
     };

@@ -64,7 +64,6 @@ async function bufferUpTo(stream: AsyncIterable<Uint8Array>, limit: number) {
   }
 }
 
-
 /** Submits one operation: ordered on every member now, acknowledged once every synchronous leg is durable. */
 export async function submitOp(host: WriteHost, op: Op, payload?: Payload): Promise<void> {
   host.assertRunning();
@@ -72,7 +71,8 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload): Prom
   let targets = host.members.filter((m) => isActive(m.state) && !m.ejecting);
   if (op.kind === 'rename') {
     // A member still being filled may hold a stale copy of the source, or none: moving it would put stale content
-    // under a name its resync never visits. It gets both names copied after the rename instead (resync.ts).
+    // under a name its resync never visits. It gets both names copied after the rename instead (resync.ts), and is
+    // marked dirty for them below like every member this operation skips.
     for (const m of targets) if (m.filling) m.fillLater(paths);
     targets = targets.filter((m) => !m.filling);
   }

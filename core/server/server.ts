@@ -54,6 +54,7 @@ function urlHost(host: string): string {
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const log = o.log ?? ((m) => console.error(m));
   const needsAuth = o.requireAuth ?? !isLoopbackHost(o.host);
+  const secure = o.tls !== undefined;
   const token = needsAuth ? newToken() : null;
   const policy: AccessPolicy = { allowedHosts: null, token };
 
@@ -64,7 +65,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (token !== null && url.pathname === '/login') {
       if (req.method === 'POST') {
         if (!originAllowed(f)) { res.writeHead(403, securityHeaders(LOGIN_CSP)).end('Forbidden\n'); return; }
-        await handleLogin(req, res, { password: o.password, token, secure: o.tls !== undefined });
+        await handleLogin(req, res, { password: o.password, token, secure });
       } else sendLoginPage(res);
       return;
     }
@@ -75,7 +76,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (token !== null && url.searchParams.has('token')) {
       // Trade the URL's token for a cookie, and take it out of the address bar (and history, and Referer).
       url.searchParams.delete('token');
-      res.writeHead(303, { ...securityHeaders(LOGIN_CSP), 'Set-Cookie': sessionCookie(token, o.tls !== undefined), Location: url.pathname + url.search }).end();
+      res.writeHead(303, { ...securityHeaders(LOGIN_CSP), 'Set-Cookie': sessionCookie(token, secure), Location: url.pathname + url.search }).end();
       return;
     }
     await serveStatic(o.staticRoot, req, res);
@@ -127,7 +128,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   if (!needsAuth) policy.allowedHosts = loopbackHosts(o.host, port);
   const query = token !== null && o.password === undefined ? `?token=${token}` : '';
   return {
-    url: `${o.tls ? 'https' : 'http'}://${urlHost(o.host)}:${port}/${query}`,
+    url: `${secure ? 'https' : 'http'}://${urlHost(o.host)}:${port}/${query}`,
     port,
     token,
     async close() {
