@@ -10,11 +10,20 @@ export function recordEvents(m: Mirror): MirrorEvent[] {
   return events;
 }
 
-/** Resolves with the first event that matches. */
-export function nextEvent<T extends MirrorEvent['type']>(m: Mirror, type: T, pred: (e: Extract<MirrorEvent, { type: T }>) => boolean = () => true): Promise<Extract<MirrorEvent, { type: T }>> {
-  return new Promise((resolve) => {
+/**
+ * Resolves with the first matching event. Subscribe before the action that causes it: an event emitted before the
+ * call is never seen. Rejects after `withinMs` with the mirror's status, so a missed event fails its test by name
+ * (with what the members were doing) instead of stalling the whole run.
+ */
+export function nextEvent<T extends MirrorEvent['type']>(m: Mirror, type: T, pred: (e: Extract<MirrorEvent, { type: T }>) => boolean = () => true, withinMs = 60_000): Promise<Extract<MirrorEvent, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      const members = m.status().members.map((x) => `${x.label}: ${x.state}, ${x.behindWrites} behind`).join('; ');
+      reject(new Error(`no matching '${type}' event within ${withinMs} ms (${members})`));
+    }, withinMs);
     const off = m.onEvent((e) => {
-      if (e.type === type && pred(e as Extract<MirrorEvent, { type: T }>)) { off(); resolve(e as Extract<MirrorEvent, { type: T }>); }
+      if (e.type === type && pred(e as Extract<MirrorEvent, { type: T }>)) { clearTimeout(timer); off(); resolve(e as Extract<MirrorEvent, { type: T }>); }
     });
   });
 }
