@@ -182,7 +182,13 @@ async function runLegs(host: WriteHost, op: Op, targets: readonly Member[], slot
   throw new MirrorError('EIO', `"${paths[0]}" could not be written to any member (${why}). Check the drives.`, { path: paths[0] });
 }
 
-/** A write too big to hold a behind copy of: every leg is synchronous, chunks go to all members in step (bounded memory). */
+/**
+ * How far the source of a streamed write may run ahead of the slowest member. Reading the next chunk, hashing it and
+ * every member's writes overlap instead of going in lock-step; memory stays bounded (chunks are shared by the legs).
+ */
+export const STREAM_WINDOW_BYTES = 16 << 20;
+
+/** A write too big to hold a behind copy of: every leg is synchronous, chunks are pipelined to all members. */
 async function streamLegs(host: WriteHost, path: string, targets: readonly Member[], slots: Map<Member, Slot>,
   s: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> }): Promise<void> {
   const live = new Map<Member, AtomicWriter>();
@@ -196,6 +202,9 @@ async function streamLegs(host: WriteHost, path: string, targets: readonly Membe
     await w?.abort().catch(() => {});
     errors.push(new LegError(m, e));
   };
+  // Each member's writes, in order (one file handle each); they never reject: a failing member is dropped.
+  const tails = new Map<Member, Promise<void>>();
+  const settled = () => Promise.all(tails.values());
   try {
     await Promise.all(targets.map(async (m) => {
       try {
@@ -204,22 +213,40 @@ async function streamLegs(host: WriteHost, path: string, targets: readonly Membe
       } catch (e) { await drop(m, e); }
     }));
     const hasher = createHash('sha256');
-    const send = (chunk: Uint8Array) => (hasher.update(chunk), Promise.all([...live].map(([m, w]) => w.write(chunk).catch((e) => drop(m, e)))));
+    const inflight: { landed: Promise<unknown>; bytes: number }[] = [];
+    let queued = 0;
+    const send = async (chunk: Uint8Array) => {
+      hasher.update(chunk);
+      const legs = [...live.keys()].map((m) => {
+        const tail = (tails.get(m) ?? Promise.resolve()).then(async () => {
+          const w = live.get(m);
+          if (w) await w.write(chunk).catch((e) => drop(m, e));
+        });
+        tails.set(m, tail);
+        return tail;
+      });
+      inflight.push({ landed: Promise.all(legs), bytes: chunk.byteLength });
+      queued += chunk.byteLength;
+      while (queued > STREAM_WINDOW_BYTES) { const o = inflight.shift()!; await o.landed; queued -= o.bytes; }
+    };
     let size = 0;
     for (const c of s.chunks) { size += c.byteLength; await send(c); }
     s.chunks.length = 0;
     for (let r = await s.rest.next(); !r.done; r = await s.rest.next()) {
-      const c = Uint8Array.from(r.value);
+      if (live.size === 0) { await s.rest.return?.(); break; } // every leg failed: reading on would change nothing
+      const c = Uint8Array.from(r.value); // a copy: the caller may reuse its buffer while legs still hold this one
       size += c.byteLength;
       if (size > Math.min(...targets.map((t) => t.rules.maxFileSize))) {
         throw new MirrorError('ETOOBIG', `"${path}" is larger than a member's filesystem allows (FAT32: 4 GiB). Nothing was changed.`, { path });
       }
       await send(c);
     }
+    await settled();
     await Promise.all([...live].map(([m, w]) => w.commit().catch((e) => drop(m, e))));
     const hash = hasher.digest('base64url');
     for (const m of live.keys()) m.manifest?.set(path, hash);
   } catch (e) {
+    await settled();
     await Promise.all([...live.values()].map((w) => w.abort().catch(() => {})));
     throw e;
   } finally {

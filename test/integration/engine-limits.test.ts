@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createMirror, FaultyFs, NodeFs, type EngineMemberSpec } from '../../core/index.ts';
+import { createMirror, FaultyFs, NodeFs, type AtomicWriter, type EngineMemberSpec } from '../../core/index.ts';
+import { STREAM_WINDOW_BYTES } from '../../core/mirror/write-request.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { text, treeOf } from '../helpers/engine.ts';
 
@@ -108,4 +109,36 @@ test('a write bigger than the behind limits streams to every member with bounded
   const got = await m.readFile('big.bin');
   assert.equal(got.byteLength, 40 << 20);
   assert.equal(got[(39 << 20) + 5], 39);
+});
+
+/** The real filesystem, counting the bytes that reached a file being written (and slowing each write a little). */
+class CountingFs extends NodeFs {
+  written = 0;
+  override async createAtomic(target: string, tmpDir: string, o?: { durable?: boolean }): Promise<AtomicWriter> {
+    const w = await super.createAtomic(target, tmpDir, o);
+    if (!target.endsWith('.bin')) return w; // superblocks and manifests are not the data being counted
+    return { ...w, write: async (c) => { await new Promise((r) => setTimeout(r, 2)); await w.write(c); this.written += c.byteLength; } };
+  }
+}
+
+test('a streamed write reads ahead of a slow member, but never more than the window', async (t) => {
+  const dir = await tempDir(t);
+  const slow = new CountingFs();
+  const m = await createMirror({ maxBehindBytes: 1 << 20, members: [{ path: join(dir, 'A') }, { path: join(dir, 'B'), fs: slow } as EngineMemberSpec] });
+  t.after(() => m.stop().catch(() => {}));
+  let yielded = 0, maxAhead = 0;
+  async function* chunks() {
+    for (let i = 0; i < 64; i++) {
+      maxAhead = Math.max(maxAhead, yielded - slow.written); // asked for more while B still had this much to write
+      yielded += 1 << 20;
+      yield new Uint8Array(1 << 20).fill(i);
+    }
+  }
+  await m.writeFile('big.bin', chunks());
+  assert.equal(slow.written, 64 << 20);
+  // Lock-step would ask for the next chunk only once every member had the last one (ahead = 0).
+  assert.ok(maxAhead >= 4 << 20, `the source ran ahead of the slow member (max ${maxAhead >> 20} MiB)`);
+  assert.ok(maxAhead <= STREAM_WINDOW_BYTES + (2 << 20), `memory stays bounded by the window (max ${maxAhead >> 20} MiB)`);
+  const got = await m.readFile('big.bin');
+  assert.equal(got[(63 << 20) + 7], 63);
 });
