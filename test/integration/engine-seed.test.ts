@@ -3,11 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createMirror, FaultyFs, NodeFs, type EngineMemberSpec } from '../../core/index.ts';
-import { tempDir } from '../helpers/tmp.ts';
+import { RAM_DIR, tempDir } from '../helpers/tmp.ts';
 import { nextEvent, recordEvents, text, treeOf } from '../helpers/engine.ts';
 
 test('seed: writes ack before the slow member has them; after the fast member fails every read returns the latest content (invariants 1-4, 9)', async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'nasm-', RAM_DIR);
   const fastFs = new FaultyFs(new NodeFs());
   const m = await createMirror({ members: [{ path: join(dir, 'A'), label: 'SSD', fs: fastFs } as EngineMemberSpec, { path: join(dir, 'B'), label: 'USB', writeMostly: true, throttle: { latencyMs: 50 } }] });
   t.after(() => m.stop().catch(() => {}));
@@ -67,7 +67,7 @@ test('while a reader waits on a member, new writes to it are synchronous (invari
   const w0 = performance.now();
   await m.writeFile('new', 'during the wait');
   // The new write did not go behind: it was acknowledged only once B had it (behind the queue of a 40 ms drive).
-  assert.ok(performance.now() - w0 >= 40, 'the ack waited for the write-mostly member');
+  assert.ok(performance.now() - w0 >= 38, 'the ack waited for the write-mostly member'); // timers may fire early
   assert.ok(m.status().members[1]!.behindWrites <= before);
   assert.equal(text(await read), 'x9');
   assert.equal(text(await m.readFile('new')), 'during the wait');
