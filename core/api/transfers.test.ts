@@ -15,17 +15,17 @@ import { loopLab, loopUnsupported } from '../../test/helpers/loop.ts';
 
 type T = { after(fn: () => Promise<void>): void };
 
-/** A fast member and a throttled write-mostly one, like an SSD and a USB disk. */
-async function world(t: T, o: { idleMs?: number; maxOpen?: number } = {}) {
+/** A fast member and a throttled write-mostly one, like an SSD and a USB disk; `ssd` slows the first one too. */
+async function world(t: T, o: { idleMs?: number; maxOpen?: number; ssd?: { bytesPerSecond: number } } = {}) {
   // One after-hook in this order: transfers, then the mirror (its slow member may still be writing), then the folder.
   const dir = await mkdtemp(join(tmpdir(), 'nasm-transfers-'));
-  const transfers = new Transfers(o);
+  const transfers = new Transfers({ idleMs: o.idleMs, maxOpen: o.maxOpen });
   let mirror: Mirror | undefined;
   t.after(async () => { await transfers.abortAll(); await mirror?.stop().catch(() => {}); await rm(dir, { recursive: true, force: true }); });
   const roots = [join(dir, 'SSD'), join(dir, 'USB')];
   mirror = await createMirror({
     maxBehindBytes: 16 * 2 ** 20,
-    members: [{ path: roots[0]! }, { path: roots[1]!, writeMostly: true, throttle: { bytesPerSecond: 400e6, latencyMs: 1 } }],
+    members: [{ path: roots[0]!, throttle: o.ssd }, { path: roots[1]!, writeMostly: true, throttle: { bytesPerSecond: 400e6, latencyMs: 1 } }],
   });
   return { mirror, transfers, roots };
 }
@@ -107,6 +107,8 @@ test('a cancelled upload changes nothing and leaves no temporary file; its id is
 });
 
 test('an upload whose client went silent is aborted after the idle time, and nothing changed', async (t) => {
+  // 50 ms is safe however slow the drives: the idle clock is stopped while a chunk is taken, and the next call follows
+  // the last one's return without a turn of the event loop between them.
   const { mirror, transfers, roots } = await world(t, { idleMs: 50 });
   const id = await upload(transfers, mirror, 'half.bin', randomBytes(2 * CHUNK_BYTES));
   await transfers.closed(id);
@@ -114,6 +116,46 @@ test('an upload whose client went silent is aborted after the idle time, and not
   assert.match(e.message, /finished, was cancelled, or timed out/);
   await rejectsWith(mirror.stat('half.bin'), 'ENOTFOUND');
   for (const root of roots) assert.deepEqual(await tmpFiles(root), []);
+});
+
+/** Runs `call` once per step and returns the longest it took, in ms. */
+async function slowest(steps: number, call: (i: number) => Promise<unknown>): Promise<number> {
+  let most = 0;
+  for (let i = 0; i < steps; i++) {
+    const began = performance.now();
+    await call(i);
+    most = Math.max(most, performance.now() - began);
+  }
+  return most;
+}
+
+// A drive writing or reading 32 MiB/s needs ~250 ms for one 8 MiB chunk, well over the idle time.
+const SLOW_SSD = { bytesPerSecond: 32 * 2 ** 20 };
+const SHORT_IDLE_MS = 80;
+
+test('a chunk a slow drive takes longer than the idle time to accept is not mistaken for a silent client', async (t) => {
+  const { mirror, transfers, roots } = await world(t, { idleMs: SHORT_IDLE_MS, ssd: SLOW_SSD });
+  // The first chunks are taken at once (the engine's stream window); the later ones wait for the drive.
+  const data = randomBytes(6 * CHUNK_BYTES);
+  const id = await transfers.beginUpload(mirror, 'slow.bin');
+  const most = await slowest(6, (i) => transfers.uploadChunk(id, data.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES)));
+  assert.ok(most > 2 * SHORT_IDLE_MS, `the slowest chunk took only ${Math.round(most)} ms: this test shows nothing`);
+  await transfers.commitUpload(id);
+  assert.ok((await readFile(join(roots[0]!, 'slow.bin'))).equals(data), 'committed whole on the slow drive');
+  assert.equal(transfers.open, 0);
+});
+
+test('a chunk a slow drive takes longer than the idle time to read does not end the download', async (t) => {
+  const { mirror, transfers } = await world(t, { idleMs: SHORT_IDLE_MS, ssd: SLOW_SSD });
+  const data = randomBytes(2 * CHUNK_BYTES);
+  await mirror.writeFile('slow.bin', data);
+  const { id } = await transfers.beginDownload(mirror, 'slow.bin');
+  const parts: Uint8Array[] = [];
+  const most = await slowest(3, async () => parts.push(await transfers.downloadChunk(id)));
+  assert.ok(most > 2 * SHORT_IDLE_MS, `the slowest chunk took only ${Math.round(most)} ms: this test shows nothing`);
+  assert.equal(parts.at(-1)!.byteLength, 0, 'the empty chunk ends the download');
+  assert.ok(Buffer.concat(parts).equals(data));
+  assert.equal(transfers.open, 0);
 });
 
 test('an upload onto a folder is refused before any byte is sent', async (t) => {

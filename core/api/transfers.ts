@@ -12,7 +12,10 @@ import { concatBytes } from '../fs/bytes.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 
 export interface TransferOptions {
-  /** A session with no call for this long is aborted (the client went away without saying so). */
+  /**
+   * A session whose client is silent this long is aborted (it went away without saying so). The clock runs only
+   * between calls: a chunk a slow drive takes a minute to accept is the engine's time, not the client's silence.
+   */
   idleMs?: number;
   /** Open sessions at most; one more is refused (each may hold a chunk in memory). */
   maxOpen?: number;
@@ -62,7 +65,10 @@ class ChunkChannel implements AsyncIterableIterator<Uint8Array> {
 interface Session {
   kind: 'upload' | 'download';
   path: string;
-  timer: NodeJS.Timeout;
+  /** The idle timer; stopped while a call is working on the session. */
+  timer?: NodeJS.Timeout;
+  /** Calls on this session still working (chunks in flight, a commit); the idle clock restarts when the last returns. */
+  calls: number;
   /** Settles when the session is over, whatever the outcome (tests and shutdown wait on it). */
   closed: Promise<void>;
   abort(reason: MirrorError): void;
@@ -82,7 +88,6 @@ interface Upload extends Session {
 interface Download extends Session {
   kind: 'download';
   chunks: AsyncIterableIterator<Uint8Array>;
-  busy: boolean;
 }
 
 export class Transfers {
@@ -111,7 +116,7 @@ export class Transfers {
     let close!: () => void;
     const closed = new Promise<void>((r) => (close = r));
     const up: Upload = {
-      kind: 'upload', path, channel, received: 0, inFlight: 0, closed,
+      kind: 'upload', path, channel, received: 0, inFlight: 0, calls: 0, closed,
       written: Promise.resolve(),
       timer: this.#idleTimer(id, path),
       abort: (reason) => { up.failure ??= reason; channel.fail(reason); },
@@ -132,11 +137,12 @@ export class Transfers {
     if (up.inFlight >= UPLOAD_DEPTH) throw new MirrorError('EBUSY', `The upload of "${up.path}" already has ${UPLOAD_DEPTH} chunks waiting; wait for one to be taken.`, { path: up.path });
     up.inFlight++;
     try {
-      this.#touch(id, up);
-      await up.channel.push(Uint8Array.from(chunk)); // our own copy: the transport may reuse its buffer
-      if (up.failure !== undefined) throw up.failure;
-      up.received += chunk.byteLength;
-      return { received: up.received };
+      return await this.#call(id, up, async () => {
+        await up.channel.push(Uint8Array.from(chunk)); // our own copy: the transport may reuse its buffer
+        if (up.failure !== undefined) throw up.failure;
+        up.received += chunk.byteLength;
+        return { received: up.received };
+      });
     } finally {
       up.inFlight--;
     }
@@ -145,9 +151,11 @@ export class Transfers {
   /** Ends the upload; resolves once the file is acknowledged (durable on every synchronous member). */
   async commitUpload(id: string): Promise<void> {
     const up = this.#get(id, 'upload');
-    clearTimeout(up.timer);
-    up.channel.end();
-    await up.written;
+    // The session ends with the write, whatever its outcome; until then the wait is the drives', not the client's.
+    await this.#call(id, up, async () => {
+      up.channel.end();
+      await up.written;
+    });
   }
 
   async beginDownload(mirror: Mirror, path: string): Promise<{ id: string; size: number }> {
@@ -157,7 +165,7 @@ export class Transfers {
     let close!: () => void;
     const closed = new Promise<void>((r) => (close = r));
     const down: Download = {
-      kind: 'download', path, chunks: reader.chunks, busy: false, closed,
+      kind: 'download', path, chunks: reader.chunks, calls: 0, closed,
       timer: this.#idleTimer(id, path),
       // Closing the reader releases the open file; `closed` settles then.
       abort: () => { this.#forget(id); void Promise.resolve(reader.chunks.return?.(undefined)).catch(() => {}).finally(close); },
@@ -169,26 +177,24 @@ export class Transfers {
   /** The next chunk (up to CHUNK_BYTES); an empty one means the file is complete and verified, and the session is over. */
   async downloadChunk(id: string): Promise<Uint8Array> {
     const down = this.#get(id, 'download');
-    if (down.busy) throw new MirrorError('EBUSY', `The download of "${down.path}" is still reading the previous chunk; ask for one chunk at a time.`, { path: down.path });
-    down.busy = true;
-    try {
-      this.#touch(id, down);
-      const parts: Uint8Array[] = [];
-      let size = 0;
-      while (size < CHUNK_BYTES) {
-        const r = await down.chunks.next();
-        if (r.done) break;
-        parts.push(r.value);
-        size += r.value.byteLength;
+    if (down.calls > 0) throw new MirrorError('EBUSY', `The download of "${down.path}" is still reading the previous chunk; ask for one chunk at a time.`, { path: down.path });
+    return this.#call(id, down, async () => {
+      try {
+        const parts: Uint8Array[] = [];
+        let size = 0;
+        while (size < CHUNK_BYTES) {
+          const r = await down.chunks.next();
+          if (r.done) break;
+          parts.push(r.value);
+          size += r.value.byteLength;
+        }
+        if (size === 0) this.abort(id); // the end: release the open file
+        return concatBytes(parts, size);
+      } catch (e) {
+        this.abort(id);
+        throw e;
       }
-      if (size === 0) this.abort(id); // the end: release the open file
-      return concatBytes(parts, size);
-    } catch (e) {
-      this.abort(id);
-      throw e;
-    } finally {
-      down.busy = false;
-    }
+    });
   }
 
   /** Stops a session; an upload leaves the old file as it was. Unknown ids are fine (it may have just ended). */
@@ -226,9 +232,20 @@ export class Transfers {
     return t; // not unref'd: an open session is work in progress; shutdown aborts it
   }
 
-  #touch(id: string, s: Session): void {
+  /**
+   * Runs one call on session `id` with the idle clock stopped: the timer measures the client's silence, so it is
+   * re-armed only when the last call in progress returns, and not at all once the session is over.
+   */
+  async #call<T>(id: string, s: Session, work: () => Promise<T>): Promise<T> {
     clearTimeout(s.timer);
-    s.timer = this.#idleTimer(id, s.path);
+    s.timer = undefined;
+    s.calls++;
+    try {
+      return await work();
+    } finally {
+      s.calls--;
+      if (s.calls === 0 && this.#sessions.get(id) === s) s.timer = this.#idleTimer(id, s.path);
+    }
   }
 
   #forget(id: string): void {
