@@ -12,6 +12,9 @@ export default defineConfig({
   plugins: [svelte({ configFile: fileURLToPath(new URL('./svelte.config.js', import.meta.url)) })],
   test: {
     include: ['src/**/*.test.ts', 'src/**/*.test.svelte.ts'],
+    // expect.poll and expect.element wait 1 s by default; a loaded CI Chromium can take longer to slice, copy and
+    // settle a 25 MiB upload. A passing poll still returns as soon as it passes.
+    expect: { poll: { timeout: 5_000 } },
     attachmentsDir: fileURLToPath(new URL('../test-results/vitest-attachments', import.meta.url)),
     browser: {
       enabled: true,
