@@ -4,12 +4,20 @@ import type { ClientOptions } from 'ws';
 import { decodeWireFrame, encodeWireFrame } from '../../core/api/wire-codec.ts';
 import type { CallResult, EventEnvelope, MethodName } from '../../core/api/contract.ts';
 
+type Reply = { id: unknown; result: CallResult<MethodName> };
+
+/** A reply that has not come in this long is lost: the test fails naming the call instead of stalling to its own timeout. */
+export const REPLY_TIMEOUT_MS = 30_000;
+
+/** One reply being waited for; `what` names it in the error if it never comes. */
+interface Waiter { what: string; reply(m: Reply): void; fail(e: Error): void }
+
 export interface TestClient {
   ws: WebSocket;
   events: EventEnvelope[];
   call(method: string, ...args: unknown[]): Promise<CallResult<MethodName>>;
   /** Sends raw text and resolves with the next reply that is not an event. */
-  raw(text: string | Buffer): Promise<{ id: unknown; result: CallResult<MethodName> }>;
+  raw(text: string | Buffer): Promise<Reply>;
   close(): void;
 }
 
@@ -22,25 +30,42 @@ export function connect(url: string, options: ClientOptions = {}): Promise<TestC
     ws.once('open', () => {
       let nextId = 1;
       const events: EventEnvelope[] = [];
-      const waiting = new Map<unknown, (m: { id: unknown; result: CallResult<MethodName> }) => void>();
-      const rawWaiters: ((m: { id: unknown; result: CallResult<MethodName> }) => void)[] = [];
+      const waiting = new Map<unknown, Waiter>();
+      const rawWaiters: Waiter[] = [];
+      /** Waits for one reply; gives up after REPLY_TIMEOUT_MS (`drop` takes the waiter off its list) or when the socket closes. */
+      const awaitReply = (what: string, enlist: (w: Waiter) => void, drop: (w: Waiter) => void) => new Promise<Reply>((res, rej) => {
+        const timer = setTimeout(() => { drop(w); rej(new Error(`no reply to ${what} within ${REPLY_TIMEOUT_MS / 1000} s`)); }, REPLY_TIMEOUT_MS);
+        const w: Waiter = {
+          what,
+          reply: (m) => { clearTimeout(timer); res(m); },
+          fail: (e) => { clearTimeout(timer); rej(e); },
+        };
+        enlist(w);
+      });
       ws.on('message', (data, isBinary) => {
         const msg = decodeWireFrame(isBinary ? (data as Buffer) : data.toString()) as { event?: EventEnvelope; id?: unknown; result?: CallResult<MethodName> };
         if (msg.event) { events.push(msg.event); return; }
-        const reply = msg as { id: unknown; result: CallResult<MethodName> };
+        const reply = msg as Reply;
         const w = waiting.get(reply.id);
-        if (w) { waiting.delete(reply.id); w(reply); } else rawWaiters.shift()?.(reply);
+        if (w) { waiting.delete(reply.id); w.reply(reply); } else rawWaiters.shift()?.reply(reply);
+      });
+      // No reply comes over a closed socket: fail what still waits now rather than at the timeout.
+      ws.on('close', (code) => {
+        const lost = [...waiting.values(), ...rawWaiters.splice(0)];
+        waiting.clear();
+        for (const w of lost) w.fail(new Error(`the connection closed (${code}) before the reply to ${w.what}`));
       });
       resolve({
         ws, events,
-        call(method, ...args) {
+        async call(method, ...args) {
           const id = nextId++;
           ws.send(encodeWireFrame({ id, method, args }));
-          return new Promise((res) => waiting.set(id, (m) => res(m.result)));
+          return (await awaitReply(method, (w) => waiting.set(id, w), () => waiting.delete(id))).result;
         },
         raw(text) {
           ws.send(text);
-          return new Promise((res) => rawWaiters.push(res));
+          const what = typeof text === 'string' ? `raw message ${JSON.stringify(text.slice(0, 60))}` : `raw ${text.byteLength}-byte binary message`;
+          return awaitReply(what, (w) => rawWaiters.push(w), (w) => { const i = rawWaiters.indexOf(w); if (i >= 0) rawWaiters.splice(i, 1); });
         },
         close() { ws.close(); },
       });

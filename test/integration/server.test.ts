@@ -35,6 +35,9 @@ async function serve(t: Parameters<typeof tempDir>[0], extra: Partial<ServerOpti
   return { core, server, origin, rpc: `ws://127.0.0.1:${server.port}/rpc` };
 }
 
+/** For tests that wait on the server's side (a session closing, a socket closing), where no reply can time out. */
+const SERVER_SIDE_WAIT = { timeout: 60_000 };
+
 /** A raw HTTP GET: fetch() would normalise `..` away before it reached the server. */
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
@@ -94,7 +97,7 @@ test('calls round-trip bytes; events arrive numbered', async (t) => {
   assert.deepEqual(c.events.map((e) => e.seq), c.events.map((_, i) => c.events[0]!.seq + i));
 });
 
-test('a tab closed mid-upload cancels its transfer at once: the old file stays and the path is free', async (t) => {
+test('a tab closed mid-upload cancels its transfer at once: the old file stays and the path is free', SERVER_SIDE_WAIT, async (t) => {
   const { rpc, origin, core } = await serve(t);
   const root = await tempDir(t);
   const c = await connect(rpc, { origin });
@@ -138,7 +141,7 @@ test('unknown methods, bad arguments and malformed messages get error data; the 
   assert.ok((await c.call('app.snapshot')).ok, 'still serving after all that');
 });
 
-test('an oversized message closes that connection (1009) and nothing else', async (t) => {
+test('an oversized message closes that connection (1009) and nothing else', SERVER_SIDE_WAIT, async (t) => {
   const { rpc } = await serve(t, { maxMessageBytes: 1024 });
   const c = await connect(rpc);
   const code = closed(c.ws);
