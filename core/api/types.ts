@@ -16,6 +16,11 @@ export interface MirrorOptions {
   maxBehindWrites?: number;
   /** Write-behind limit in bytes; default 64 MiB. */
   maxBehindBytes?: number;
+  /**
+   * A member drive with calls running and none finished for this long (plus time for the bytes in flight) is failed
+   * as not responding, so a hung drive cannot hang the mirror. Default 30 s (cf. the SCSI command timeout); 0 = never.
+   */
+  memberTimeoutMs?: number;
 }
 
 export type MemberState = 'in_sync' | 'behind' | 'resyncing' | 'faulty' | 'removed';

@@ -1,4 +1,5 @@
-// FaultyFs: a real filesystem that fails on purpose — after N operations, for chosen paths, or everything (yanked).
+// FaultyFs: a real filesystem that fails on purpose — after N operations, for chosen paths, everything (yanked), or
+// that stops answering (hung) until resumed.
 import type { AppendHandle, AtomicWriter, Filesystem, FsEntry, FsStat } from './filesystem.ts';
 
 export interface FaultyFsOptions {
@@ -21,12 +22,28 @@ function ioError(code: 'EIO' | 'ENOENT', op: string, path: string): NodeJS.Errno
 
 export class FaultyFs implements Filesystem {
   #writes = 0;
+  #hung?: { resumed: Promise<void>; resume(): void; match?: (path: string) => boolean };
+  /** Operations started since hang() that have not been let through yet. */
+  stuck = 0;
   constructor(readonly inner: Filesystem, public options: FaultyFsOptions = {}) {}
 
   /** Pull the drive now: every later operation fails. */
   yank(): void { this.options.yanked = true; }
 
+  /**
+   * The drive stops answering: every later operation (or those on paths that match) waits, neither failing nor
+   * finishing, until resume().
+   */
+  hang(match?: (path: string) => boolean): void {
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => (resume = r));
+    this.#hung ??= { resumed, resume, match };
+  }
+  resume(): void { this.#hung?.resume(); this.#hung = undefined; }
+
   async #check(op: string, path: string, mutating: boolean): Promise<void> {
+    const hung = this.#hung;
+    if (hung && (!hung.match || hung.match(path))) { this.stuck++; await hung.resumed; this.stuck--; }
     const o = this.options;
     if (o.jitterMs) await new Promise((r) => setTimeout(r, Math.random() * o.jitterMs!));
     if (o.yanked) throw ioError(op === 'stat' || op === 'readdir' ? 'ENOENT' : 'EIO', op, path);

@@ -7,6 +7,7 @@ import type { MemberSpec } from '../api/types.ts';
 import { writeFileAtomic, type Filesystem } from '../fs/filesystem.ts';
 import { NodeFs } from '../fs/node-fs.ts';
 import { SlowFs } from '../fs/slow-fs.ts';
+import { DEFAULT_STALL_MS, WatchdogFs } from '../fs/watchdog-fs.ts';
 import { readSuperblock, tmpDirOf } from '../journal/superblock.ts';
 import { isInside, META_DIR, POSIX_RULES, type NameRules } from './paths.ts';
 
@@ -16,11 +17,15 @@ const FAT32_MAX = 4 * 1024 ** 3 - 1;
 /** A member spec as the engine takes it: tests and benchmarks may hand in a wrapped filesystem (FaultyFs). */
 export interface EngineMemberSpec extends MemberSpec { fs?: Filesystem }
 
-/** The member's filesystem: the real one (or the one given), behind a SlowFs when the spec simulates a slow drive. */
-export function memberFs(spec: EngineMemberSpec): Filesystem {
+/**
+ * The member's filesystem: the real one (or the one given), behind a SlowFs when the spec simulates a slow drive,
+ * and behind a watchdog that turns a drive that stopped answering into errors (see watchdog-fs.ts).
+ */
+export function memberFs(spec: EngineMemberSpec, stallMs = DEFAULT_STALL_MS): Filesystem {
   const real = spec.fs ?? new NodeFs();
   const t = spec.throttle;
-  return t && ((t.latencyMs ?? 0) > 0 || (t.bytesPerSecond ?? 0) > 0) ? new SlowFs(real, t) : real;
+  const device = t && ((t.latencyMs ?? 0) > 0 || (t.bytesPerSecond ?? 0) > 0) ? new SlowFs(real, t) : real;
+  return stallMs > 0 ? new WatchdogFs(device, { stallMs }) : device;
 }
 
 /** Creates .nas-mirror/tmp, clears temp files a crash left behind, and learns the filesystem's name rules. */

@@ -16,6 +16,8 @@ import type { Mirror } from './mirror-api.ts';
 import { normalizePath } from './paths.ts';
 import * as reads from './read-path.ts';
 import { submitOp, type WriteHost } from './write-request.ts';
+import { errnoCode } from '../fs/filesystem.ts';
+import { WatchdogFs } from '../fs/watchdog-fs.ts';
 import { checkNewMemberFolder, memberFs, prepareMemberFolder } from './member-folder.ts';
 
 export interface MirrorInit {
@@ -24,6 +26,8 @@ export interface MirrorInit {
   members: Member[];
   maxBehindWrites: number;
   maxBehindBytes: number;
+  /** A member drive with nothing finishing for this long is failed as not responding (watchdog-fs.ts); 0 = never. */
+  memberTimeoutMs: number;
   generation: number;
   generationCleared: number;
 }
@@ -34,6 +38,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   readonly members: Member[];
   readonly maxBehindWrites: number;
   readonly maxBehindBytes: number;
+  readonly memberTimeoutMs: number;
   generation: number;
   generationCleared: number;
   stopping = false;
@@ -54,6 +59,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     this.members = init.members;
     this.maxBehindWrites = init.maxBehindWrites;
     this.maxBehindBytes = init.maxBehindBytes;
+    this.memberTimeoutMs = init.memberTimeoutMs;
     this.generation = init.generation;
     this.generationCleared = init.generationCleared;
     this.intent = new IntentTracker(this);
@@ -290,13 +296,21 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   async addMember(spec: MemberSpec): Promise<string> {
     this.assertRunning();
     const real = await realpath(spec.path).catch(() => spec.path);
-    const fs = memberFs(spec);
-    const sb = await readSuperblock(fs, real).catch(() => null);
+    const fs = memberFs(spec, this.memberTimeoutMs);
+    const sb = await readSuperblock(fs, real).catch((e) => {
+      if (errnoCode(e) !== 'ETIMEDOUT') return null;
+      throw new MirrorError('ETIMEDOUT', `"${real}" is not answering (${(e as Error).message}). Check the drive (cable, power), then add it again.`, { path: spec.path });
+    });
     const known = sb && sb.mirrorId === this.id ? this.members.find((m) => m.id === sb.memberId) : undefined;
     let m: Member;
     let dirty: string[] | null = null;
     if (known) {
       if (isActive(known.state)) throw new MirrorError('EBUSY', `"${known.label}" is already an active member of this mirror.`, { memberId: known.id, path: spec.path });
+      // Calls that hung on the drive may still land (a rename of an old version): only once they have all come back
+      // can its catch-up be sure to be the last word on every path.
+      if (known.fs instanceof WatchdogFs && known.fs.notResponding) {
+        throw new MirrorError('ETIMEDOUT', `"${known.label}" still has operations that never finished from when it stopped answering. Unplug it or restart it (power, cable), then add it again.`, { memberId: known.id, path: spec.path });
+      }
       // Records are never cleared while a member is away, so those since it left are all still here — unless its
       // generation predates the last clear (cf. md events_cleared): then only a full resync is safe.
       const self = sb!.members.find((x) => x.id === sb!.memberId);

@@ -10,17 +10,20 @@ import type { Mirror } from './mirror-api.ts';
 import { MirrorImpl, defaultLabel } from './mirror.ts';
 import { checkNewMemberFolder, memberFs, prepareMemberFolder } from './member-folder.ts';
 import { refreshManifest } from '../resync/resync.ts';
+import { DEFAULT_STALL_MS } from '../fs/watchdog-fs.ts';
 import { isInside, META_DIR } from './paths.ts';
 
 const DEFAULT_MAX_BEHIND_WRITES = 256;
 const DEFAULT_MAX_BEHIND_BYTES = 64 * 1024 * 1024;
 
-function limits(o: { maxBehindWrites?: number; maxBehindBytes?: number }, fallback?: Superblock) {
+function limits(o: { maxBehindWrites?: number; maxBehindBytes?: number; memberTimeoutMs?: number }, fallback?: Superblock) {
   const w = o.maxBehindWrites ?? fallback?.maxBehindWrites ?? DEFAULT_MAX_BEHIND_WRITES;
   const b = o.maxBehindBytes ?? fallback?.maxBehindBytes ?? DEFAULT_MAX_BEHIND_BYTES;
   if (!Number.isInteger(w) || w < 0) throw new MirrorError('EINVALIDOPTION', `maxBehindWrites must be a whole number ≥ 0 (0 turns write-behind off); got ${w}.`);
   if (!Number.isInteger(b) || b < 0) throw new MirrorError('EINVALIDOPTION', `maxBehindBytes must be a whole number of bytes ≥ 0; got ${b}.`);
-  return { maxBehindWrites: w, maxBehindBytes: b };
+  const t = o.memberTimeoutMs ?? DEFAULT_STALL_MS;
+  if (!Number.isInteger(t) || t < 0) throw new MirrorError('EINVALIDOPTION', `memberTimeoutMs must be a whole number of milliseconds ≥ 0 (0 = never); got ${t}.`);
+  return { maxBehindWrites: w, maxBehindBytes: b, memberTimeoutMs: t };
 }
 
 function checkSpecs(members: unknown): asserts members is MemberSpec[] {
@@ -70,7 +73,7 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
   for (const dir of toCreate) await mkdir(dir);
   const firstHasData = (await readdir(roots[0]!)).some((n) => n !== META_DIR && n !== 'lost+found');
   const members = o.members.map((spec, i) => new Member(randomUUID(), spec.label ?? defaultLabel(roots[i]!), roots[i]!,
-    spec.writeMostly ?? false, memberFs(spec), i > 0 && firstHasData ? 'resyncing' : 'in_sync'));
+    spec.writeMostly ?? false, memberFs(spec, lim.memberTimeoutMs), i > 0 && firstHasData ? 'resyncing' : 'in_sync'));
   for (const m of members) {
     m.rules = await prepareMemberFolder(m.fs, m.root);
     await MirrorImpl.openJournal(m);
@@ -82,7 +85,7 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
 }
 
 /** Assembles an existing mirror from its members' folders, recognised by superblock, never by path. */
-export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: number; maxBehindBytes?: number }): Promise<Mirror> {
+export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: number; maxBehindBytes?: number; memberTimeoutMs?: number }): Promise<Mirror> {
   checkSpecs(o?.members);
   if (o.members.length < 1) throw new MirrorError('EINVALIDOPTION', 'Give the folders of the mirror to open.');
   const found: { spec: MemberSpec; real: string; sb: Superblock | null }[] = [];
@@ -120,7 +123,7 @@ export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: n
       continue;
     }
     const sb = f.sb!;
-    const m = new Member(entry.id, f.spec.label ?? entry.label, f.real, f.spec.writeMostly ?? entry.writeMostly, memberFs(f.spec), 'in_sync');
+    const m = new Member(entry.id, f.spec.label ?? entry.label, f.real, f.spec.writeMostly ?? entry.writeMostly, memberFs(f.spec, lim.memberTimeoutMs), 'in_sync');
     m.rules = await prepareMemberFolder(m.fs, m.root);
     await MirrorImpl.openJournal(m);
     // Invariant 17: a source must be in sync by the freshest superblock and at most one generation behind it
@@ -139,7 +142,7 @@ export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: n
   }
   // Folders given without a superblock (an empty mount point) are never members, and never cause a delete (invariant 21).
   for (const f of found.filter((x) => x.sb === null)) {
-    const stray = new Member(`missing:${f.real}`, f.spec.label ?? defaultLabel(f.real), f.real, f.spec.writeMostly ?? false, memberFs(f.spec), 'faulty');
+    const stray = new Member(`missing:${f.real}`, f.spec.label ?? defaultLabel(f.real), f.real, f.spec.writeMostly ?? false, memberFs(f.spec, lim.memberTimeoutMs), 'faulty');
     stray.error = `"${f.spec.path}" holds no member of this mirror (no ${META_DIR}/superblock.json): is its drive unmounted? It was left untouched.`;
     members.push(stray);
   }

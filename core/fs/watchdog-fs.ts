@@ -1,0 +1,183 @@
+// WatchdogFs: turns a drive that stops answering into an error, so the mirror fails that member and keeps going.
+//
+// A hung drive (a stopped FUSE daemon, a hard NFS/SMB mount, a USB bridge that wedged) does not fail its calls: they
+// never return. Without this, a write's leg on it never settles, behind writes never drain, eject and stop wait
+// forever, and each call parks one of libuv's few threads until the whole process stalls. md leaves this to the block
+// layer's command timeout; a folder mirror has none, so each member's filesystem gets one here:
+//  - at most `maxConcurrent` calls run on the drive at once; the rest wait their turn, so a hung drive holds at most
+//    that many threads;
+//  - the drive is declared not responding when calls are running and none has finished for `stallMs` plus the time
+//    their bytes need at `floorBytesPerSecond` (a slow disk flushing a big file is slow, not hung): every running and
+//    waiting call is rejected with ETIMEDOUT, and new ones fail at once;
+//  - when the stuck calls finish after all (the drive came back), it is healthy again and can be re-added.
+// A folder removal has no size to scale by: while one runs the drive is never declared hung.
+import type { AppendHandle, AtomicWriter, Filesystem, FsEntry, FsStat } from './filesystem.ts';
+
+export interface WatchdogOptions {
+  /** Nothing finished for this long while calls run: the drive is not responding. 0 turns the watchdog off. */
+  stallMs: number;
+  /** Bytes in flight extend the allowance at this rate. */
+  floorBytesPerSecond?: number;
+  /** Calls running on the drive at once. */
+  maxConcurrent?: number;
+}
+
+export const DEFAULT_STALL_MS = 30_000;
+
+/** The error every call on a drive that stopped answering gets. */
+export class DriveNotResponding extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(stallMs: number, what: string) {
+    const s = stallMs >= 10_000 ? String(Math.round(stallMs / 1000)) : (stallMs / 1000).toFixed(1);
+    super(`the drive stopped answering: nothing sent to it finished for ${s} s (${what})`);
+  }
+}
+
+interface Call { weight: number; unbounded: boolean; fail(e: Error): void }
+
+export class WatchdogFs implements Filesystem {
+  readonly #stallMs: number;
+  readonly #floor: number;
+  readonly #max: number;
+  readonly #running = new Set<Call>();
+  /** Calls whose callers were told the drive hung, still stuck inside the kernel (each holds a thread). */
+  #stuck = 0;
+  /** Slots taken: running, stuck, or handed to a waiting call that has not resumed yet. */
+  #busy = 0;
+  readonly #waiting: { go(): void; fail(e: Error): void }[] = [];
+  #progressAt = Date.now();
+  #hung?: DriveNotResponding;
+  #timer?: NodeJS.Timeout;
+  /** Bytes written and not yet flushed: what a flush may have to write back. */
+  #unflushed = 0;
+  /** Closing files and removing temp files, put off while the drive does not answer; run when it does again. */
+  readonly #cleanups: (() => Promise<unknown>)[] = [];
+
+  constructor(readonly inner: Filesystem, o: WatchdogOptions) {
+    this.#stallMs = o.stallMs;
+    this.#floor = o.floorBytesPerSecond ?? 1 << 20;
+    this.#max = o.maxConcurrent ?? defaultConcurrency();
+  }
+
+  /** True while the drive is considered not responding. */
+  get notResponding(): boolean { return this.#hung !== undefined; }
+
+  async #call<T>(what: string, weight: number, op: () => Promise<T>, unbounded = false): Promise<T> {
+    if (this.#stallMs <= 0) return op();
+    if (this.#hung) throw this.#hung;
+    if (this.#busy >= this.#max) await new Promise<void>((go, fail) => this.#waiting.push({ go, fail }));
+    else this.#busy++;
+    if (this.#running.size === 0) this.#progressAt = Date.now(); // a busy period starts now
+    return new Promise<T>((resolve, reject) => {
+      let told = false;
+      const call: Call = { weight, unbounded, fail: (e) => { told = true; this.#running.delete(call); this.#stuck++; reject(e); } };
+      this.#running.add(call);
+      this.#arm(what);
+      const settle = () => {
+        this.#progressAt = Date.now();
+        this.#busy--;
+        if (told) this.#stuck--; else this.#running.delete(call);
+        if (this.#hung && this.#stuck === 0) { // the stuck calls came back: the drive answers
+          this.#hung = undefined;
+          for (const c of this.#cleanups.splice(0)) void this.#call('cleaning up', 0, c).catch(() => {});
+        }
+        this.#next();
+        this.#arm(what);
+      };
+      let running: Promise<T>;
+      try { running = op(); } catch (e) { running = Promise.reject(e); }
+      running.then((v) => { settle(); if (!told) resolve(v); }, (e) => { settle(); if (!told) reject(e); });
+    });
+  }
+
+  /** Hands free slots to waiting calls; a slot is taken here, before the call resumes, so none is given twice. */
+  /** A cleanup call: done now, or when the drive answers again (an open file must not be left to the GC). */
+  #cleanup(what: string, op: () => Promise<void>): Promise<void> {
+    if (this.#stallMs > 0 && this.#hung) { this.#cleanups.push(op); return Promise.resolve(); }
+    return this.#call(what, 0, op);
+  }
+
+  #next(): void {
+    while (!this.#hung && this.#waiting.length > 0 && this.#busy < this.#max) { this.#busy++; this.#waiting.shift()!.go(); }
+  }
+
+  #arm(what: string): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#running.size === 0 || this.#hung) return;
+    let bytes = 0;
+    for (const c of this.#running) { if (c.unbounded) return; bytes += c.weight; }
+    const allowance = this.#stallMs + (bytes / this.#floor) * 1000;
+    const due = this.#progressAt + allowance - Date.now();
+    // Not unref'd: it runs only while calls do, and a real call in flight keeps the process alive anyway.
+    this.#timer = setTimeout(() => this.#declare(what, allowance), Math.max(0, due));
+  }
+
+  #declare(what: string, allowance: number): void {
+    this.#timer = undefined;
+    if (Date.now() - this.#progressAt < allowance || this.#running.size === 0) return this.#arm(what);
+    this.#hung = new DriveNotResponding(allowance, what);
+    for (const c of [...this.#running]) c.fail(this.#hung);
+    for (const w of this.#waiting.splice(0)) w.fail(this.#hung);
+  }
+
+  async openAppend(path: string): Promise<AppendHandle> {
+    const h = await this.#call(`opening ${path}`, 0, () => this.inner.openAppend(path));
+    return {
+      append: (data) => this.#call(`appending to ${path}`, data.byteLength, async () => { await h.append(data); this.#unflushed += data.byteLength; }),
+      sync: () => this.#flush(`flushing ${path}`, () => h.sync()),
+      close: () => this.#cleanup(`closing ${path}`, () => h.close()),
+    };
+  }
+
+  async #flush<T>(what: string, op: () => Promise<T>, written = this.#unflushed): Promise<T> {
+    const r = await this.#call(what, this.#unflushed, op);
+    this.#unflushed = Math.max(0, this.#unflushed - written);
+    return r;
+  }
+
+  syncFilesystem(path: string): Promise<boolean> { return this.#flush(`flushing the drive at ${path}`, () => this.inner.syncFilesystem(path)); }
+
+  async createAtomic(target: string, tmpDir: string, o?: { durable?: boolean }): Promise<AtomicWriter> {
+    const w = await this.#call(`creating a temporary file for ${target}`, 0, () => this.inner.createAtomic(target, tmpDir, o));
+    let bytes = 0;
+    return {
+      write: (chunk) => this.#call(`writing ${target}`, chunk.byteLength, async () => { await w.write(chunk); bytes += chunk.byteLength; this.#unflushed += chunk.byteLength; }),
+      commit: () => this.#flush(`saving ${target}`, () => w.commit(), bytes),
+      abort: () => this.#cleanup(`removing the temporary file of ${target}`, () => w.abort()),
+    };
+  }
+
+  async readFile(path: string): Promise<Uint8Array> {
+    const { size } = await this.stat(path);
+    return this.#call(`reading ${path}`, size, () => this.inner.readFile(path));
+  }
+
+  async *readStream(path: string, chunkSize = 1 << 20): AsyncIterable<Uint8Array> {
+    const it = this.inner.readStream(path, chunkSize)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const r = await this.#call(`reading ${path}`, chunkSize, () => it.next());
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      if (!this.#hung) await it.return?.();
+    }
+  }
+
+  stat(path: string): Promise<FsStat> { return this.#call(`looking up ${path}`, 0, () => this.inner.stat(path)); }
+  readdir(path: string): Promise<FsEntry[]> { return this.#call(`listing ${path}`, 0, () => this.inner.readdir(path)); }
+  mkdir(path: string): Promise<void> { return this.#call(`creating ${path}`, 0, () => this.inner.mkdir(path)); }
+  link(existing: string, newPath: string): Promise<void> { return this.#call(`linking ${newPath}`, 0, () => this.inner.link(existing, newPath)); }
+  rename(from: string, to: string): Promise<void> { return this.#call(`renaming ${from}`, 0, () => this.inner.rename(from, to)); }
+  remove(path: string): Promise<void> { return this.#call(`removing ${path}`, 0, () => this.inner.remove(path), true); }
+  fsyncDir(path: string): Promise<void> { return this.#call(`flushing ${path}`, 0, () => this.inner.fsyncDir(path)); }
+  writable(path: string): Promise<boolean> { return this.#call(`checking ${path}`, 0, () => this.inner.writable(path)); }
+}
+
+/** Calls at once per drive: a quarter of libuv's thread pool (at least 2), so one hung drive cannot take all of it. */
+function defaultConcurrency(): number {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(2, Math.floor(pool / 4));
+}

@@ -1,0 +1,146 @@
+// A member drive that stops answering (calls neither fail nor finish) is failed by the watchdog; the mirror goes on.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createMirror, FaultyFs, NodeFs, openMirror, type EngineMemberSpec } from '../../core/index.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { nextEvent, text, treeOf } from '../helpers/engine.ts';
+import { loopLab, loopUnsupported } from '../helpers/loop.ts';
+
+test('a write-mostly drive that hangs is failed after the timeout; writes go on, stop does not wait for it, re-add catches up', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const usb = new FaultyFs(new NodeFs());
+  const m = await createMirror({ memberTimeoutMs: 300, maxBehindWrites: 8, members: [
+    { path: join(dir, 'SSD'), label: 'SSD' },
+    { path: join(dir, 'USB'), label: 'USB', writeMostly: true, fs: usb } as EngineMemberSpec,
+  ] });
+  let stopped = false;
+  t.after(async () => { usb.resume(); if (!stopped) await m.stop().catch(() => {}); });
+  for (let i = 0; i < 5; i++) await m.writeFile(`before/${i}.txt`, `before ${i}`);
+  await m.drain();
+
+  usb.hang((p) => p.includes('during')); // the data: its superblock still answers, so re-add recognises it
+  const faulty = nextEvent(m, 'member-state', (e) => e.state === 'faulty', 20_000);
+  const acks: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t0 = performance.now();
+    await m.writeFile(`during/${i}.txt`, `during ${i}`);
+    acks.push(performance.now() - t0);
+  }
+  await faulty;
+  const usbStatus = m.status().members[1]!;
+  assert.equal(usbStatus.state, 'faulty');
+  assert.match(usbStatus.error ?? '', /"USB" .* stopped answering/);
+  t.diagnostic(`ack ms: max ${Math.max(...acks).toFixed(0)}, median ${acks.sort((a, b) => a - b)[15]!.toFixed(0)}`);
+  assert.ok(Math.max(...acks) < 5_000, 'no write waited longer than the timeout (plus the fault record)');
+  assert.ok(usb.stuck > 0, 'calls really are stuck inside the drive');
+  for (let i = 0; i < 30; i++) assert.equal(text(await m.readFile(`during/${i}.txt`)), `during ${i}`);
+
+  // Re-adding while calls are still stuck in it is refused: one of them could land an old version afterwards.
+  const usbId = usbStatus.id;
+  await assert.rejects(m.addMember({ path: join(dir, 'USB'), writeMostly: true, fs: usb } as EngineMemberSpec), { code: 'ETIMEDOUT' });
+  usb.resume();
+  const back = nextEvent(m, 'member-state', (e) => e.memberId === usbId && e.state === 'in_sync', 20_000);
+  // The stuck calls come back on their own; then the drive can be re-added and catches up.
+  for (let tries = 0; ; tries++) {
+    try { await m.addMember({ path: join(dir, 'USB'), writeMostly: true, fs: usb } as EngineMemberSpec); break; } catch (e) {
+      if ((e as { code?: string }).code !== 'ETIMEDOUT' || tries > 1000) throw e;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  await back;
+  await m.drain();
+  await m.stop();
+  stopped = true;
+  assert.deepEqual(await treeOf(join(dir, 'USB')), await treeOf(join(dir, 'SSD')));
+});
+
+test('stop() with a hung write-mostly drive and writes still behind finishes once the drive is failed', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const usb = new FaultyFs(new NodeFs());
+  const m = await createMirror({ memberTimeoutMs: 300, members: [
+    { path: join(dir, 'SSD'), label: 'SSD' },
+    { path: join(dir, 'USB'), label: 'USB', writeMostly: true, fs: usb } as EngineMemberSpec,
+  ] });
+  t.after(() => usb.resume());
+  usb.hang((p) => /\/f\d/.test(p)); // the data; the journal record still lands, so the writes go behind
+  for (let i = 0; i < 10; i++) await m.writeFile(`f${i}`, `v${i}`); // acknowledged: written behind
+  assert.ok(m.status().members[1]!.behindWrites > 0);
+  const t0 = performance.now();
+  await m.stop(); // without the watchdog this waits for the drive forever (quit would hang at "flushing…")
+  t.diagnostic(`stop took ${(performance.now() - t0).toFixed(0)} ms`);
+  assert.equal(m.status().members[1]!.state, 'faulty');
+  for (let i = 0; i < 10; i++) assert.equal(text(await new NodeFs().readFile(join(dir, 'SSD', `f${i}`))), `v${i}`);
+});
+
+test('a fast drive that hangs is failed; reads and writes continue on the other member', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const ssd = new FaultyFs(new NodeFs());
+  const m = await createMirror({ memberTimeoutMs: 300, members: [
+    { path: join(dir, 'SSD'), label: 'SSD', fs: ssd } as EngineMemberSpec,
+    { path: join(dir, 'HDD'), label: 'HDD' },
+  ] });
+  t.after(async () => { ssd.resume(); await m.stop().catch(() => {}); });
+  await m.writeFile('a.txt', 'A');
+  ssd.hang();
+  assert.equal(text(await m.readFile('a.txt')), 'A', 'a read that hung on the SSD is answered from the HDD');
+  await m.writeFile('b.txt', 'B');
+  assert.equal(text(await m.readFile('b.txt')), 'B');
+  assert.equal(m.status().members[0]!.state, 'faulty');
+  assert.equal(m.status().members[1]!.state, 'in_sync');
+});
+
+test('real drive: the exFAT USB member\'s FUSE daemon is stopped; the mirror fails it, keeps writing, stops, and re-adds it once it answers', { timeout: 120_000 }, async (t) => {
+  const why = await loopUnsupported({ exfat: true });
+  if (why) return t.skip(why);
+  const lab = await loopLab(t);
+  const usbDrive = await lab.mountExfatImage('Hung USB', { sizeMiB: 32 });
+  const dir = await tempDir(t);
+  const daemon = await lab.fusePid(usbDrive);
+  // Resumed whatever happens: by us below, by the after-hook, or by this outside timer if the test itself freezes.
+  const rescue = spawn('sh', ['-c', `sleep 90; kill -CONT ${daemon}`], { stdio: 'ignore' });
+  t.after(() => { process.kill(daemon, 'SIGCONT'); rescue.kill(); });
+  const m = await createMirror({ memberTimeoutMs: 1_000, maxBehindWrites: 16, members: [
+    { path: join(dir, 'SSD'), label: 'SSD' },
+    { path: usbDrive.mountPoint, label: 'USB', writeMostly: true },
+  ] });
+  let stopped = false;
+  t.after(async () => { if (!stopped) await m.stop().catch(() => {}); });
+  for (let i = 0; i < 5; i++) await m.writeFile(`before/${i}.txt`, `before ${i}`);
+  await m.drain();
+
+  process.kill(daemon, 'SIGSTOP');
+  const faulty = nextEvent(m, 'member-state', (e) => e.state === 'faulty', 30_000);
+  const acks: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const t0 = performance.now();
+    await m.writeFile(`during/${i}.txt`, `during ${i}`);
+    acks.push(performance.now() - t0);
+  }
+  await faulty;
+  const usb = m.status().members[1]!;
+  assert.equal(usb.state, 'faulty');
+  assert.match(usb.error ?? '', /stopped answering/);
+  t.diagnostic(`longest ack with the drive hung: ${Math.max(...acks).toFixed(0)} ms`);
+  assert.ok(Math.max(...acks) < 10_000, 'no write waited much longer than the 1 s timeout');
+  for (let i = 0; i < 40; i++) assert.equal(text(await m.readFile(`during/${i}.txt`)), `during ${i}`);
+  await m.stop(); // would wait for the stopped drive forever without the watchdog
+  stopped = true;
+
+  // The drive answers again: open the mirror from both folders; the USB copy comes back and catches up.
+  process.kill(daemon, 'SIGCONT');
+  const again = await openMirror({ members: [{ path: join(dir, 'SSD') }, { path: usbDrive.mountPoint }] });
+  try {
+    const usbId = again.status().members.find((x) => x.label === 'USB')!.id;
+    if (again.status().members.find((x) => x.id === usbId)!.state !== 'in_sync') {
+      const back = nextEvent(again, 'member-state', (e) => e.memberId === usbId && e.state === 'in_sync', 30_000);
+      if (again.status().members.find((x) => x.id === usbId)!.state === 'faulty') await again.addMember({ path: usbDrive.mountPoint, writeMostly: true });
+      await back;
+    }
+    await again.drain();
+  } finally {
+    await again.stop();
+  }
+  assert.deepEqual(await treeOf(usbDrive.mountPoint), await treeOf(join(dir, 'SSD')));
+});
