@@ -46,10 +46,17 @@ test('killed mid-save (kill -9), the config is the old or the new one, never tor
       if (i === 20) process.stdout.write('going\\n');
     }`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve) => child.stdout.once('data', resolve));
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  t.after(() => { child.kill('SIGKILL'); });
+  // The child saves forever: it can only stop by failing (or hanging) before it has saved 20 times.
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the saving child printed nothing within 60 s')), 60_000);
+    child.stdout.once('data', () => { clearTimeout(timer); resolve(); });
+    void exited.then(() => { clearTimeout(timer); reject(new Error(`the saving child exited (${child.exitCode ?? child.signalCode}) before saving 20 times`)); });
+  });
+  await new Promise((resolve) => setTimeout(resolve, 150)); // kill at some moment mid-save: wall time is the point
   child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
+  await exited;
   const loaded = await loadConfig(dir);
   assert.equal(loaded.error, undefined);
   assert.match(loaded.config.activeMirrorId ?? '', /^m\d+$/);

@@ -21,16 +21,21 @@ async function runAndKill(dir: string, seed: number, killAfterMs: number): Promi
   const acked: Op[] = [];
   let last: number | undefined;
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  // A child that hangs before it opens the mirror never reaches the kill below: this one ends it and fails the test.
+  let hung = false;
+  const safety = setTimeout(() => { hung = true; child.kill('SIGKILL'); }, 60_000);
   let timer: NodeJS.Timeout | undefined;
   for await (const line of createInterface({ input: child.stdout! })) {
     let msg: { open?: boolean; s?: number; op?: Op; a?: number; e?: number };
     try { msg = JSON.parse(line); } catch { continue; } // a line torn by the kill
-    if (msg.open && !timer) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    if (msg.open && !timer) { clearTimeout(safety); timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs); }
     if (msg.s !== undefined) { submitted.set(msg.s, msg.op!); last = msg.s; }
     if (msg.a !== undefined) { acked.push(submitted.get(msg.a)!); last = undefined; }
     if (msg.e !== undefined) last = undefined; // refused (e.g. renaming a missing file): changed nothing
   }
   await exited;
+  clearTimeout(safety);
+  if (hung) throw new Error(`the crash child (seed ${seed}) had not opened the mirror after 60 s; killed it`);
   return { acked, pending: last === undefined ? undefined : submitted.get(last) };
 }
 

@@ -20,8 +20,17 @@ test('records stay set while behind writes are pending; after a crash exactly th
 
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'journal-child.ts'), dir, '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  t.after(() => { child.kill('SIGKILL'); });
+  // A child that hangs before its report would keep this test waiting forever: kill it after 60 s and fail by name.
+  let hung = false;
+  const safety = setTimeout(() => { hung = true; child.kill('SIGKILL'); }, 60_000);
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const report = JSON.parse((await lines.next()).value);
+  const line = await lines.next().finally(() => clearTimeout(safety));
+  if (line.done) {
+    await exited;
+    throw new Error(hung ? 'the journal child printed no report within 60 s; killed it' : `the journal child exited (${child.exitCode ?? child.signalCode}) before its report`);
+  }
+  const report = JSON.parse(line.value);
   assert.equal(report.acked, 5);
   assert.equal(report.behind, 5, 'all five are behind on the 60 s member');
   // Several clear ticks pass: the records must stay, since a behind leg has not completed (invariant 14).

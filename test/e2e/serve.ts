@@ -32,26 +32,25 @@ export async function serve(o: { demo?: boolean; env?: Record<string, string> } 
   const proc = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  // 'close', not 'exit': only then has all of stdout and stderr been read, so the log is the whole story.
+  const closed = new Promise<void>((r) => proc.once('close', () => r()));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not print its URL within 60 s:\n${stderr}`)), 60_000);
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`serve did not print its URL within 60 s:\n${stderr}`)); }, 60_000);
     proc.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /NAS Mirror at (http:\/\/\S+)/.exec(out);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code}:\n${stderr}`)); });
+    void closed.then(() => { clearTimeout(timer); reject(new Error(`serve exited with ${proc.exitCode ?? proc.signalCode}:\n${stderr}`)); });
   });
   return {
     url, configDir, proc, log: () => stderr,
     async stop() {
-      if (proc.exitCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM'); // the server flushes behind writes and stops the mirror cleanly on SIGTERM
-        const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM'); // it flushes behind writes and stops cleanly
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+      await closed;
+      clearTimeout(timer);
       await rm(configDir, { recursive: true, force: true });
     },
   };

@@ -7,7 +7,7 @@ export interface ServeProcess {
   child: ChildProcess;
   url: string;
   stderr(): string;
-  /** Sends the signal and resolves with the exit code. */
+  /** Sends the signal and resolves with the exit code once the output is read to the end. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -15,7 +15,8 @@ export function startServe(args: string[], timeoutMs = 60_000): Promise<ServePro
   const child = spawn(process.execPath, ['--import', 'tsx', 'core/server/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => { err += d; });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close', not 'exit': only then has all of stdout and stderr been read, so err is the whole story.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve printed no URL in ${timeoutMs} ms; stderr:\n${err}`)); }, timeoutMs);
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`serve exited (${code}) before printing its URL; stderr:\n${err}`)); });

@@ -99,7 +99,9 @@ test('a drive that stops answering is listed as not responding, the others as us
   assert.ok(ok, 'the drive that answers is listed');
   assert.equal(ok.notResponding, undefined);
   assert.equal(ok.sizeBytes, (await statfs(fine.mountPoint)).blocks * (await statfs(fine.mountPoint)).bsize);
-  assert.ok(maxGapMs < 1000, `the event loop stalled for ${maxGapMs} ms while listing`);
+  // A synchronous df on the stuck mount freezes us for 5 s or more; CPU starvation on a loaded machine alone can delay
+  // a tick by a second, so the bound sits between the two.
+  assert.ok(maxGapMs < 3000, `the event loop stalled for ${maxGapMs} ms while listing`);
   assert.ok(tookMs < 2 * LIST_TIMEOUT_MS + 5000, `listing took ${tookMs} ms`);
   t.diagnostic(`listing with a stuck drive took ${tookMs} ms; longest event-loop gap ${maxGapMs} ms`);
 });

@@ -1,7 +1,7 @@
 // Safe eject end to end on loop-mounted drives: flush 200 behind writes, unmount, remount and find plain files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { nextEvent, treeOf } from '../helpers/engine.ts';
 import { loopMirror } from '../helpers/loop-mirror.ts';
 
 test('eject flushes 200 behind writes, unmounts, and the remounted drive holds every file as a plain file', async (t) => {
-  const setup = await loopMirror(t, { usb: 'exfat', usbFolder: 'NAS Mirror', throttle: { latencyMs: 4 } });
+  const setup = await loopMirror(t, { usb: 'exfat', usbFolder: 'NAS Mirror', throttle: { latencyMs: 20 } });
   if (!setup) return;
   const { lab, usb, A, B, m, usbId } = setup;
 
@@ -53,9 +53,9 @@ test('eject with a file held open: a clear EBUSY naming the process, and the mem
 
   const holder = spawn('tail', ['-f', join(usb.mountPoint, 'held.log')], { stdio: 'ignore' });
   t.after(() => { holder.kill(); });
-  await new Promise((resolve) => holder.once('spawn', resolve));
+  await new Promise((resolve, reject) => { holder.once('spawn', resolve); holder.once('error', reject); });
   // tail has the file open once it has read it; its fd table says so.
-  await waitForOpen(holder.pid!, join(usb.mountPoint, 'held.log'));
+  await waitForOpen(holder, join(usb.mountPoint, 'held.log'));
 
   const err = await ejectDrive(m, usbId).then(() => null, (e: unknown) => e);
   assert.ok(err instanceof MirrorError, `expected a MirrorError, got ${String(err)}`);
@@ -91,11 +91,16 @@ test('eject refuses a member on the system drive before touching anything', asyn
   assert.notEqual(m.status().members.find((x) => x.id === id)!.state, 'removed');
 });
 
-async function waitForOpen(pid: number, file: string): Promise<void> {
+/** Resolves once `holder` has `file` open; fails by name if it exits first or has not opened it within 20 s. */
+async function waitForOpen(holder: ChildProcess, file: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
   for (;;) {
-    const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
-    const links = await Promise.all(fds.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')));
+    const fds = await readdir(`/proc/${holder.pid}/fd`).catch(() => []);
+    const links = await Promise.all(fds.map((fd) => readlink(`/proc/${holder.pid}/fd/${fd}`).catch(() => '')));
     if (links.includes(file)) return;
-    await new Promise((r) => setImmediate(r)); // tail opens the file within its first instructions
+    if (holder.exitCode !== null || holder.signalCode !== null) throw new Error(`tail exited (${holder.exitCode ?? holder.signalCode}) before opening ${file}`);
+    if (Date.now() > deadline) throw new Error(`tail (pid ${holder.pid}) did not open ${file} within 20 s`);
+    // No event says "a process opened a file"; tail does so within its first instructions, so a short poll is cheap.
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
