@@ -7,6 +7,18 @@ import { createMirror, FaultyFs, NodeFs, openMirror, type EngineMemberSpec } fro
 import { tempDir } from '../helpers/tmp.ts';
 import { nextEvent, text, treeOf } from '../helpers/engine.ts';
 import { loopLab, loopUnsupported } from '../helpers/loop.ts';
+import type { Mirror } from '../../core/index.ts';
+
+/** Writes during/0..n-1 one after another; resolves with each acknowledgement's time in ms. */
+async function timedWrites(m: Mirror, n: number): Promise<number[]> {
+  const acks: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await m.writeFile(`during/${i}.txt`, `during ${i}`);
+    acks.push(performance.now() - t0);
+  }
+  return acks;
+}
 
 test('a write-mostly drive that hangs is failed after the timeout; writes go on, stop does not wait for it, re-add catches up', { timeout: 60_000 }, async (t) => {
   const dir = await tempDir(t);
@@ -22,12 +34,7 @@ test('a write-mostly drive that hangs is failed after the timeout; writes go on,
 
   usb.hang((p) => p.includes('during')); // the data: its superblock still answers, so re-add recognises it
   const faulty = nextEvent(m, 'member-state', (e) => e.state === 'faulty', 20_000);
-  const acks: number[] = [];
-  for (let i = 0; i < 30; i++) {
-    const t0 = performance.now();
-    await m.writeFile(`during/${i}.txt`, `during ${i}`);
-    acks.push(performance.now() - t0);
-  }
+  const acks = await timedWrites(m, 30);
   await faulty;
   const usbStatus = m.status().members[1]!;
   assert.equal(usbStatus.state, 'faulty');
@@ -112,12 +119,7 @@ test('real drive: the exFAT USB member\'s FUSE daemon is stopped; the mirror fai
 
   process.kill(daemon, 'SIGSTOP');
   const faulty = nextEvent(m, 'member-state', (e) => e.state === 'faulty', 30_000);
-  const acks: number[] = [];
-  for (let i = 0; i < 40; i++) {
-    const t0 = performance.now();
-    await m.writeFile(`during/${i}.txt`, `during ${i}`);
-    acks.push(performance.now() - t0);
-  }
+  const acks = await timedWrites(m, 40);
   await faulty;
   const usb = m.status().members[1]!;
   assert.equal(usb.state, 'faulty');
