@@ -33,7 +33,7 @@ export class DriveNotResponding extends Error {
   }
 }
 
-interface Call { weight: number; unbounded: boolean; fail(e: Error): void }
+interface Call { what: string; weight: number; unbounded: boolean; fail(e: Error): void }
 
 export class WatchdogFs implements Filesystem {
   readonly #stallMs: number;
@@ -47,7 +47,8 @@ export class WatchdogFs implements Filesystem {
   readonly #waiting: { go(): void; fail(e: Error): void }[] = [];
   #progressAt = Date.now();
   #hung?: DriveNotResponding;
-  #timer?: NodeJS.Timeout;
+  /** Checks for a stall a few times per stall time, while calls run (one timer, not one per call). */
+  #ticker?: NodeJS.Timeout;
   /** Bytes written and not yet flushed: what a flush may have to write back. */
   #unflushed = 0;
   /** Closing files and removing temp files, put off while the drive does not answer; run when it does again. */
@@ -70,9 +71,9 @@ export class WatchdogFs implements Filesystem {
     if (this.#running.size === 0) this.#progressAt = Date.now(); // a busy period starts now
     return new Promise<T>((resolve, reject) => {
       let told = false;
-      const call: Call = { weight, unbounded, fail: (e) => { told = true; this.#running.delete(call); this.#stuck++; reject(e); } };
+      const call: Call = { what, weight, unbounded, fail: (e) => { told = true; this.#running.delete(call); this.#stuck++; reject(e); } };
       this.#running.add(call);
-      this.#arm(what);
+      this.#watch();
       const settle = () => {
         this.#progressAt = Date.now();
         this.#busy--;
@@ -82,7 +83,6 @@ export class WatchdogFs implements Filesystem {
           for (const c of this.#cleanups.splice(0)) void this.#call('cleaning up', 0, c).catch(() => {});
         }
         this.#next();
-        this.#arm(what);
       };
       let running: Promise<T>;
       try { running = op(); } catch (e) { running = Promise.reject(e); }
@@ -90,33 +90,31 @@ export class WatchdogFs implements Filesystem {
     });
   }
 
-  /** Hands free slots to waiting calls; a slot is taken here, before the call resumes, so none is given twice. */
   /** A cleanup call: done now, or when the drive answers again (an open file must not be left to the GC). */
   #cleanup(what: string, op: () => Promise<void>): Promise<void> {
     if (this.#stallMs > 0 && this.#hung) { this.#cleanups.push(op); return Promise.resolve(); }
     return this.#call(what, 0, op);
   }
 
+  /** Hands free slots to waiting calls; a slot is taken here, before the call resumes, so none is given twice. */
   #next(): void {
     while (!this.#hung && this.#waiting.length > 0 && this.#busy < this.#max) { this.#busy++; this.#waiting.shift()!.go(); }
   }
 
-  #arm(what: string): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#running.size === 0 || this.#hung) return;
+  #watch(): void {
+    if (this.#ticker) return;
+    // Not unref'd: it runs only while calls do (it stops itself once none runs), and a real call keeps the process alive anyway.
+    this.#ticker = setInterval(() => this.#tick(), Math.min(1000, Math.max(10, this.#stallMs / 4)));
+  }
+
+  #tick(): void {
+    if (this.#running.size === 0 || this.#hung) { clearInterval(this.#ticker); this.#ticker = undefined; return; }
     let bytes = 0;
     for (const c of this.#running) { if (c.unbounded) return; bytes += c.weight; }
     const allowance = this.#stallMs + (bytes / this.#floor) * 1000;
-    const due = this.#progressAt + allowance - Date.now();
-    // Not unref'd: it runs only while calls do, and a real call in flight keeps the process alive anyway.
-    this.#timer = setTimeout(() => this.#declare(what, allowance), Math.max(0, due));
-  }
-
-  #declare(what: string, allowance: number): void {
-    this.#timer = undefined;
-    if (Date.now() - this.#progressAt < allowance || this.#running.size === 0) return this.#arm(what);
-    this.#hung = new DriveNotResponding(allowance, what);
+    if (Date.now() - this.#progressAt < allowance) return;
+    const oldest = this.#running.values().next().value!;
+    this.#hung = new DriveNotResponding(allowance, oldest.what);
     for (const c of [...this.#running]) c.fail(this.#hung);
     for (const w of this.#waiting.splice(0)) w.fail(this.#hung);
   }
