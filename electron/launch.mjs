@@ -21,7 +21,7 @@ if (bin) {
   // stderr, so stdout stays the one URL line that scripts and tests read.
   console.error('The Electron binary is not installed here (run `npx install-electron` where the network allows);');
   console.error('running the same demo headless: open the URL below in a browser.');
-  spawn(process.execPath, ['--import', 'tsx', 'core/server/cli.ts', '--demo'], { stdio: 'inherit' })
+  spawn(process.execPath, ['--env-file=core/server/threads.env', '--import', 'tsx', 'core/server/cli.ts', '--demo'], { stdio: 'inherit' })
     .on('exit', (code) => process.exit(code ?? 0));
 } else {
   console.error('The Electron binary is not installed. Run `npx install-electron` (needs access to github.com), or use `npm run serve`.');
