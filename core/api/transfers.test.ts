@@ -85,7 +85,9 @@ test('two chunks may be in flight and land in order; a third at once is refused 
   await rejectsWith(transfers.uploadChunk(id, c!), 'EBUSY');
   assert.deepEqual(await Promise.all([first, second]), [{ received: CHUNK_BYTES }, { received: 2 * CHUNK_BYTES }]);
   await transfers.uploadChunk(id, c!);
-  await transfers.commitUpload(id);
+  const committed = transfers.commitUpload(id);
+  await rejectsWith(transfers.uploadChunk(id, c!), 'EBUSY'); // after the commit began: refused, not left hanging
+  await committed;
   assert.ok(Buffer.from(await mirror.readFile('three.bin')).equals(Buffer.concat([a!, b!, c!])));
 });
 

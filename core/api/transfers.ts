@@ -36,6 +36,7 @@ class ChunkChannel implements AsyncIterableIterator<Uint8Array> {
     });
   }
   end(): void { this.#ended = true; this.#deliver(); }
+  get ended(): boolean { return this.#ended; }
   fail(e: unknown): void {
     this.#error ??= e;
     for (const q of this.#queue.splice(0)) q.taken();
@@ -135,6 +136,8 @@ export class Transfers {
   async uploadChunk(id: string, chunk: Uint8Array): Promise<{ received: number }> {
     const up = this.#get(id, 'upload');
     if (up.inFlight >= UPLOAD_DEPTH) throw new MirrorError('EBUSY', `The upload of "${up.path}" already has ${UPLOAD_DEPTH} chunks waiting; wait for one to be taken.`, { path: up.path });
+    // After commit began the stream is closed: a chunk now would wait forever for a reader that is gone.
+    if (up.channel.ended) throw new MirrorError('EBUSY', `The upload of "${up.path}" is already being committed; a chunk sent after the commit is not part of it. Start a new upload.`, { path: up.path });
     up.inFlight++;
     try {
       return await this.#call(id, up, async () => {
