@@ -16,7 +16,10 @@ function electronBinary() {
 const bin = electronBinary();
 if (bin) {
   const args = ['.', ...(demo ? ['--demo'] : [])];
-  spawn(bin, args, { stdio: 'inherit' }).on('exit', (code) => process.exit(code ?? 0));
+  // The same 16-thread libuv pool as `serve` (core/server/threads.env): the drive watchdog sizes its per-drive cap
+  // from it. A packaged app started from the desktop gets Node's default (4, cap 2 per drive).
+  const env = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
+  spawn(bin, args, { stdio: 'inherit', env }).on('exit', (code) => process.exit(code ?? 0));
 } else if (demo) {
   // stderr, so stdout stays the one URL line that scripts and tests read.
   console.error('The Electron binary is not installed here (run `npx install-electron` where the network allows);');
