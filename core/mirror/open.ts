@@ -11,6 +11,13 @@ import { MirrorImpl, defaultLabel } from './mirror.ts';
 import { checkNewMemberFolder, memberFs, prepareMemberFolder } from './member-folder.ts';
 import { refreshManifest } from '../resync/resync.ts';
 import { DEFAULT_STALL_MS } from '../fs/watchdog-fs.ts';
+
+/** The promise's value, or onLate()'s once `ms` have passed first (the promise is left to settle on its own). */
+function withDeadline<T, L>(p: Promise<T>, ms: number, onLate: () => L): Promise<T | L> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<L>((resolve) => { timer = setTimeout(() => resolve(onLate()), ms); });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
 import { isInside, META_DIR } from './paths.ts';
 
 const DEFAULT_MAX_BEHIND_WRITES = 256;
@@ -88,19 +95,31 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
 export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: number; maxBehindBytes?: number; memberTimeoutMs?: number }): Promise<Mirror> {
   checkSpecs(o?.members);
   if (o.members.length < 1) throw new MirrorError('EINVALIDOPTION', 'Give the folders of the mirror to open.');
+  const stallMs = o.memberTimeoutMs ?? DEFAULT_STALL_MS;
+  // Every folder is probed at once, each with a deadline: a drive that does not answer (a stopped FUSE daemon, a hung
+  // share) is left out as not answering, and the mirror opens from the others, as with a drive that is unplugged.
+  const probes = await Promise.all(o.members.map(async (spec) => {
+    const probe = (async () => {
+      const real = await realpath(spec.path).catch(() => spec.path);
+      try {
+        return { spec, real, sb: await readSuperblock(memberFs({ path: real }, 0), real) };
+      } catch (e) {
+        throw new MirrorError('EIO', `${(e as Error).message}. Open the mirror without this folder and re-add it.`, { path: spec.path });
+      }
+    })();
+    return stallMs > 0 ? withDeadline(probe, stallMs, () => ({ spec, hung: true as const })) : probe;
+  }));
   const found: { spec: MemberSpec; real: string; sb: Superblock | null }[] = [];
-  for (const spec of o.members) {
-    const real = await realpath(spec.path).catch(() => spec.path);
-    if (found.some((f) => f.real === real)) throw new MirrorError('EDUPLICATE', `"${spec.path}" is listed twice.`, { path: spec.path });
-    let sb: Superblock | null = null;
-    try {
-      sb = await readSuperblock(memberFs({ path: real }), real);
-    } catch (e) {
-      throw new MirrorError('EIO', `${(e as Error).message}. Open the mirror without this folder and re-add it.`, { path: spec.path });
-    }
-    found.push({ spec, real, sb });
+  const hung: MemberSpec[] = [];
+  for (const p of probes) {
+    if ('hung' in p) { hung.push(p.spec); continue; }
+    if (found.some((f) => f.real === p.real)) throw new MirrorError('EDUPLICATE', `"${p.spec.path}" is listed twice.`, { path: p.spec.path });
+    found.push(p);
   }
   const withSb = found.filter((f) => f.sb !== null);
+  if (withSb.length === 0 && hung.length > 0) {
+    throw new MirrorError('ETIMEDOUT', `No folder of this mirror answered: ${hung.map((s) => `"${s.path}"`).join(', ')} did not answer within ${Math.round(stallMs / 1000)} s. Check the drives (cable, power, network share), then open it again.`, { path: hung[0]!.path });
+  }
   if (withSb.length === 0) {
     throw new MirrorError('ENOTMEMBER', `None of these folders holds a NAS Mirror member (no ${META_DIR}/superblock.json). Is the drive mounted?`, { path: o.members[0]!.path });
   }
@@ -118,7 +137,9 @@ export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: n
     const f = withSb.find((x) => x.sb!.memberId === entry.id);
     if (!f) {
       const gone = new Member(entry.id, entry.label, '', entry.writeMostly, memberFs({ path: '/' }), 'removed');
-      gone.error = `"${entry.label}" is not connected. Plug its drive in and add its folder to catch it up.`;
+      gone.error = hung.length === 0
+        ? `"${entry.label}" is not connected. Plug its drive in and add its folder to catch it up.`
+        : `"${entry.label}" is not connected, or its drive is not answering (${hung.map((s) => `"${s.path}"`).join(', ')} did not answer within ${Math.round(stallMs / 1000)} s). Check the drive, then add its folder to catch it up.`;
       members.push(gone);
       continue;
     }

@@ -146,3 +146,35 @@ test('real drive: the exFAT USB member\'s FUSE daemon is stopped; the mirror fai
   }
   assert.deepEqual(await treeOf(usbDrive.mountPoint), await treeOf(join(dir, 'SSD')));
 });
+
+test('real drive: opening a mirror whose USB drive does not answer opens it from the SSD, then takes the USB back', { timeout: 120_000 }, async (t) => {
+  const why = await loopUnsupported({ exfat: true });
+  if (why) return t.skip(why);
+  const lab = await loopLab(t);
+  const usbDrive = await lab.mountExfatImage('Hung USB', { sizeMiB: 32 });
+  const dir = await tempDir(t);
+  const first = await createMirror({ members: [{ path: join(dir, 'SSD'), label: 'SSD' }, { path: usbDrive.mountPoint, label: 'USB', writeMostly: true }] });
+  await first.writeFile('photo.jpg', 'taken before');
+  await first.stop();
+  const daemon = await lab.fusePid(usbDrive);
+  const rescue = spawn('sh', ['-c', `sleep 90; kill -CONT ${daemon}`], { stdio: 'ignore' });
+  t.after(() => { process.kill(daemon, 'SIGCONT'); rescue.kill(); });
+  process.kill(daemon, 'SIGSTOP');
+
+  const t0 = performance.now();
+  const m = await openMirror({ memberTimeoutMs: 1_000, members: [{ path: join(dir, 'SSD') }, { path: usbDrive.mountPoint }] });
+  t.after(() => m.stop().catch(() => {}));
+  t.diagnostic(`opened in ${(performance.now() - t0).toFixed(0)} ms with the USB drive not answering`);
+  const usb = m.status().members.find((x) => x.label === 'USB')!;
+  assert.notEqual(usb.state, 'in_sync');
+  assert.match(usb.error ?? '', /not answering/);
+  assert.equal(text(await m.readFile('photo.jpg')), 'taken before');
+  await m.writeFile('photo2.jpg', 'taken while the USB drive hung');
+
+  process.kill(daemon, 'SIGCONT');
+  const back = nextEvent(m, 'member-state', (e) => e.memberId === usb.id && e.state === 'in_sync', 30_000);
+  await m.addMember({ path: usbDrive.mountPoint, writeMostly: true });
+  await back;
+  await m.drain();
+  assert.deepEqual(await treeOf(usbDrive.mountPoint), await treeOf(join(dir, 'SSD')));
+});
