@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createMirror, FaultyFs, NodeFs, openMirror, type EngineMemberSpec } from '../../core/index.ts';
-import { tempDir } from '../helpers/tmp.ts';
+import { RAM_DIR, tempDir } from '../helpers/tmp.ts';
 import { nextEvent, text, treeOf } from '../helpers/engine.ts';
 import { loopLab, loopUnsupported } from '../helpers/loop.ts';
 import type { Mirror } from '../../core/index.ts';
@@ -20,8 +20,20 @@ async function timedWrites(m: Mirror, n: number): Promise<number[]> {
   return acks;
 }
 
-test('a write-mostly drive that hangs is failed after the timeout; writes go on, stop does not wait for it, re-add catches up', { timeout: 60_000 }, async (t) => {
+/** An SSD folder and an exFAT image through exfat-fuse whose daemon can be stopped (the drive hangs) and resumed. */
+async function fuseUsb(t: Parameters<typeof loopLab>[0]) {
+  const lab = await loopLab(t);
+  const usbDrive = await lab.mountExfatImage('Hung USB', { sizeMiB: 32 });
   const dir = await tempDir(t);
+  const daemon = await lab.fusePid(usbDrive);
+  // Resumed whatever happens: by the test, by the after-hook, or by this outside timer if the test itself freezes.
+  const rescue = spawn('sh', ['-c', `sleep 90; kill -CONT ${daemon}`], { stdio: 'ignore' });
+  t.after(async () => { process.kill(daemon, 'SIGCONT'); rescue.kill(); });
+  return { usbDrive, dir, hang: () => process.kill(daemon, 'SIGSTOP'), resume: () => process.kill(daemon, 'SIGCONT') };
+}
+
+test('a write-mostly drive that hangs is failed after the timeout; writes go on, stop does not wait for it, re-add catches up', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir(t, 'nasm-', RAM_DIR); // the watchdog is what is timed here, not a shared disk's fsyncs
   const usb = new FaultyFs(new NodeFs());
   const m = await createMirror({ memberTimeoutMs: 300, maxBehindWrites: 8, members: [
     { path: join(dir, 'SSD'), label: 'SSD' },
@@ -64,16 +76,19 @@ test('a write-mostly drive that hangs is failed after the timeout; writes go on,
 });
 
 test('stop() with a hung write-mostly drive and writes still behind finishes once the drive is failed', { timeout: 60_000 }, async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'nasm-', RAM_DIR); // the watchdog is what is timed here, not a shared disk's fsyncs
   const usb = new FaultyFs(new NodeFs());
-  const m = await createMirror({ memberTimeoutMs: 300, members: [
+  const m = await createMirror({ memberTimeoutMs: 1_000, members: [
     { path: join(dir, 'SSD'), label: 'SSD' },
     { path: join(dir, 'USB'), label: 'USB', writeMostly: true, fs: usb } as EngineMemberSpec,
   ] });
   t.after(() => usb.resume());
   usb.hang((p) => /\/f\d/.test(p)); // the data; the journal record still lands, so the writes go behind
   for (let i = 0; i < 10; i++) await m.writeFile(`f${i}`, `v${i}`); // acknowledged: written behind
-  assert.ok(m.status().members[1]!.behindWrites > 0);
+  // Normally all 10 are still behind here; on a starved machine the 1 s may already have run out (then it is faulty).
+  const behind = m.status().members[1]!;
+  assert.ok(behind.behindWrites > 0 || behind.state === 'faulty', `${behind.behindWrites} behind, ${behind.state}`);
+  t.diagnostic(`${behind.behindWrites} writes behind on the hung drive when stop() was called`);
   const t0 = performance.now();
   await m.stop(); // without the watchdog this waits for the drive forever (quit would hang at "flushing…")
   t.diagnostic(`stop took ${(performance.now() - t0).toFixed(0)} ms`);
@@ -82,7 +97,7 @@ test('stop() with a hung write-mostly drive and writes still behind finishes onc
 });
 
 test('a fast drive that hangs is failed; reads and writes continue on the other member', { timeout: 60_000 }, async (t) => {
-  const dir = await tempDir(t);
+  const dir = await tempDir(t, 'nasm-', RAM_DIR); // the watchdog is what is timed here, not a shared disk's fsyncs
   const ssd = new FaultyFs(new NodeFs());
   const m = await createMirror({ memberTimeoutMs: 300, members: [
     { path: join(dir, 'SSD'), label: 'SSD', fs: ssd } as EngineMemberSpec,
@@ -101,13 +116,7 @@ test('a fast drive that hangs is failed; reads and writes continue on the other 
 test('real drive: the exFAT USB member\'s FUSE daemon is stopped; the mirror fails it, keeps writing, stops, and re-adds it once it answers', { timeout: 120_000 }, async (t) => {
   const why = await loopUnsupported({ exfat: true });
   if (why) return t.skip(why);
-  const lab = await loopLab(t);
-  const usbDrive = await lab.mountExfatImage('Hung USB', { sizeMiB: 32 });
-  const dir = await tempDir(t);
-  const daemon = await lab.fusePid(usbDrive);
-  // Resumed whatever happens: by us below, by the after-hook, or by this outside timer if the test itself freezes.
-  const rescue = spawn('sh', ['-c', `sleep 90; kill -CONT ${daemon}`], { stdio: 'ignore' });
-  t.after(() => { process.kill(daemon, 'SIGCONT'); rescue.kill(); });
+  const { usbDrive, dir, hang, resume } = await fuseUsb(t);
   const m = await createMirror({ memberTimeoutMs: 1_000, maxBehindWrites: 16, members: [
     { path: join(dir, 'SSD'), label: 'SSD' },
     { path: usbDrive.mountPoint, label: 'USB', writeMostly: true },
@@ -117,7 +126,7 @@ test('real drive: the exFAT USB member\'s FUSE daemon is stopped; the mirror fai
   for (let i = 0; i < 5; i++) await m.writeFile(`before/${i}.txt`, `before ${i}`);
   await m.drain();
 
-  process.kill(daemon, 'SIGSTOP');
+  hang();
   const faulty = nextEvent(m, 'member-state', (e) => e.state === 'faulty', 30_000);
   const acks = await timedWrites(m, 40);
   await faulty;
@@ -131,7 +140,7 @@ test('real drive: the exFAT USB member\'s FUSE daemon is stopped; the mirror fai
   stopped = true;
 
   // The drive answers again: open the mirror from both folders; the USB copy comes back and catches up.
-  process.kill(daemon, 'SIGCONT');
+  resume();
   const again = await openMirror({ members: [{ path: join(dir, 'SSD') }, { path: usbDrive.mountPoint }] });
   try {
     const usbId = again.status().members.find((x) => x.label === 'USB')!.id;
@@ -150,20 +159,16 @@ test('real drive: the exFAT USB member\'s FUSE daemon is stopped; the mirror fai
 test('real drive: opening a mirror whose USB drive does not answer opens it from the SSD, then takes the USB back', { timeout: 120_000 }, async (t) => {
   const why = await loopUnsupported({ exfat: true });
   if (why) return t.skip(why);
-  const lab = await loopLab(t);
-  const usbDrive = await lab.mountExfatImage('Hung USB', { sizeMiB: 32 });
-  const dir = await tempDir(t);
+  const { usbDrive, dir, hang, resume } = await fuseUsb(t);
   const first = await createMirror({ members: [{ path: join(dir, 'SSD'), label: 'SSD' }, { path: usbDrive.mountPoint, label: 'USB', writeMostly: true }] });
   await first.writeFile('photo.jpg', 'taken before');
   await first.stop();
-  const daemon = await lab.fusePid(usbDrive);
-  const rescue = spawn('sh', ['-c', `sleep 90; kill -CONT ${daemon}`], { stdio: 'ignore' });
-  t.after(() => { process.kill(daemon, 'SIGCONT'); rescue.kill(); });
-  process.kill(daemon, 'SIGSTOP');
+  hang();
 
   const t0 = performance.now();
   const m = await openMirror({ memberTimeoutMs: 1_000, members: [{ path: join(dir, 'SSD') }, { path: usbDrive.mountPoint }] });
-  t.after(() => m.stop().catch(() => {}));
+  let stopped = false;
+  t.after(async () => { if (!stopped) await m.stop().catch(() => {}); });
   t.diagnostic(`opened in ${(performance.now() - t0).toFixed(0)} ms with the USB drive not answering`);
   const usb = m.status().members.find((x) => x.label === 'USB')!;
   assert.notEqual(usb.state, 'in_sync');
@@ -171,10 +176,12 @@ test('real drive: opening a mirror whose USB drive does not answer opens it from
   assert.equal(text(await m.readFile('photo.jpg')), 'taken before');
   await m.writeFile('photo2.jpg', 'taken while the USB drive hung');
 
-  process.kill(daemon, 'SIGCONT');
+  resume();
   const back = nextEvent(m, 'member-state', (e) => e.memberId === usb.id && e.state === 'in_sync', 30_000);
   await m.addMember({ path: usbDrive.mountPoint, writeMostly: true });
   await back;
   await m.drain();
+  await m.stop(); // before the lab's teardown unmounts the drive
+  stopped = true;
   assert.deepEqual(await treeOf(usbDrive.mountPoint), await treeOf(join(dir, 'SSD')));
 });
