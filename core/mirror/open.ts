@@ -11,6 +11,10 @@ import { MirrorImpl, defaultLabel } from './mirror.ts';
 import { checkNewMemberFolder, memberFs, prepareMemberFolder } from './member-folder.ts';
 import { refreshManifest } from '../resync/resync.ts';
 import { DEFAULT_STALL_MS } from '../fs/watchdog-fs.ts';
+import { isInside, META_DIR } from './paths.ts';
+
+const DEFAULT_MAX_BEHIND_WRITES = 256;
+const DEFAULT_MAX_BEHIND_BYTES = 64 * 1024 * 1024;
 
 /** The promise's value, or onLate()'s once `ms` have passed first (the promise is left to settle on its own). */
 function withDeadline<T, L>(p: Promise<T>, ms: number, onLate: () => L): Promise<T | L> {
@@ -18,19 +22,19 @@ function withDeadline<T, L>(p: Promise<T>, ms: number, onLate: () => L): Promise
   const late = new Promise<L>((resolve) => { timer = setTimeout(() => resolve(onLate()), ms); });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
-import { isInside, META_DIR } from './paths.ts';
-
-const DEFAULT_MAX_BEHIND_WRITES = 256;
-const DEFAULT_MAX_BEHIND_BYTES = 64 * 1024 * 1024;
 
 function limits(o: { maxBehindWrites?: number; maxBehindBytes?: number; memberTimeoutMs?: number }, fallback?: Superblock) {
   const w = o.maxBehindWrites ?? fallback?.maxBehindWrites ?? DEFAULT_MAX_BEHIND_WRITES;
   const b = o.maxBehindBytes ?? fallback?.maxBehindBytes ?? DEFAULT_MAX_BEHIND_BYTES;
   if (!Number.isInteger(w) || w < 0) throw new MirrorError('EINVALIDOPTION', `maxBehindWrites must be a whole number ≥ 0 (0 turns write-behind off); got ${w}.`);
   if (!Number.isInteger(b) || b < 0) throw new MirrorError('EINVALIDOPTION', `maxBehindBytes must be a whole number of bytes ≥ 0; got ${b}.`);
+  return { maxBehindWrites: w, maxBehindBytes: b, memberTimeoutMs: memberTimeout(o) };
+}
+
+function memberTimeout(o: { memberTimeoutMs?: number }): number {
   const t = o.memberTimeoutMs ?? DEFAULT_STALL_MS;
   if (!Number.isInteger(t) || t < 0) throw new MirrorError('EINVALIDOPTION', `memberTimeoutMs must be a whole number of milliseconds ≥ 0 (0 = never); got ${t}.`);
-  return { maxBehindWrites: w, maxBehindBytes: b, memberTimeoutMs: t };
+  return t;
 }
 
 function checkSpecs(members: unknown): asserts members is MemberSpec[] {
@@ -95,7 +99,7 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
 export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: number; maxBehindBytes?: number; memberTimeoutMs?: number }): Promise<Mirror> {
   checkSpecs(o?.members);
   if (o.members.length < 1) throw new MirrorError('EINVALIDOPTION', 'Give the folders of the mirror to open.');
-  const stallMs = o.memberTimeoutMs ?? DEFAULT_STALL_MS;
+  const stallMs = memberTimeout(o); // checked before any folder is touched, as the other options are
   // Every folder is probed at once, each with a deadline: a drive that does not answer (a stopped FUSE daemon, a hung
   // share) is left out as not answering, and the mirror opens from the others, as with a drive that is unplugged.
   const probes = await Promise.all(o.members.map(async (spec) => {
@@ -117,8 +121,9 @@ export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: n
     found.push(p);
   }
   const withSb = found.filter((f) => f.sb !== null);
+  const silent = `${hung.map((s) => `"${s.path}"`).join(', ')} did not answer within ${Math.round(stallMs / 1000)} s`;
   if (withSb.length === 0 && hung.length > 0) {
-    throw new MirrorError('ETIMEDOUT', `No folder of this mirror answered: ${hung.map((s) => `"${s.path}"`).join(', ')} did not answer within ${Math.round(stallMs / 1000)} s. Check the drives (cable, power, network share), then open it again.`, { path: hung[0]!.path });
+    throw new MirrorError('ETIMEDOUT', `No folder of this mirror answered: ${silent}. Check the drives (cable, power, network share), then open it again.`, { path: hung[0]!.path });
   }
   if (withSb.length === 0) {
     throw new MirrorError('ENOTMEMBER', `None of these folders holds a NAS Mirror member (no ${META_DIR}/superblock.json). Is the drive mounted?`, { path: o.members[0]!.path });
@@ -139,7 +144,7 @@ export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: n
       const gone = new Member(entry.id, entry.label, '', entry.writeMostly, memberFs({ path: '/' }), 'removed');
       gone.error = hung.length === 0
         ? `"${entry.label}" is not connected. Plug its drive in and add its folder to catch it up.`
-        : `"${entry.label}" is not connected, or its drive is not answering (${hung.map((s) => `"${s.path}"`).join(', ')} did not answer within ${Math.round(stallMs / 1000)} s). Check the drive, then add its folder to catch it up.`;
+        : `"${entry.label}" is not connected, or its drive is not answering (${silent}). Check the drive, then add its folder to catch it up.`;
       members.push(gone);
       continue;
     }
