@@ -21,6 +21,8 @@ export interface MirrorOptions {
    * as not responding, so a hung drive cannot hang the mirror. Default 30 s (cf. the SCSI command timeout); 0 = never.
    */
   memberTimeoutMs?: number;
+  /** How long an intent record stays idle before it is cleared (the journal's clear tick); default 1000 ms. Tests shorten it. */
+  intentClearMs?: number;
 }
 
 export type MemberState = 'in_sync' | 'behind' | 'resyncing' | 'faulty' | 'removed';

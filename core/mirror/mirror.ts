@@ -28,6 +28,8 @@ export interface MirrorInit {
   maxBehindBytes: number;
   /** A member drive with nothing finishing for this long is failed as not responding (watchdog-fs.ts); 0 = never. */
   memberTimeoutMs: number;
+  /** How long an idle intent record waits before it is cleared. */
+  intentClearMs: number;
   generation: number;
   generationCleared: number;
 }
@@ -62,7 +64,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     this.memberTimeoutMs = init.memberTimeoutMs;
     this.generation = init.generation;
     this.generationCleared = init.generationCleared;
-    this.intent = new IntentTracker(this);
+    this.intent = new IntentTracker(this, init.intentClearMs);
   }
 
   /** Opens a member's intent journal (exact on fast members, coarse on write-mostly ones) and checksum manifest. */

@@ -15,6 +15,7 @@ import { isInside, META_DIR } from './paths.ts';
 
 const DEFAULT_MAX_BEHIND_WRITES = 256;
 const DEFAULT_MAX_BEHIND_BYTES = 64 * 1024 * 1024;
+const DEFAULT_INTENT_CLEAR_MS = 1000;
 
 /** The promise's value, or onLate()'s once `ms` have passed first (the promise is left to settle on its own). */
 function withDeadline<T, L>(p: Promise<T>, ms: number, onLate: () => L): Promise<T | L> {
@@ -23,12 +24,14 @@ function withDeadline<T, L>(p: Promise<T>, ms: number, onLate: () => L): Promise
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
-function limits(o: { maxBehindWrites?: number; maxBehindBytes?: number; memberTimeoutMs?: number }, fallback?: Superblock) {
+function limits(o: { maxBehindWrites?: number; maxBehindBytes?: number; memberTimeoutMs?: number; intentClearMs?: number }, fallback?: Superblock) {
   const w = o.maxBehindWrites ?? fallback?.maxBehindWrites ?? DEFAULT_MAX_BEHIND_WRITES;
   const b = o.maxBehindBytes ?? fallback?.maxBehindBytes ?? DEFAULT_MAX_BEHIND_BYTES;
   if (!Number.isInteger(w) || w < 0) throw new MirrorError('EINVALIDOPTION', `maxBehindWrites must be a whole number ≥ 0 (0 turns write-behind off); got ${w}.`);
   if (!Number.isInteger(b) || b < 0) throw new MirrorError('EINVALIDOPTION', `maxBehindBytes must be a whole number of bytes ≥ 0; got ${b}.`);
-  return { maxBehindWrites: w, maxBehindBytes: b, memberTimeoutMs: memberTimeout(o) };
+  const c = o.intentClearMs ?? DEFAULT_INTENT_CLEAR_MS;
+  if (!Number.isInteger(c) || c < 1) throw new MirrorError('EINVALIDOPTION', `intentClearMs must be a whole number of milliseconds ≥ 1; got ${c}.`);
+  return { maxBehindWrites: w, maxBehindBytes: b, memberTimeoutMs: memberTimeout(o), intentClearMs: c };
 }
 
 function memberTimeout(o: { memberTimeoutMs?: number }): number {
@@ -96,7 +99,7 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
 }
 
 /** Assembles an existing mirror from its members' folders, recognised by superblock, never by path. */
-export async function openMirror(o: { members: MemberSpec[]; maxBehindWrites?: number; maxBehindBytes?: number; memberTimeoutMs?: number }): Promise<Mirror> {
+export async function openMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirror> {
   checkSpecs(o?.members);
   if (o.members.length < 1) throw new MirrorError('EINVALIDOPTION', 'Give the folders of the mirror to open.');
   const stallMs = memberTimeout(o); // checked before any folder is touched, as the other options are
