@@ -1,17 +1,21 @@
 // The headless server: one node:http server for the built renderer, the login form and the /rpc WebSocket.
-// Loopback binds are open to this machine only (Host checked); other binds require the token or a login.
+// Loopback binds are open to this machine only (Host checked); other binds require the token or a session.
 import { createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Dispatch } from '../api/handlers.ts';
 import type { EventHub } from '../api/event-hub.ts';
 import type { AccessPolicy, RequestFacts } from './auth.ts';
-import { authenticated, hostAllowed, isLoopbackHost, judgeUpgrade, loopbackHosts, newToken, originAllowed, sessionCookie } from './auth.ts';
+import {
+  authenticated, clearedCookie, hostAllowed, isLoopbackHost, judgeUpgrade, LoginLimiter, loopbackHosts, newToken, originAllowed,
+  sessionCookie, sessionOf, SessionStore, sessionToken,
+} from './auth.ts';
 import { LOGIN_CSP, securityHeaders } from './csp.ts';
-import { handleLogin, sendLoginPage } from './login-page.ts';
+import { handleLogin, handleLogout, sendLoginPage } from './login-page.ts';
 import { serveStatic } from './static-files.ts';
 import { MAX_MESSAGE_BYTES, serveConnection } from './ws-rpc.ts';
 
@@ -27,6 +31,9 @@ export interface ServerOptions {
   requireAuth?: boolean;
   /** PEM certificate and key: serve https/wss (for a LAN bind, so the password and the files are not in the clear). */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** The signed-in sessions and the login backoff; tests pass their own, on a clock they move. */
+  sessions?: SessionStore;
+  loginLimiter?: LoginLimiter;
   /** Largest WebSocket message accepted; default fits the largest upload. */
   maxMessageBytes?: number;
   log?: (message: string) => void;
@@ -42,6 +49,34 @@ export interface RunningServer {
 
 const HEARTBEAT_MS = 30_000;
 
+/** Close code for a socket whose session was signed out or expired (4000–4999 are the application's own). */
+const SESSION_ENDED = 4401;
+
+/** The open WebSockets of each session, so that signing out or expiry also ends that tab's live connection. */
+class SessionSockets {
+  readonly #byId = new Map<string, Set<WebSocket>>();
+  readonly #sessions: SessionStore;
+  constructor(sessions: SessionStore) { this.#sessions = sessions; }
+
+  /** A call over the socket is use of its session; one that comes after the session ended closes it instead. */
+  bind(ws: WebSocket, id: string): void {
+    const mine = this.#byId.get(id) ?? new Set<WebSocket>();
+    this.#byId.set(id, mine.add(ws));
+    ws.on('message', () => { if (!this.#sessions.touch(id)) this.close(id); });
+    ws.on('close', () => { mine.delete(ws); if (mine.size === 0 && this.#byId.get(id) === mine) this.#byId.delete(id); });
+  }
+
+  close(id: string): void {
+    for (const ws of this.#byId.get(id) ?? []) ws.close(SESSION_ENDED, 'Session ended');
+    this.#byId.delete(id);
+  }
+
+  /** Idle or absolute expiry has no event of its own: the heartbeat asks. */
+  closeEnded(): void {
+    for (const id of [...this.#byId.keys()]) if (!this.#sessions.isLive(id)) this.close(id);
+  }
+}
+
 function facts(req: IncomingMessage): RequestFacts {
   return { host: req.headers.host, origin: req.headers.origin, cookie: req.headers.cookie, url: req.url ?? '/' };
 }
@@ -56,27 +91,44 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const needsAuth = o.requireAuth ?? !isLoopbackHost(o.host);
   const secure = o.tls !== undefined;
   const token = needsAuth ? newToken() : null;
-  const policy: AccessPolicy = { allowedHosts: null, token };
+  const sessions = o.sessions ?? new SessionStore();
+  const limiter = o.loginLimiter ?? new LoginLimiter();
+  const policy: AccessPolicy = { allowedHosts: null, token, sessions };
+  const liveSockets = new SessionSockets(sessions);
+
+  /** /login and /logout, when a password or token guards the server. */
+  const onAuthRoute = async (req: IncomingMessage, res: ServerResponse, url: URL, secret: string) => {
+    const f = facts(req);
+    if (req.method !== 'POST') {
+      // The signed-in see a sign-out button here: the app itself does not know it is behind a login.
+      if (url.pathname === '/logout') res.writeHead(303, { ...securityHeaders(LOGIN_CSP), Location: '/login' }).end();
+      else if (sessionOf(policy, f) !== null) sendLoginPage(res, 200, { kind: 'signed-in' });
+      else sendLoginPage(res, 200, { kind: 'sign-in', ...(url.searchParams.has('ended') ? { message: 'Your session has ended; sign in again.' } : {}) });
+      return;
+    }
+    if (!originAllowed(f)) { res.writeHead(403, securityHeaders(LOGIN_CSP)).end('Forbidden\n'); return; }
+    if (url.pathname === '/login') { await handleLogin(req, res, { password: o.password, token: secret, secure, sessions, limiter }); return; }
+    const ended = handleLogout(res, { secure, sessions }, sessionToken(f));
+    if (ended !== null) liveSockets.close(ended);
+  };
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
     const f = facts(req);
     if (!hostAllowed(policy, f)) { res.writeHead(421, securityHeaders(LOGIN_CSP)).end('Misdirected request\n'); return; }
     const url = new URL(f.url, 'http://x');
-    if (token !== null && url.pathname === '/login') {
-      if (req.method === 'POST') {
-        if (!originAllowed(f)) { res.writeHead(403, securityHeaders(LOGIN_CSP)).end('Forbidden\n'); return; }
-        await handleLogin(req, res, { password: o.password, token, secure });
-      } else sendLoginPage(res);
-      return;
-    }
+    if (token !== null && (url.pathname === '/login' || url.pathname === '/logout')) { await onAuthRoute(req, res, url, token); return; }
     if (!authenticated(policy, f)) {
-      res.writeHead(303, { ...securityHeaders(LOGIN_CSP), Location: '/login' }).end();
+      // A cookie that no longer names a session (expired, or the server restarted): say so on the form, and drop it.
+      const ended = sessionToken(f) !== undefined;
+      res.writeHead(303, {
+        ...securityHeaders(LOGIN_CSP), Location: ended ? '/login?ended' : '/login', ...(ended ? { 'Set-Cookie': clearedCookie(secure) } : {}),
+      }).end();
       return;
     }
     if (token !== null && url.searchParams.has('token')) {
-      // Trade the URL's token for a cookie, and take it out of the address bar (and history, and Referer).
+      // Trade the URL's token for a session cookie, and take it out of the address bar (and history, and Referer).
       url.searchParams.delete('token');
-      res.writeHead(303, { ...securityHeaders(LOGIN_CSP), 'Set-Cookie': sessionCookie(token, secure), Location: url.pathname + url.search }).end();
+      res.writeHead(303, { ...securityHeaders(LOGIN_CSP), 'Set-Cookie': sessionCookie(sessions.create(), secure), Location: url.pathname + url.search }).end();
       return;
     }
     await serveStatic(o.staticRoot, req, res);
@@ -101,6 +153,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     serveConnection(ws, o.dispatch, o.events, log);
   });
   const heartbeat = setInterval(() => {
+    liveSockets.closeEnded();
     for (const ws of wss.clients) {
       if (!alive.get(ws)) { ws.terminate(); continue; }
       alive.set(ws, false);
@@ -116,7 +169,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (verdict === 'bad-host') { refuse('421 Misdirected Request'); return; }
     if (verdict === 'bad-origin') { log(`Refused a WebSocket from origin ${req.headers.origin}`); refuse('403 Forbidden'); return; }
     if (verdict === 'unauthenticated') { refuse('401 Unauthorized'); return; }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const session = token === null ? null : sessionOf(policy, facts(req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (session !== null) liveSockets.bind(ws, session);
+      wss.emit('connection', ws, req);
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
