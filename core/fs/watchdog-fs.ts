@@ -53,6 +53,8 @@ export class WatchdogFs implements Filesystem {
   #unflushed = 0;
   /** Closing files and removing temp files, put off while the drive does not answer; run when it does again. */
   readonly #cleanups: (() => Promise<unknown>)[] = [];
+  /** Callers of answering() waiting for the stuck calls to come back. */
+  readonly #answerWaiters: (() => void)[] = [];
 
   constructor(readonly inner: Filesystem, o: WatchdogOptions) {
     this.#stallMs = o.stallMs;
@@ -62,6 +64,12 @@ export class WatchdogFs implements Filesystem {
 
   /** True while the drive is considered not responding. */
   get notResponding(): boolean { return this.#hung !== undefined; }
+
+  /** Resolves once the drive answers: at once if it does now, else when the calls stuck in it have all come back. */
+  answering(): Promise<void> {
+    if (!this.#hung) return Promise.resolve();
+    return new Promise((resolve) => this.#answerWaiters.push(resolve));
+  }
 
   async #call<T>(what: string, weight: number, op: () => Promise<T>, unbounded = false): Promise<T> {
     if (this.#stallMs <= 0) return op();
@@ -81,6 +89,7 @@ export class WatchdogFs implements Filesystem {
         if (this.#hung && this.#stuck === 0) { // the stuck calls came back: the drive answers
           this.#hung = undefined;
           for (const c of this.#cleanups.splice(0)) void this.#call('cleaning up', 0, c).catch(() => {});
+          for (const w of this.#answerWaiters.splice(0)) w();
         }
         this.#next();
       };
