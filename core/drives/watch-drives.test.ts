@@ -13,31 +13,37 @@ test('diff: removed before added; the same device at another mount point is a ne
   assert.deepEqual(changes.map((c) => `${c.type} ${c.drive.mountPoint}`), ['removed /b', 'added /c']);
 });
 
-test('changes during a listing cause exactly one more listing, and unsubscribe silences it', async () => {
+// A listing the watcher asks for and the test never answers leaves idle() waiting: the timeout fails it by name.
+test('changes during a listing cause exactly one more listing, and unsubscribe silences it', { timeout: 10_000 }, async () => {
   let fire!: () => void;
   let stops = 0;
-  const listings: Array<(v: DriveInfo[]) => void> = [];
-  const list = () => new Promise<DriveInfo[]>((resolve) => listings.push(resolve));
+  // Each listing waits for the test to answer it; `listed` hands the test the next one as soon as it is asked for.
+  const asked: Array<(v: DriveInfo[]) => void> = [];
+  let onAsk: (() => void) | undefined;
+  const list = () => new Promise<DriveInfo[]>((resolve) => { asked.push(resolve); onAsk?.(); });
+  const listed = async () => {
+    if (asked.length === 0) await new Promise<void>((r) => { onAsk = r; });
+    onAsk = undefined;
+    return asked.shift()!;
+  };
   const changes: DriveChange[] = [];
   const unwatch = watchDrives((c) => changes.push(c), {
     list,
     trigger: (onChange) => { fire = onChange; return { ready: Promise.resolve(), stop: () => { stops++; } }; },
   });
-  await new Promise((r) => setImmediate(r));
-  listings.shift()!([d('/a')]); // baseline
+  (await listed())([d('/a')]); // baseline
   await unwatch.ready;
   fire(); fire(); fire(); // a burst: one listing now, one after it
-  assert.equal(listings.length, 1);
-  listings.shift()!([d('/a'), d('/b')]);
-  await new Promise((r) => setImmediate(r));
-  assert.equal(listings.length, 1, 'the burst asked for one more listing, not three');
-  listings.shift()!([d('/b')]);
-  await new Promise((r) => setImmediate(r));
+  assert.equal(asked.length, 1);
+  asked.shift()!([d('/a'), d('/b')]);
+  (await listed())([d('/b')]);
+  await unwatch.idle();
+  assert.equal(asked.length, 0, 'the burst asked for one more listing, not three');
   assert.deepEqual(changes.map((c) => `${c.type} ${c.drive.mountPoint}`), ['added /b', 'removed /a']);
   fire();
   unwatch();
-  listings.shift()!([]);
-  await new Promise((r) => setImmediate(r));
+  asked.shift()!([]);
+  await unwatch.idle();
   assert.equal(changes.length, 2, 'no event after unsubscribe');
   assert.equal(stops, 1);
 });

@@ -8,6 +8,9 @@ export interface DriveChange { type: 'added' | 'removed'; drive: DriveInfo }
 /** The unsubscribe function; `ready` resolves once the baseline is taken and changes from then on are reported. */
 export type Unwatch = (() => void) & { ready: Promise<void> };
 
+/** watchDrives' handle: also says when the listings asked for so far are done (what a test awaits). */
+export type DriveWatch = Unwatch & { idle(): Promise<void> };
+
 export interface WatchOptions {
   list?: () => Promise<DriveInfo[]>;
   trigger?: TriggerFactory;
@@ -26,7 +29,7 @@ export function diffDrives(before: Map<string, DriveInfo>, after: DriveInfo[]): 
   return { changes, next };
 }
 
-export function watchDrives(listener: (e: DriveChange) => void, o: WatchOptions = {}): Unwatch {
+export function watchDrives(listener: (e: DriveChange) => void, o: WatchOptions = {}): DriveWatch {
   const list = o.list ?? (() => listDrives());
   let known: Map<string, DriveInfo> | undefined;
   let stopped = false;
@@ -62,5 +65,7 @@ export function watchDrives(listener: (e: DriveChange) => void, o: WatchOptions 
     .catch((e) => { known = new Map(); o.onError?.(e); })
     .then(() => { if (again) refresh(); });
   const unwatch = () => { stopped = true; trigger.stop(); };
-  return Object.assign(unwatch, { ready });
+  // A listing asked for while one runs is taken by the same loop, so once `running` is unset nothing is pending.
+  const idle = async () => { await ready; while (running) await running; };
+  return Object.assign(unwatch, { ready, idle });
 }
