@@ -9,7 +9,7 @@ import type { AppCoreOptions } from './app-core.ts';
 import type { CoreDeps, DriveChange } from './app-deps.ts';
 import { coreDeps } from './core-deps.ts';
 import { createDispatch, createHandlers } from './handlers.ts';
-import type { EventEnvelope } from './contract.ts';
+import type { AppEvent, EventEnvelope } from './contract.ts';
 import { MAX_WRITE_BYTES } from './contract.ts';
 import { CONFIG_FILE } from './config-store.ts';
 import type { DriveInfo, MemberSpec } from './types.ts';
@@ -71,6 +71,16 @@ async function harness(t: T) {
     return { core, events, dispatch: createDispatch(createHandlers(core)) };
   }
   return { root, fast, usb, members, world, start };
+}
+
+/** The next app event of this type; call it before the action that causes it. Fails by name after 20 s. */
+function nextAppEvent<K extends AppEvent['type']>(core: AppCore, type: K): Promise<Extract<AppEvent, { type: K }>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { off(); reject(new Error(`no '${type}' event within 20 s`)); }, 20_000);
+    const off = core.events.subscribe(({ event }) => {
+      if (event.type === type) { clearTimeout(timer); off(); resolve(event as Extract<AppEvent, { type: K }>); }
+    });
+  });
 }
 
 const assertNoGaps = (events: EventEnvelope[]) => {
@@ -208,13 +218,13 @@ test('uploads and downloads bigger than one message are refused with a clear err
 
 test('drive changes are announced with the full list; placement goes to the drives layer', async (t) => {
   const { root, world, start } = await harness(t);
-  const { dispatch, events } = await start();
+  const { dispatch, core } = await start();
   const usbDrive = drive(join(root, 'usb-drive'), { removable: true, label: 'USB' });
+  const announced = nextAppEvent(core, 'drives-changed');
   world.plug(usbDrive);
-  await new Promise((r) => setImmediate(r));
-  const changed = events.find((e) => e.event.type === 'drives-changed')!.event;
-  assert.equal(changed.type === 'drives-changed' && changed.drives.length, 2);
-  assert.deepEqual(changed.type === 'drives-changed' && changed.drives.map((d) => d.mountPoint), [root, usbDrive.mountPoint]);
+  const changed = await announced;
+  assert.equal(changed.drives.length, 2);
+  assert.deepEqual(changed.drives.map((d) => d.mountPoint), [root, usbDrive.mountPoint]);
 
   const a = join(root, 'a');
   const b = join(root, 'b');

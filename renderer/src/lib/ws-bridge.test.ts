@@ -5,12 +5,18 @@ import { encodeWire, encodeWireFrame, decodeWireFrame } from '../../../core/api/
 /** A scripted stand-in for the browser WebSocket: records what is sent, lets the test open, reply, push and drop. */
 class FakeSocket {
   static all: FakeSocket[] = [];
+  static #created: ((s: FakeSocket) => void)[] = [];
+  /** The next socket the bridge opens (a reconnect happens on a timer: this is what a test awaits). */
+  static next(): Promise<FakeSocket> { return new Promise((r) => FakeSocket.#created.push(r)); }
   sent: unknown[] = [];
   onopen: (() => void) | null = null;
   onmessage: ((m: { data: string | ArrayBuffer }) => void) | null = null;
   binaryType = 'blob';
   onclose: (() => void) | null = null;
-  constructor(readonly url: string) { FakeSocket.all.push(this); }
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+    for (const r of FakeSocket.#created.splice(0)) r(this);
+  }
   frames: (string | Uint8Array)[] = [];
   send(frame: string | Uint8Array) { this.frames.push(frame); this.sent.push(decodeWireFrame(frame)); }
   close() { this.onclose?.(); }
@@ -59,11 +65,13 @@ test('pushed events reach listeners; a dropped connection fails calls in flight 
   expect(seen).toEqual([7]);
 
   const inFlight = b.call('files.read', 'x');
+  const reconnected = FakeSocket.next();
   first.close();
   expect(await inFlight).toMatchObject({ ok: false, error: { code: 'EDISCONNECTED' } });
-  await new Promise((r) => setTimeout(r, 5));
-  expect(socket()).not.toBe(first);
-  socket().open();
+  const second = await reconnected;
+  expect(second).not.toBe(first);
+  expect(socket()).toBe(second);
+  second.open();
   expect(conn).toEqual([true, false, true]);
   b.close();
 });
