@@ -21,6 +21,8 @@ export class IntentTracker {
   /** Paths a leg failed on: never cleared until a resync has made every member equal again (invariant 15). */
   readonly sticky = new Set<string>();
   #timer?: NodeJS.Timeout;
+  /** Callers of ticked() waiting for the next timed clear. */
+  readonly #tickWaiters: ((cleared: number) => void)[] = [];
 
   constructor(readonly host: IntentHost, readonly tickMs = 1000) {}
 
@@ -62,10 +64,22 @@ export class IntentTracker {
   heldPaths(): string[] { return [...this.#held.keys()]; }
   get size(): number { return this.#held.size; }
 
+  /**
+   * Resolves when the next timed clear that starts after this call has run, with how many records it cleared: a
+   * test can count clear ticks instead of sleeping through them. Ticks stop once nothing is held, until the next mark.
+   */
+  ticked(): Promise<number> { return new Promise((resolve) => this.#tickWaiters.push(resolve)); }
+
   #arm(): void {
     if (this.#timer || this.tickMs <= 0) return;
-    this.#timer = setInterval(() => void this.clearIdle().catch(() => {}), this.tickMs);
+    this.#timer = setInterval(() => void this.#tick(), this.tickMs);
     this.#timer.unref();
+  }
+
+  async #tick(): Promise<void> {
+    const waiters = this.#tickWaiters.splice(0);
+    const cleared = await this.clearIdle().catch(() => 0);
+    for (const w of waiters) w(cleared);
   }
 
   /** Clears records idle for a full tick, only while every member is present and in sync (invariant 15). */
