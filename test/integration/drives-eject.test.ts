@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMirror, MirrorError, type EjectProgress } from '../../core/index.ts';
@@ -51,11 +51,10 @@ test('eject with a file held open: a clear EBUSY naming the process, and the mem
   await m.writeFile('keep.txt', 'safe');
   await writeFile(join(usb.mountPoint, 'held.log'), 'x');
 
-  const holder = spawn('tail', ['-f', join(usb.mountPoint, 'held.log')], { stdio: 'ignore' });
+  const holder = spawn('tail', ['-f', join(usb.mountPoint, 'held.log')], { stdio: ['ignore', 'pipe', 'ignore'] });
   t.after(() => { holder.kill(); });
-  await new Promise((resolve, reject) => { holder.once('spawn', resolve); holder.once('error', reject); });
-  // tail has the file open once it has read it; its fd table says so.
-  await waitForOpen(holder, join(usb.mountPoint, 'held.log'));
+  // tail prints the file's last lines from the descriptor it then keeps open to follow it.
+  await firstOutput(holder, join(usb.mountPoint, 'held.log'));
 
   const err = await ejectDrive(m, usbId).then(() => null, (e: unknown) => e);
   assert.ok(err instanceof MirrorError, `expected a MirrorError, got ${String(err)}`);
@@ -91,16 +90,12 @@ test('eject refuses a member on the system drive before touching anything', asyn
   assert.notEqual(m.status().members.find((x) => x.id === id)!.state, 'removed');
 });
 
-/** Resolves once `holder` has `file` open; fails by name if it exits first or has not opened it within 20 s. */
-async function waitForOpen(holder: ChildProcess, file: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const fds = await readdir(`/proc/${holder.pid}/fd`).catch(() => []);
-    const links = await Promise.all(fds.map((fd) => readlink(`/proc/${holder.pid}/fd/${fd}`).catch(() => '')));
-    if (links.includes(file)) return;
-    if (holder.exitCode !== null || holder.signalCode !== null) throw new Error(`tail exited (${holder.exitCode ?? holder.signalCode}) before opening ${file}`);
-    if (Date.now() > deadline) throw new Error(`tail (pid ${holder.pid}) did not open ${file} within 20 s`);
-    // No event says "a process opened a file"; tail does so within its first instructions, so a short poll is cheap.
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Resolves once `holder` (tail -f) has printed `file`, so holds it open; fails by name if it exits first or within 20 s. */
+function firstOutput(holder: ChildProcess, file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tail (pid ${holder.pid}) printed nothing of ${file} within 20 s`)), 20_000);
+    holder.stdout!.once('data', () => { clearTimeout(timer); resolve(); });
+    holder.once('error', (e) => { clearTimeout(timer); reject(e); });
+    holder.once('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`tail exited (${code ?? signal}) before opening ${file}`)); });
+  });
 }
