@@ -10,5 +10,6 @@ export type { Filesystem, AtomicWriter, AppendHandle, FsStat, FsEntry } from './
 export { NodeFs } from './fs/node-fs.ts';
 export { SlowFs } from './fs/slow-fs.ts';
 export { FaultyFs } from './fs/faulty-fs.ts';
+export { FoldingFs } from './fs/folding-fs.ts';
 export type { EngineMemberSpec } from './mirror/member-folder.ts';
 export { listDrives, watchDrives, checkPlacement, ejectDrive, attachHotplug } from './drives/index.ts';

@@ -1,96 +1,125 @@
-// FaultyFs: a real filesystem that fails on purpose — after N operations, for chosen paths, everything (yanked), or
-// that stops answering (hung) until resumed.
+// FaultyFs: a real filesystem that fails on purpose — after N operations, for chosen paths, everything (yanked), full
+// after N bytes, or that stops answering (hung) until resumed — and that says when every call sent to it has returned.
 import type { AppendHandle, AtomicWriter, Filesystem, FsEntry, FsStat } from './filesystem.ts';
 
 export interface FaultyFsOptions {
   /** Mutating operations allowed before every later one fails with EIO. */
   failWritesAfter?: number;
   /** Fail any operation whose path matches. */
-  failPath?: (path: string) => boolean;
+  failPath?: (path: string, op: string) => boolean;
   /** Simulates a pulled drive: every operation fails with ENOENT/EIO. */
   yanked?: boolean;
   /** Extra latency per operation, randomised in [0, jitterMs), to reorder concurrent operations. */
   jitterMs?: number;
+  /** Simulates a small drive: once this many bytes of file data were written, writes fail with ENOSPC. */
+  fullAfterBytes?: number;
 }
 
-function ioError(code: 'EIO' | 'ENOENT', op: string, path: string): NodeJS.ErrnoException {
+function ioError(code: 'EIO' | 'ENOENT' | 'ENOSPC', op: string, path: string): NodeJS.ErrnoException {
   const e = new Error(`${code}: injected fault, ${op} '${path}'`) as NodeJS.ErrnoException;
   e.code = code;
   e.path = path;
   return e;
 }
 
+type Match = (path: string, op: string) => boolean;
+
 export class FaultyFs implements Filesystem {
   #writes = 0;
-  #hung?: { resumed: Promise<void>; resume(): void; match?: (path: string) => boolean };
+  #hung?: { resumed: Promise<void>; resume(): void; match?: Match };
   /** Operations started since hang() that have not been let through yet. */
   stuck = 0;
+  /** File data written through this drive, for fullAfterBytes. */
+  written = 0;
+  #inflight = 0;
+  #idleWaiters: (() => void)[] = [];
   constructor(readonly inner: Filesystem, public options: FaultyFsOptions = {}) {}
 
   /** Pull the drive now: every later operation fails. */
   yank(): void { this.options.yanked = true; }
 
   /**
-   * The drive stops answering: every later operation (or those on paths that match) waits, neither failing nor
-   * finishing, until resume().
+   * The drive stops answering: every later operation (or those that match: path and operation name, e.g. 'commit',
+   * 'rename', 'open') waits, neither failing nor finishing, until resume().
    */
-  hang(match?: (path: string) => boolean): void {
+  hang(match?: Match): void {
     let resume!: () => void;
     const resumed = new Promise<void>((r) => (resume = r));
     this.#hung ??= { resumed, resume, match };
   }
   resume(): void { this.#hung?.resume(); this.#hung = undefined; }
 
+  /** Resolves once no call sent to this drive is still running (a test's way to know a late write has landed). */
+  idle(): Promise<void> {
+    return this.#inflight === 0 ? Promise.resolve() : new Promise((r) => this.#idleWaiters.push(r));
+  }
+
+  /** Runs one call, counted in flight from its first check until the real filesystem has answered. */
+  async #op<T>(op: string, path: string, mutating: boolean, run: () => Promise<T>): Promise<T> {
+    this.#inflight++;
+    try {
+      await this.#check(op, path, mutating);
+      return await run();
+    } finally {
+      if (--this.#inflight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+    }
+  }
+
   async #check(op: string, path: string, mutating: boolean): Promise<void> {
     const hung = this.#hung;
-    if (hung && (!hung.match || hung.match(path))) { this.stuck++; await hung.resumed; this.stuck--; }
+    if (hung && (!hung.match || hung.match(path, op))) { this.stuck++; await hung.resumed; this.stuck--; }
     const o = this.options;
-    if (o.jitterMs) await new Promise((r) => setTimeout(r, Math.random() * o.jitterMs!));
-    if (o.yanked) throw ioError(op === 'stat' || op === 'readdir' ? 'ENOENT' : 'EIO', op, path);
-    if (o.failPath?.(path)) throw ioError('EIO', op, path);
+    // Jitter reorders what reaches the drive; a path check (realpath) is not an operation on it.
+    if (o.jitterMs && op !== 'realpath') await new Promise((r) => setTimeout(r, Math.random() * o.jitterMs!));
+    if (o.yanked) throw ioError(op === 'stat' || op === 'readdir' || op === 'realpath' ? 'ENOENT' : 'EIO', op, path);
+    if (o.failPath?.(path, op)) throw ioError('EIO', op, path);
     if (mutating && o.failWritesAfter !== undefined && ++this.#writes > o.failWritesAfter) throw ioError('EIO', op, path);
   }
 
   async openAppend(path: string): Promise<AppendHandle> {
-    await this.#check('open', path, true);
-    const h = await this.inner.openAppend(path);
+    const h = await this.#op('open', path, true, () => this.inner.openAppend(path));
     return {
-      append: async (data) => { await this.#check('append', path, false); return h.append(data); },
-      sync: async () => { await this.#check('fsync', path, false); return h.sync(); },
+      append: (data) => this.#op('append', path, false, () => h.append(data)),
+      sync: () => this.#op('fsync', path, false, () => h.sync()),
       close: () => h.close(),
     };
   }
 
-  async syncFilesystem(path: string): Promise<boolean> { await this.#check('syncfs', path, false); return this.inner.syncFilesystem(path); }
+  syncFilesystem(path: string): Promise<boolean> { return this.#op('syncfs', path, false, () => this.inner.syncFilesystem(path)); }
 
   async createAtomic(target: string, tmpDir: string, o?: { durable?: boolean }): Promise<AtomicWriter> {
-    await this.#check('open', target, true);
-    const w = await this.inner.createAtomic(target, tmpDir, o);
+    const w = await this.#op('open', target, true, () => this.inner.createAtomic(target, tmpDir, o));
     return {
-      write: async (chunk) => { await this.#check('write', target, false); return w.write(chunk); },
+      write: (chunk) => this.#op('write', target, false, async () => {
+        const full = this.options.fullAfterBytes;
+        if (full !== undefined && this.written + chunk.byteLength > full) throw ioError('ENOSPC', 'write', target);
+        this.written += chunk.byteLength;
+        return w.write(chunk);
+      }),
       commit: async () => {
-        try { await this.#check('commit', target, false); } catch (e) { await w.abort(); throw e; }
-        return w.commit();
+        try { await this.#op('commit', target, false, async () => {}); } catch (e) { await w.abort(); throw e; }
+        return this.#op('committing', target, false, () => w.commit());
       },
       abort: () => w.abort(),
     };
   }
 
-  async readFile(path: string): Promise<Uint8Array> { await this.#check('read', path, false); return this.inner.readFile(path); }
+  readFile(path: string): Promise<Uint8Array> { return this.#op('read', path, false, () => this.inner.readFile(path)); }
   async *readStream(path: string, chunkSize?: number): AsyncIterable<Uint8Array> {
-    await this.#check('read', path, false);
+    await this.#op('read', path, false, async () => {});
     for await (const chunk of this.inner.readStream(path, chunkSize)) {
-      await this.#check('read', path, false);
+      await this.#op('read', path, false, async () => {});
       yield chunk;
     }
   }
 
-  async stat(path: string): Promise<FsStat> { await this.#check('stat', path, false); return this.inner.stat(path); }
-  async readdir(path: string): Promise<FsEntry[]> { await this.#check('readdir', path, false); return this.inner.readdir(path); }
-  async mkdir(path: string): Promise<void> { await this.#check('mkdir', path, true); return this.inner.mkdir(path); }
-  async link(existing: string, newPath: string): Promise<void> { await this.#check('link', newPath, true); return this.inner.link(existing, newPath); }
-  async rename(from: string, to: string): Promise<void> { await this.#check('rename', from, true); return this.inner.rename(from, to); }
-  async remove(path: string): Promise<void> { await this.#check('remove', path, true); return this.inner.remove(path); }
-  async fsyncDir(path: string): Promise<void> { await this.#check('fsync', path, false); return this.inner.fsyncDir(path); }
+  stat(path: string): Promise<FsStat> { return this.#op('stat', path, false, () => this.inner.stat(path)); }
+  readdir(path: string): Promise<FsEntry[]> { return this.#op('readdir', path, false, () => this.inner.readdir(path)); }
+  mkdir(path: string): Promise<void> { return this.#op('mkdir', path, true, () => this.inner.mkdir(path)); }
+  link(existing: string, newPath: string): Promise<void> { return this.#op('link', newPath, true, () => this.inner.link(existing, newPath)); }
+  rename(from: string, to: string): Promise<void> { return this.#op('rename', from, true, () => this.inner.rename(from, to)); }
+  remove(path: string): Promise<void> { return this.#op('remove', path, true, () => this.inner.remove(path)); }
+  fsyncDir(path: string): Promise<void> { return this.#op('fsync', path, false, () => this.inner.fsyncDir(path)); }
   async writable(path: string): Promise<boolean> { return !this.options.yanked && this.inner.writable(path); }
+  realpath(path: string): Promise<string> { return this.#op('realpath', path, false, () => this.inner.realpath(path)); }
 }

@@ -30,9 +30,11 @@ export interface Filesystem {
   createAtomic(target: string, tmpDir: string, o?: { durable?: boolean }): Promise<AtomicWriter>;
   /** Flushes everything written to the filesystem holding `path` (syncfs); false where that cannot be done. */
   syncFilesystem(path: string): Promise<boolean>;
+  /** Reads a whole file; never through a symbolic link as the last name (it fails instead). */
   readFile(path: string): Promise<Uint8Array>;
-  /** Reads a file in chunks, so copies of big files use bounded memory. */
+  /** Reads a file in chunks, so copies of big files use bounded memory; never through a link as the last name. */
   readStream(path: string, chunkSize?: number): AsyncIterable<Uint8Array>;
+  /** What is at `path`, not following a symbolic link: a link (or a device, a socket) is 'other'. */
   stat(path: string): Promise<FsStat>;
   readdir(path: string): Promise<FsEntry[]>;
   /** Creates the folder and any missing parents, durably (fsyncs each new folder's parent). */
@@ -46,6 +48,8 @@ export interface Filesystem {
   fsyncDir(path: string): Promise<void>;
   /** true when the filesystem holding `path` accepts writes. */
   writable(path: string): Promise<boolean>;
+  /** The path with every symbolic link resolved (realpath(3)): equal to `path` when none is on the way. */
+  realpath(path: string): Promise<string>;
 }
 
 /** Writes a whole buffer atomically through any Filesystem. */

@@ -1,6 +1,6 @@
 // The real filesystem, through node:fs/promises, with the fsyncs that make every replacement atomic and durable.
 import { constants } from 'node:fs';
-import { access, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, link, lstat, mkdir, open, readdir, realpath, rename, rm, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { dirname, join, parse } from 'node:path';
@@ -9,6 +9,9 @@ import type { AppendHandle, AtomicWriter, EntryType, Filesystem, FsEntry, FsStat
 function typeOf(s: { isFile(): boolean; isDirectory(): boolean }): EntryType {
   return s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other';
 }
+
+/** Opening a symbolic link for reading fails (ELOOP) instead of reading what it points to (invariant 24). */
+const READ_NOFOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
 
 export async function fsyncDir(path: string): Promise<void> {
   const fh = await open(path, constants.O_RDONLY | constants.O_DIRECTORY);
@@ -73,11 +76,16 @@ export class NodeFs implements Filesystem {
   }
 
   async readFile(path: string): Promise<Uint8Array> {
-    return readFile(path);
+    const fh = await open(path, READ_NOFOLLOW);
+    try {
+      return await fh.readFile();
+    } finally {
+      await fh.close();
+    }
   }
 
   async *readStream(path: string, chunkSize = 1 << 20): AsyncIterable<Uint8Array> {
-    const fh = await open(path, 'r');
+    const fh = await open(path, READ_NOFOLLOW);
     try {
       // Small files get small buffers: a resync of 20,000 files should not zero-fill 20 GB.
       const size = Math.max(1, Math.min(chunkSize, (await fh.stat()).size + 1));
@@ -94,7 +102,7 @@ export class NodeFs implements Filesystem {
   }
 
   async stat(path: string): Promise<FsStat> {
-    const s = await stat(path);
+    const s = await lstat(path);
     return { type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs };
   }
 
@@ -131,6 +139,10 @@ export class NodeFs implements Filesystem {
 
   async fsyncDir(path: string): Promise<void> {
     await fsyncDir(path);
+  }
+
+  realpath(path: string): Promise<string> {
+    return realpath(path);
   }
 
   async writable(path: string): Promise<boolean> {

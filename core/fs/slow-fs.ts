@@ -70,4 +70,5 @@ export class SlowFs implements Filesystem {
   remove(path: string): Promise<void> { return this.#device(0, true, () => this.inner.remove(path)); }
   fsyncDir(path: string): Promise<void> { return this.inner.fsyncDir(path); }
   writable(path: string): Promise<boolean> { return this.inner.writable(path); }
+  realpath(path: string): Promise<string> { return this.inner.realpath(path); }
 }

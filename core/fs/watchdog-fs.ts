@@ -181,6 +181,7 @@ export class WatchdogFs implements Filesystem {
   remove(path: string): Promise<void> { return this.#call(`removing ${path}`, 0, () => this.inner.remove(path), true); }
   fsyncDir(path: string): Promise<void> { return this.#call(`flushing ${path}`, 0, () => this.inner.fsyncDir(path)); }
   writable(path: string): Promise<boolean> { return this.#call(`checking ${path}`, 0, () => this.inner.writable(path)); }
+  realpath(path: string): Promise<string> { return this.#call(`looking up ${path}`, 0, () => this.inner.realpath(path)); }
 }
 
 /** Calls at once per drive: a quarter of libuv's thread pool (at least 2), so one hung drive cannot take all of it. */

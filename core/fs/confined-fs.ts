@@ -1,0 +1,101 @@
+// ConfinedFs: a member's filesystem that never follows a symbolic link inside the member folder (invariant 24).
+//
+// Anyone who can write to a drive can plant `photos -> /etc` in a member folder. Followed, a read, a listing, a write or
+// a remove through it would act on files outside the mirror, and through `serve` or a share any client could make it
+// do so. Here every call on a path under the member's root first checks that no folder on the way is a link (one
+// realpath of the folder, which must come back unchanged), and the last name is never followed: stat is lstat, files
+// are opened with O_NOFOLLOW (node-fs.ts), a listing shows a link as 'other', and rename and remove act on the link
+// itself. A path through a link fails with code ESYMLINK; the engine turns that into a clear refusal and leaves the link
+// alone. (A link swapped in between the check and the call is a race this does not close; openat2's RESOLVE_NO_SYMLINKS
+// would, but Node has no binding for it.)
+import { dirname, relative, sep } from 'node:path';
+import { errnoCode, type AppendHandle, type AtomicWriter, type Filesystem, type FsEntry, type FsStat } from './filesystem.ts';
+
+/** The error a path through a symbolic link gets. */
+export class ThroughLink extends Error {
+  readonly code = 'ESYMLINK';
+  constructor(readonly path: string, readonly link: string) {
+    super(`"${link}" is a symbolic link (or other special entry) inside the member folder; NAS Mirror never follows links, so "${path}" cannot be used. The link was left untouched`);
+  }
+}
+
+export class ConfinedFs implements Filesystem {
+  /** Folders known to hold no link up to the root, checked once: the member's own metadata folders. */
+  readonly #trusted = new Set<string>();
+
+  constructor(readonly inner: Filesystem, readonly root: string) {}
+
+  #rel(p: string): string { return relative(this.root, p).split(sep).join('/'); }
+  #inside(p: string): boolean { return p.startsWith(this.root + sep); }
+
+  /** Throws ThroughLink if a folder from the root down to `dir` is a link; a missing part is looked at from above. */
+  async #checkDir(dir: string, target: string): Promise<void> {
+    if (dir === this.root || !this.#inside(dir) || this.#trusted.has(dir)) return;
+    let real: string;
+    try {
+      real = await this.inner.realpath(dir);
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+      // Missing (or a dangling link): nothing below it exists to be followed into; look at what does exist above it.
+      await this.#checkDir(dirname(dir), target);
+      const s = await this.inner.stat(dir).catch(() => null);
+      if (s?.type === 'other') throw new ThroughLink(this.#rel(target), this.#rel(dir));
+      return; // missing, or a file in the way: the call itself fails with ENOENT/ENOTDIR, following nothing
+    }
+    if (real !== dir) throw new ThroughLink(this.#rel(target), this.#rel(await this.#firstLink(dir)));
+  }
+
+  /** The first folder on the way from the root to `dir` that is not a plain folder (for the message). */
+  async #firstLink(dir: string): Promise<string> {
+    const parts = this.#rel(dir).split('/');
+    let p = this.root;
+    for (const name of parts) {
+      p = `${p}${sep}${name}`;
+      const s = await this.inner.stat(p).catch(() => null);
+      if (!s || s.type !== 'dir') return p;
+    }
+    return dir;
+  }
+
+  /** The folder holding `p` must be reached without a link. */
+  #parent(p: string): Promise<void> { return this.#checkDir(dirname(p), p); }
+
+  /** Metadata folders of our own (temp files, trash) are checked once, not on every write. */
+  async #trustDir(dir: string): Promise<void> {
+    if (this.#trusted.has(dir)) return;
+    await this.#checkDir(dir, dir);
+    if ((await this.inner.stat(dir)).type === 'other') throw new ThroughLink(this.#rel(dir), this.#rel(dir));
+    this.#trusted.add(dir);
+  }
+
+  async openAppend(path: string): Promise<AppendHandle> { await this.#parent(path); return this.inner.openAppend(path); }
+  syncFilesystem(path: string): Promise<boolean> { return this.inner.syncFilesystem(path); }
+  async createAtomic(target: string, tmpDir: string, o?: { durable?: boolean }): Promise<AtomicWriter> {
+    await Promise.all([this.#parent(target), this.#trustDir(tmpDir)]);
+    return this.inner.createAtomic(target, tmpDir, o);
+  }
+  async readFile(path: string): Promise<Uint8Array> { await this.#parent(path); return this.inner.readFile(path); }
+  async *readStream(path: string, chunkSize?: number): AsyncIterable<Uint8Array> {
+    await this.#parent(path);
+    yield* this.inner.readStream(path, chunkSize);
+  }
+  async stat(path: string): Promise<FsStat> { await this.#parent(path); return this.inner.stat(path); }
+  async readdir(path: string): Promise<FsEntry[]> { await this.#checkDir(path, path); return this.inner.readdir(path); }
+  async mkdir(path: string): Promise<void> {
+    await this.#checkDir(path, path);
+    return this.inner.mkdir(path);
+  }
+  async link(existing: string, newPath: string): Promise<void> {
+    await Promise.all([this.#parent(existing), this.#parent(newPath)]);
+    return this.inner.link(existing, newPath);
+  }
+  async rename(from: string, to: string): Promise<void> {
+    await Promise.all([this.#parent(from), this.#parent(to)]);
+    return this.inner.rename(from, to);
+  }
+  async remove(path: string): Promise<void> { await this.#parent(path); return this.inner.remove(path); }
+  async fsyncDir(path: string): Promise<void> { await this.#checkDir(path, path); return this.inner.fsyncDir(path); }
+  writable(path: string): Promise<boolean> { return this.inner.writable(path); }
+  realpath(path: string): Promise<string> { return this.inner.realpath(path); }
+}
