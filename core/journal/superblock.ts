@@ -11,6 +11,8 @@ const memberEntry = z.object({
   state: z.enum(['in_sync', 'behind', 'resyncing', 'faulty', 'removed']),
   /** While resyncing: 'full' (being filled from scratch) or 'records' (catching up recorded paths only). */
   resync: z.enum(['full', 'records']).optional(),
+  /** What its filesystem accepts, so names are checked against it while it is away (a USB drive on exFAT). */
+  names: z.object({ caseInsensitive: z.boolean(), windowsNames: z.boolean(), maxFileSize: z.number().nonnegative() }).optional(),
 });
 
 export const superblockSchema = z.object({

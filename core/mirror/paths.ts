@@ -52,10 +52,25 @@ export function nameProblem(path: string, rules: NameRules): string | null {
   return null;
 }
 
-/** true when `a` and `b` are the same path or one contains the other (a folder and its subtree). */
-export function overlaps(a: string, b: string): boolean {
+/**
+ * The one spelling of a path that every member's filesystem agrees on (invariant 23): Unicode NFC and lower case, so
+ * "Photo.JPG", "photo.jpg" and a decomposed "café" each name one file, as exFAT, NTFS and APFS see them. Operations
+ * are ordered, and names checked for twins, under this key. Folding more than one member would is only caution.
+ */
+export function foldPath(path: string): string {
+  // ASCII is its own NFC form: the common case costs one lower-casing.
+  return (/^[\x00-\x7f]*$/.test(path) ? path : path.normalize('NFC')).toLowerCase();
+}
+
+/** true when folded paths `a` and `b` are the same or one contains the other (a folder and its subtree). */
+export function foldedOverlap(a: string, b: string): boolean {
   if (a === '' || b === '') return true;
   return a === b || b.startsWith(a + '/') || a.startsWith(b + '/');
+}
+
+/** true when `a` and `b` name the same path, or one contains the other, as any member's filesystem sees them. */
+export function overlaps(a: string, b: string): boolean {
+  return foldedOverlap(foldPath(a), foldPath(b));
 }
 
 /**
