@@ -78,7 +78,7 @@ export interface ScrubResult { checkedPaths: number; mismatches: number; repaire
 export type MirrorErrorCode =
   | 'EINVALIDPATH' | 'ENOTFOUND' | 'ENOMEMBER' | 'EBUSY' | 'ENOSPC' | 'EREADONLY' | 'EEXIST' | 'ENOTDIR'
   | 'EISDIR' | 'EINVALIDOPTION' | 'ENESTED' | 'EDUPLICATE' | 'EFOREIGN' | 'ENOTMEMBER' | 'ENOINSYNC' | 'EIO'
-  | 'ESTOPPED' | 'EUNMOUNT' | 'ETOOBIG' | 'ECHECKSUM' | 'EABORTED' | 'ETIMEDOUT' | 'ENOTRANSFER';
+  | 'ESTOPPED' | 'EUNMOUNT' | 'ETOOBIG' | 'ECHECKSUM' | 'EABORTED' | 'ETIMEDOUT' | 'ENOTRANSFER' | 'EINCOMPLETE';
 
 export interface DriveInfo {
   mountPoint: string;

@@ -42,7 +42,20 @@ export async function ejectDrive(mirror: Mirror, memberId: string, onProgress: (
   const runner = o.runner ?? nodeCommandRunner;
   const drive = await driveToEject(mirror, memberId, { ...o, runner });
   // The engine's own eject reports the flush (ETA from the member's measured rate); its "done" is not ours yet.
-  await engineEject(mirror, memberId, (p) => { if (p.phase !== 'done') onProgress(p); });
+  try {
+    await engineEject(mirror, memberId, (p) => { if (p.phase !== 'done') onProgress(p); });
+  } catch (e) {
+    // The drive did not end clean and complete (full, failed, not caught up): never "safe to remove" as a backup.
+    // If the engine let go of it all the same, it is still unmounted, so pulling it cannot damage its filesystem;
+    // the error says what the drive does not hold. A drive that stopped answering is left alone (umount would hang).
+    const st = mirror.status().members.find((m) => m.id === memberId)?.state;
+    const detached = st === 'removed' || st === 'faulty';
+    if (detached && (e as { code?: string }).code !== 'ETIMEDOUT') {
+      onProgress({ phase: 'unmounting', behindWrites: 0, behindBytes: 0, etaMs: 0 });
+      await unmountDrive(runner, drive, { memberId }).catch(() => {});
+    }
+    throw e;
+  }
   onProgress({ phase: 'unmounting', behindWrites: 0, behindBytes: 0, etaMs: 0 });
   await unmountDrive(runner, drive, { memberId });
   onProgress({ phase: 'done', behindWrites: 0, behindBytes: 0, etaMs: 0 });

@@ -37,7 +37,8 @@ export class IntentTracker {
       const h = this.#held.get(p);
       if (h) h.ops++; else this.#held.set(p, { ops: 1, idleSince: 0 });
     }
-    const gen = this.host.generation, epoch = this.host.membershipEpoch;
+    // At the epoch or later: a member that left at generation E-1 finds every write it missed recorded after it.
+    const epoch = this.host.membershipEpoch, gen = Math.max(this.host.generation, epoch);
     await Promise.all(this.host.members.filter((m) => m.journal && isActive(m.state) && !m.ejecting).map(async (m) => {
       try {
         await m.journal!.mark(paths, gen, epoch);

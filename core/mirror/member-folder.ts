@@ -1,10 +1,11 @@
 // A member's folder: the checks before a folder may join a mirror, its metadata folder, and what its filesystem accepts.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, realpath, rm, stat, statfs } from 'node:fs/promises';
+import { readdir, realpath, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MirrorError } from '../api/errors.ts';
 import type { MemberSpec } from '../api/types.ts';
-import { writeFileAtomic, type Filesystem } from '../fs/filesystem.ts';
+import { errnoCode, writeFileAtomic, type Filesystem } from '../fs/filesystem.ts';
+import { ConfinedFs } from '../fs/confined-fs.ts';
 import { NodeFs } from '../fs/node-fs.ts';
 import { SlowFs } from '../fs/slow-fs.ts';
 import { DEFAULT_STALL_MS, WatchdogFs } from '../fs/watchdog-fs.ts';
@@ -21,18 +22,30 @@ export interface EngineMemberSpec extends MemberSpec { fs?: Filesystem }
  * The member's filesystem: the real one (or the one given), behind a SlowFs when the spec simulates a slow drive,
  * and behind a watchdog that turns a drive that stopped answering into errors (see watchdog-fs.ts).
  */
-export function memberFs(spec: EngineMemberSpec, stallMs = DEFAULT_STALL_MS): Filesystem {
+export function memberFs(spec: EngineMemberSpec, stallMs = DEFAULT_STALL_MS, root?: string): Filesystem {
   const real = spec.fs ?? new NodeFs();
   const t = spec.throttle;
   const device = t && ((t.latencyMs ?? 0) > 0 || (t.bytesPerSecond ?? 0) > 0) ? new SlowFs(real, t) : real;
-  return stallMs > 0 ? new WatchdogFs(device, { stallMs }) : device;
+  // Inside the folder, no symbolic link is ever followed (confined-fs.ts); the watchdog times the whole call.
+  const confined = root ? new ConfinedFs(device, root) : device;
+  return stallMs > 0 ? new WatchdogFs(confined, { stallMs }) : confined;
 }
 
-/** Creates .nas-mirror/tmp, clears temp files a crash left behind, and learns the filesystem's name rules. */
+/** Removes a folder of ours if it is there (through the member's filesystem, so a hung drive cannot hang us). */
+async function removeIfThere(fs: Filesystem, path: string): Promise<void> {
+  await fs.remove(path).catch((e) => { if (errnoCode(e) !== 'ENOENT') throw e; });
+}
+
+/**
+ * Creates .nas-mirror/tmp, clears temp files and half-emptied trash a crash left behind, and learns the filesystem's
+ * name rules. The caller makes sure nothing of the mirror still runs on this folder (mirror.ts #quiet).
+ */
 export async function prepareMemberFolder(fs: Filesystem, root: string): Promise<NameRules> {
   const tmp = tmpDirOf(root);
-  await rm(tmp, { recursive: true, force: true });
+  await removeIfThere(fs, tmp);
   await fs.mkdir(tmp);
+  const meta = join(root, META_DIR);
+  for (const e of await fs.readdir(meta)) if (e.name.startsWith('purge-')) await removeIfThere(fs, join(meta, e.name));
   return probeNameRules(fs, root);
 }
 
@@ -41,15 +54,15 @@ async function probeNameRules(fs: Filesystem, root: string): Promise<NameRules> 
   const tmp = tmpDirOf(root);
   const name = `probe-${randomBytes(4).toString('hex')}-aB`;
   await writeFileAtomic(fs, join(tmp, name), tmp, new Uint8Array(0));
-  const caseInsensitive = await stat(join(tmp, name.toUpperCase())).then(() => true, () => false);
+  const caseInsensitive = await fs.stat(join(tmp, name.toUpperCase())).then(() => true, () => false);
   let windowsNames = false;
   try {
     await writeFileAtomic(fs, join(tmp, `${name}:?`), tmp, new Uint8Array(0));
   } catch {
     windowsNames = true;
   }
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
+  await removeIfThere(fs, tmp);
+  await fs.mkdir(tmp);
   let maxFileSize = POSIX_RULES.maxFileSize;
   try {
     if ((await statfs(root)).type === MSDOS_SUPER_MAGIC) maxFileSize = FAT32_MAX;

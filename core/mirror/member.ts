@@ -7,6 +7,8 @@ import type { Manifest } from '../journal/manifest.ts';
 import { superblockPath, tmpDirOf } from '../journal/superblock.ts';
 import { nextState, type MemberTransition } from './member-state.ts';
 import { PathOrder } from './path-order.ts';
+import { CatchUp } from './catch-up.ts';
+import type { FailureCause } from './failure.ts';
 import { overlaps, POSIX_RULES, type NameRules } from './paths.ts';
 
 /** A write acknowledged before this member has it (cf. md behind write). */
@@ -32,6 +34,10 @@ export class Member {
   ejecting = false;
   /** The generation written clean to this member when it was ejected; -1 when it left without a clean copy. */
   ejectedAtGeneration = -1;
+  /** Why it failed, when it did (the message is in `error`). */
+  failure?: FailureCause;
+  /** The generation up to which it holds every write: set when it stops receiving writes (MirrorImpl.memberLeaving). */
+  caughtUpTo = 0;
   /** It left while a resync was still filling it: only a full resync can bring it back. */
   incomplete = false;
   /** What the running resync does: fill the whole tree, or catch up recorded paths only. */
@@ -40,15 +46,8 @@ export class Member {
   /** Paths that may differ on this member because it missed or may have missed writes (in memory; the journal keeps them durably). */
   readonly dirty = new Set<string>();
   resync?: { donePaths: number; totalPaths: number; doneBytes: number; totalBytes: number };
-  /**
-   * A rename is not applied to a member that is still being filled (its copy of the source may be stale or missing):
-   * both names are copied by its resync instead, after the rename. Until the resync's copy workers start, such paths
-   * wait in fillExtra; while they run, fillPush hands them over; once they finish (fillDone), operations apply here
-   * directly again.
-   */
-  readonly fillExtra: string[] = [];
-  fillPush?: (paths: readonly string[]) => void;
-  fillDone = false;
+  /** While resyncing: the paths it does not yet hold current, and the rule for live legs (catch-up.ts). */
+  catchUp?: CatchUp;
   rules: NameRules = POSIX_RULES;
   /** This member's intent journal (exact, or coarse on a write-mostly member). */
   journal?: MemberJournal;
@@ -59,12 +58,22 @@ export class Member {
   #rateBytes = 0;
   #rateMs = 0;
 
-  /** Being filled by a resync whose copy workers have not finished: renames are copied, not applied (see fillExtra). */
-  get filling(): boolean { return this.state === 'resyncing' && !this.fillDone; }
+  /** Joins the mirror to be resynced: the whole tree (null), or the paths that may differ (also recorded as missed). */
+  startCatchUp(paths: readonly string[] | null): void {
+    this.resyncKind = paths === null ? 'full' : 'records';
+    this.catchUp = new CatchUp(paths ?? ['']);
+    for (const p of paths ?? []) this.dirty.add(p);
+  }
 
-  /** Paths a rename could not apply here while filling: copied by the resync after that rename. */
-  fillLater(paths: readonly string[]): void {
-    if (this.fillPush) this.fillPush(paths); else this.fillExtra.push(...paths);
+  /**
+   * Whether a live operation on `paths` may be applied to this member now (catch-up.ts, rule 1). When it may not, the
+   * paths join its catch-up and are recorded as missed (rule 2): the caller leaves this member out.
+   */
+  takesLiveLeg(paths: readonly string[]): boolean {
+    if (!this.catchUp || !this.catchUp.overlapsAny(paths)) return true;
+    this.catchUp.add(paths);
+    for (const p of paths) this.dirty.add(p);
+    return false;
   }
 
   constructor(
@@ -89,6 +98,25 @@ export class Member {
       throw e;
     }
   }
+
+  /**
+   * Whether `rel` is there spelled exactly so. On a case-insensitive member a lookup of "Photo.JPG" finds "photo.jpg";
+   * mirror paths are exact on every member, so such a member is asked by listing the folders (others need not be).
+   */
+  async spelledAsStored(rel: string): Promise<boolean> {
+    if (!this.rules.caseInsensitive || rel === '') return true;
+    let dir = '';
+    for (const name of rel.split('/')) {
+      const entries = await this.fs.readdir(this.abs(dir)).catch((e) => {
+        if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return null;
+        throw e; // a link on the way, or a failing drive: the caller's to handle
+      });
+      if (!entries?.some((e) => e.name === name)) return false;
+      dir = dir ? `${dir}/${name}` : name;
+    }
+    return true;
+  }
+
   get tmpDir(): string { return tmpDirOf(this.root); }
   get trashDir(): string { return join(this.root, '.nas-mirror', 'trash'); }
   get superblockPath(): string { return superblockPath(this.root); }

@@ -1,6 +1,6 @@
 // The mirror (cf. md r1conf): members, write-behind limits, health, superblocks, and the public Mirror methods.
 import { randomUUID } from 'node:crypto';
-import { realpath, rm } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { MirrorError } from '../api/errors.ts';
 import type { DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../api/types.ts';
 import { readSuperblock, writeSuperblock, type Superblock } from '../journal/superblock.ts';
@@ -19,6 +19,8 @@ import { submitOp, type WriteHost } from './write-request.ts';
 import { errnoCode } from '../fs/filesystem.ts';
 import { WatchdogFs } from '../fs/watchdog-fs.ts';
 import { checkNewMemberFolder, memberFs, prepareMemberFolder } from './member-folder.ts';
+import { causeOf, describeProgress, incompleteEject, type FailureCause } from './failure.ts';
+import { emptyTrash } from './trash.ts';
 
 export interface MirrorInit {
   id: string;
@@ -53,7 +55,8 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   #sbChain: Promise<void> = Promise.resolve();
   #clean = true;
   #activating?: Promise<void>;
-  readonly #resyncs = new Set<Promise<void>>();
+  /** The running catch-up of each member being resynced. */
+  readonly #resyncs = new Map<Member, Promise<void>>();
 
   constructor(init: MirrorInit) {
     this.id = init.id;
@@ -80,7 +83,19 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
 
   /** Every member has applied every delete: quarantined files can go (second phase of a delete). */
   async purgeTrash(): Promise<void> {
-    await Promise.all(this.members.filter((m) => isActive(m.state)).map((m) => rm(m.trashDir, { recursive: true, force: true }).catch(() => {})));
+    await Promise.all(this.members.filter((m) => isActive(m.state)).map((m) => emptyTrash(m).catch(() => {})));
+  }
+
+  #purging?: Promise<boolean>;
+
+  /**
+   * A write met a full drive: free what deletes left in quarantine, if that may be done now (every member present, so
+   * every one of them has the deletes), and say whether the write should be tried again. One purge serves all writers.
+   */
+  purgeForSpace(): Promise<boolean> {
+    if (this.members.some((m) => m.state !== 'in_sync' && m.state !== 'behind' || m.ejecting)) return Promise.resolve(false);
+    this.#purging ??= this.purgeTrash().then(() => true, () => false).finally(() => { this.#purging = undefined; });
+    return this.#purging;
   }
 
   cleared(): void { this.generationCleared = this.generation; }
@@ -88,7 +103,17 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   /** A membership or health change: later writes re-mark their paths so a returning member sees them as changed. */
   async membershipChanged(): Promise<void> {
     await this.persist();
-    this.membershipEpoch = this.generation;
+    this.membershipEpoch = Math.max(this.membershipEpoch, this.generation);
+  }
+
+  /**
+   * The moment `m` stops receiving writes (it fails, or an eject begins). Raised synchronously, before any write can
+   * skip it: every write from now on is recorded at the new epoch or later, so a member that left holding everything
+   * up to generation `caughtUpTo` catches up from exactly the records after it (invariant 16; cf. md events).
+   */
+  memberLeaving(m: Member): void {
+    this.membershipEpoch = Math.max(this.membershipEpoch, this.generation + 1);
+    m.caughtUpTo = this.membershipEpoch - 1;
   }
 
   // ---- hosts' hooks -------------------------------------------------------------------------------------------
@@ -135,11 +160,13 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     }
   }
 
-  async fault(m: Member, reason: string): Promise<void> {
+  async fault(m: Member, reason: string, cause: FailureCause = 'io'): Promise<void> {
     if (m.state === 'faulty' || m.state === 'removed') return this.#sbChain;
     if (m.state === 'resyncing' && m.resyncKind !== 'records') m.incomplete = true;
+    this.memberLeaving(m);
     m.transition('failed');
     m.error = reason;
+    m.failure = cause;
     m.dropBehind();
     void MirrorImpl.closeJournal(m); // an open file would keep its drive from unmounting
     this.emit({ type: 'member-state', memberId: m.id, state: m.state });
@@ -155,7 +182,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
       format: 1, mirrorId: this.id, mirrorLabel: this.label, memberId: m.id, label: m.label, writeMostly: m.writeMostly,
       generation, generationCleared: this.generationCleared, clean,
       members: this.members.map((x) => ({ id: x.id, label: x.label, writeMostly: x.writeMostly, state: x.state === 'behind' ? 'in_sync' : x.state,
-        ...(x.state === 'resyncing' ? { resync: x.resyncKind ?? 'full' } : {}) })),
+        ...(x.state === 'resyncing' ? { resync: x.resyncKind ?? 'full' } : {}), names: x.rules })),
       maxBehindWrites: this.maxBehindWrites, maxBehindBytes: this.maxBehindBytes, updatedAt: new Date().toISOString(),
     };
   }
@@ -171,7 +198,9 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
         await Promise.all(targets.map((m) => writeSuperblock(m.fs, m.root, this.superblockFor(m, this.generation, clean)).catch(() => failed.push(m))));
         if (failed.length === 0) return;
         for (const m of failed) {
+          this.memberLeaving(m);
           m.transition('failed');
+          m.failure = 'io';
           m.error = `"${m.label}" (${m.root}) could not record the mirror's state (drive unplugged or read-only?). Reconnect it to catch it up.`;
           m.dropBehind();
           this.emit({ type: 'member-state', memberId: m.id, state: m.state });
@@ -228,44 +257,70 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   async failMember(memberId: string): Promise<void> {
     this.assertOpen();
     const m = this.#member(memberId);
-    await this.fault(m, `"${m.label}" was marked failed by the user. Re-add it to bring it back.`);
+    await this.fault(m, `"${m.label}" was marked failed by the user. Re-add it to bring it back.`, 'user');
   }
 
-  /** Safe removal: no new writes go to the member, its queued and behind writes drain, its superblock says clean. */
+  /**
+   * Safe removal (cf. mdadm --fail + --remove of a clean disk): from this moment the member gets no new writes (they
+   * are recorded for its re-add) and its catch-up stops; its queued and behind writes drain; its superblock says clean.
+   * Resolves only if it ended clean and complete (invariant 26). If it failed while draining (full, an I/O error,
+   * stopped answering) or had not finished catching up, it is left out all the same and this rejects, naming the drive
+   * and the cause: "safe to remove" must mean the drive holds a complete copy.
+   */
   async eject(memberId: string): Promise<void> {
     this.assertOpen();
     const m = this.#member(memberId);
-    if (m.state === 'removed') return;
+    if (m.state === 'removed' && m.ejectedAtGeneration >= 0) return; // ejected clean already
+    if (!isActive(m.state)) throw incompleteEject(m);
     if (m.ejecting) throw new MirrorError('EBUSY', `"${m.label}" is already being ejected.`, { memberId });
     if (isReadable(m.state) && !this.members.some((x) => x !== m && isReadable(x.state))) {
       throw new MirrorError('EBUSY', `"${m.label}" holds the only up-to-date copy; ejecting it would leave the mirror without data. Add or reconnect another drive first.`, { memberId });
     }
+    this.memberLeaving(m);
     m.ejecting = true;
     m.noBehind = true;
     m.behindWaiters++; // eject waits on behind writes: like a reader, it keeps new writes from going behind
     try {
-      await m.idle();
+      await this.#quiet(m);
     } finally {
       m.behindWaiters--;
     }
-    const wasComplete = isReadable(m.state);
-    if (m.state === 'resyncing' && m.resyncKind !== 'records') m.incomplete = true;
-    if (wasComplete) {
-      try {
-        await this.#sbChain;
-        await writeSuperblock(m.fs, m.root, this.superblockFor(m, this.generation, true));
-      } catch (e) {
-        m.ejecting = false;
-        await this.fault(m, `"${m.label}" could not be marked clean while ejecting: ${(e as Error).message}. It will need a resync when re-added.`);
-        throw new MirrorError('EIO', `"${m.label}" failed while ejecting; it is not safe to assume it holds a complete copy. Re-add it to resync.`, { memberId });
+    if (!isReadable(m.state)) {
+      m.ejecting = false;
+      if (m.state === 'resyncing') {
+        if (m.resyncKind !== 'records') m.incomplete = true;
+        m.error = `"${m.label}" was ejected before it had caught up (${describeProgress(m)}). Plug it back in and add it again to finish.`;
+        m.failure = 'incomplete';
+        await this.#detach(m);
       }
+      throw incompleteEject(m);
     }
-    await MirrorImpl.closeJournal(m); // nothing of ours may hold a file open on a drive about to be unmounted
-    m.ejectedAtGeneration = wasComplete ? this.generation : -1;
+    try {
+      await this.#sbChain;
+      await writeSuperblock(m.fs, m.root, this.superblockFor(m, m.caughtUpTo, true));
+    } catch (e) {
+      m.ejecting = false;
+      await this.fault(m, `"${m.label}" could not be marked clean while ejecting: ${(e as Error).message}. It will need a resync when re-added.`, causeOf(e));
+      throw incompleteEject(m);
+    }
+    m.ejectedAtGeneration = m.caughtUpTo;
+    await this.#detach(m);
+  }
+
+  /** Marks a member that left removed, with nothing of ours open on its drive (it is about to be unmounted). */
+  async #detach(m: Member): Promise<void> {
+    await MirrorImpl.closeJournal(m);
     m.transition('removed');
     m.ejecting = false;
     this.emit({ type: 'member-state', memberId: m.id, state: m.state });
     await this.membershipChanged();
+  }
+
+  /** Waits until nothing of `m` runs on its folder: no copy of its resync, no leg (invariant 25). */
+  async #quiet(m: Member): Promise<void> {
+    m.catchUp?.wake();
+    await this.#resyncs.get(m)?.catch(() => {});
+    await m.idle();
   }
 
   /**
@@ -298,73 +353,106 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   async addMember(spec: MemberSpec): Promise<string> {
     this.assertRunning();
     const real = await realpath(spec.path).catch(() => spec.path);
-    const fs = memberFs(spec, this.memberTimeoutMs);
+    const fs = memberFs(spec, this.memberTimeoutMs, real);
     const sb = await readSuperblock(fs, real).catch((e) => {
       if (errnoCode(e) !== 'ETIMEDOUT') return null;
       throw new MirrorError('ETIMEDOUT', `"${real}" is not answering (${(e as Error).message}). Check the drive (cable, power), then add it again.`, { path: spec.path });
     });
     const known = sb && sb.mirrorId === this.id ? this.members.find((m) => m.id === sb.memberId) : undefined;
+    const key = known?.id ?? real;
+    if (this.#adding.has(key)) throw new MirrorError('EBUSY', `"${known?.label ?? spec.path}" is already being added; wait for that to finish.`, { path: spec.path });
+    this.#adding.add(key);
     let m: Member;
-    let dirty: string[] | null = null;
-    if (known) {
-      if (isActive(known.state)) throw new MirrorError('EBUSY', `"${known.label}" is already an active member of this mirror.`, { memberId: known.id, path: spec.path });
-      // Calls that hung on the drive may still land (a rename of an old version): only once they have all come back
-      // can its catch-up be sure to be the last word on every path.
-      if (known.fs instanceof WatchdogFs && known.fs.notResponding) {
-        throw new MirrorError('ETIMEDOUT', `"${known.label}" still has operations that never finished from when it stopped answering. Unplug it or restart it (power, cable), then add it again.`, { memberId: known.id, path: spec.path });
+    try {
+      if (known) {
+        if (isActive(known.state)) throw new MirrorError('EBUSY', `"${known.label}" is already an active member of this mirror.`, { memberId: known.id, path: spec.path });
+        // Calls that hung on the drive may still land (a rename of an old version): only once they have all come back
+        // can its catch-up be sure to be the last word on every path.
+        if (known.fs instanceof WatchdogFs && known.fs.notResponding) {
+          throw new MirrorError('ETIMEDOUT', `"${known.label}" still has operations that never finished from when it stopped answering. Unplug it or restart it (power, cable), then add it again.`, { memberId: known.id, path: spec.path });
+        }
+        // Invariant 25: legs and copies of its last time here, still running on its folder, would land after its
+        // catch-up and undo it (a write of an old version, a temp file under the folder being cleared).
+        await this.#quiet(known);
+      } else if (!(sb && sb.mirrorId === this.id)) {
+        // A folder of this mirror whose member was forgotten holds an old copy of ours: it is resynced whole, in place.
+        await this.#checkNewFolder(real, spec);
       }
-      // Records are never cleared while a member is away, so those since it left are all still here — unless its
-      // generation predates the last clear (cf. md events_cleared): then only a full resync is safe.
-      const self = sb!.members.find((x) => x.id === sb!.memberId);
-      if (sb!.generation >= this.generationCleared && !known.incomplete && !(self?.state === 'resyncing' && self.resync !== 'records')) {
-        const cleanEject = sb!.clean && (known.ejectedAtGeneration < 0 || known.ejectedAtGeneration === sb!.generation);
-        dirty = [...new Set([...known.dirty, ...this.changedSince(cleanEject ? sb!.generation : null)])];
+      m = new Member(known?.id ?? randomUUID(), spec.label ?? known?.label ?? sb?.label ?? defaultLabel(real), real,
+        spec.writeMostly ?? known?.writeMostly ?? false, fs, 'resyncing');
+      try {
+        m.rules = await prepareMemberFolder(fs, real);
+        await MirrorImpl.openJournal(m);
+      } catch (e) {
+        await MirrorImpl.closeJournal(m);
+        throw e instanceof MirrorError ? e : new MirrorError(errnoCode(e) === 'ETIMEDOUT' ? 'ETIMEDOUT' : 'EIO',
+          `"${m.label}" (${real}) could not be prepared: ${(e as Error).message}. Check the drive, then add it again.`, { path: spec.path, memberId: m.id, cause: e });
       }
-      m = new Member(known.id, spec.label ?? known.label, real, spec.writeMostly ?? known.writeMostly, fs, 'resyncing');
-      this.members.splice(this.members.indexOf(known), 1, m);
-    } else {
-      // A folder of this mirror whose member was forgotten holds an old copy of ours: it is resynced whole, in place.
-      if (!(sb && sb.mirrorId === this.id)) await this.#checkNewFolder(real, spec);
-      m = new Member(randomUUID(), spec.label ?? sb?.label ?? defaultLabel(real), real, spec.writeMostly ?? false, fs, 'resyncing');
-      this.members.push(m);
+      if (this.stopping || this.stopped || (known && !this.members.includes(known))) {
+        await MirrorImpl.closeJournal(m);
+        this.assertRunning();
+        throw new MirrorError('ENOMEMBER', `"${m.label}" was forgotten while it was being added; add it again as a new member.`, { memberId: m.id, path: spec.path });
+      }
+      // Nothing awaits from here to the splice: the member joins with its catch-up in one step, so an operation
+      // submitted before is in what it catches up, and one submitted after sees it (mirror/catch-up.ts).
+      m.startCatchUp(known ? this.#catchUpPaths(known, sb!) : null);
+      if (known) this.members.splice(this.members.indexOf(known), 1, m); else this.members.push(m);
+      this.emit({ type: 'member-state', memberId: m.id, state: m.state });
+    } finally {
+      this.#adding.delete(key);
     }
-    m.rules = await prepareMemberFolder(fs, real);
-    await MirrorImpl.openJournal(m);
-    this.emit({ type: 'member-state', memberId: m.id, state: m.state });
     await this.membershipChanged();
-    this.startResync(m, dirty);
+    this.startResync(m);
     return m.id;
+  }
+
+  readonly #adding = new Set<string>();
+
+  /**
+   * What a returning member must catch up: the paths changed since it left, or null for the whole tree. Records are
+   * never cleared while a member is away, so those since it left are all still here — unless its generation predates
+   * the last clear (cf. md events_cleared), or it left while still being filled: then only a full resync is safe.
+   */
+  #catchUpPaths(known: Member, sb: Superblock): string[] | null {
+    const self = sb.members.find((x) => x.id === sb.memberId);
+    if (sb.generation < this.generationCleared || known.incomplete || (self?.state === 'resyncing' && self.resync !== 'records')) return null;
+    // Its own clean superblock says up to which generation it holds everything (written at eject, or at open).
+    const cleanEject = sb.clean && (known.ejectedAtGeneration < 0 || known.ejectedAtGeneration === sb.generation);
+    return [...new Set([...known.dirty, ...this.changedSince(cleanEject ? sb.generation : null)])];
   }
 
   async #checkNewFolder(real: string, spec: MemberSpec): Promise<void> {
     await checkNewMemberFolder(real, this.members.filter((m) => m.state !== 'removed').map((m) => m.root), spec);
   }
 
-  /** Runs a resync in the background; the member turns in_sync when it completes. */
-  startResync(m: Member, paths: string[] | null): void {
-    m.resyncKind = paths === null ? 'full' : 'records';
+  /** Runs a member's catch-up (set by startCatchUp) in the background; the member turns in_sync when it completes. */
+  startResync(m: Member): void {
     const run = (async () => {
       try {
-        await resyncMember(this, m, paths);
-        if (this.stopping || m.state !== 'resyncing') return;
+        await resyncMember(this, m);
+        const still = () => !this.stopping && m.state === 'resyncing' && !m.ejecting && m.catchUp?.done === true;
+        if (!still()) return;
         await m.manifest?.commit();
+        if (!still()) return;
+        // Synchronously with the state change: a path missed after this point (the member failed) stays dirty.
         m.resync = undefined;
         m.dirty.clear();
+        m.catchUp = undefined;
         m.transition('resync-done');
         this.emit({ type: 'member-state', memberId: m.id, state: m.state });
         await this.membershipChanged();
         if (this.members.every((x) => x.state === 'in_sync' || x.state === 'behind')) this.intent.resyncedAll();
       } catch (e) {
-        if (m.state === 'resyncing') await this.fault(m, `Resync of "${m.label}" failed: ${(e as Error).message}`);
+        if (m.state === 'resyncing') await this.fault(m, `Resync of "${m.label}" failed: ${(e as Error).message}`, causeOf(e));
       }
     })();
-    this.#resyncs.add(run);
-    void run.finally(() => this.#resyncs.delete(run));
+    this.#resyncs.set(m, run);
+    void run.finally(() => { if (this.#resyncs.get(m) === run) this.#resyncs.delete(m); });
   }
 
   /** Waits until every behind write has landed and every resync has finished, without stopping anything. */
   async drain(): Promise<void> {
-    while (this.#resyncs.size > 0) await Promise.all([...this.#resyncs]);
+    while (this.#resyncs.size > 0) await Promise.all([...this.#resyncs.values()]);
     await Promise.all(this.members.map((m) => m.idle()));
     await this.#sbChain;
   }
@@ -373,9 +461,9 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopping = true;
-    for (const m of this.members) { m.noBehind = true; m.behindWaiters++; }
+    for (const m of this.members) { m.noBehind = true; m.behindWaiters++; m.catchUp?.wake(); }
     try {
-      await Promise.all([...this.#resyncs]);
+      await Promise.all([...this.#resyncs.values()]);
       await Promise.all(this.members.map((m) => m.idle()));
     } finally {
       for (const m of this.members) m.behindWaiters--;
@@ -409,7 +497,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
       this.readErrorsCorrected++;
       this.emit({ type: 'read-healed', memberId: bad.id, path, reason });
     } catch (e) {
-      await this.fault(bad, `"${bad.label}" could not rewrite a damaged copy of "${path}": ${(e as Error).message}. Check the drive.`);
+      await this.fault(bad, `"${bad.label}" could not rewrite a damaged copy of "${path}": ${(e as Error).message}. Check the drive.`, causeOf(e));
     }
   }
 }

@@ -1,6 +1,6 @@
 // createMirror / openMirror: check every folder first (a refused request changes nothing), then build the mirror.
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, realpath, stat } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MirrorError } from '../api/errors.ts';
 import type { MemberSpec, MirrorOptions } from '../api/types.ts';
@@ -85,16 +85,21 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
     roots.push(real);
   }
   for (const dir of toCreate) await mkdir(dir);
-  const firstHasData = (await readdir(roots[0]!)).some((n) => n !== META_DIR && n !== 'lost+found');
+  const fss = o.members.map((spec, i) => memberFs(spec, lim.memberTimeoutMs, roots[i]!));
+  const firstHasData = (await fss[0]!.readdir(roots[0]!)).some((e) => e.name !== META_DIR && e.name !== 'lost+found');
   const members = o.members.map((spec, i) => new Member(randomUUID(), spec.label ?? defaultLabel(roots[i]!), roots[i]!,
-    spec.writeMostly ?? false, memberFs(spec, lim.memberTimeoutMs), i > 0 && firstHasData ? 'resyncing' : 'in_sync'));
+    spec.writeMostly ?? false, fss[i]!, i > 0 && firstHasData ? 'resyncing' : 'in_sync'));
   for (const m of members) {
     m.rules = await prepareMemberFolder(m.fs, m.root);
     await MirrorImpl.openJournal(m);
   }
   const mirror = new MirrorImpl({ id: randomUUID(), label: o.label ?? 'NAS Mirror', members, ...lim, generation: 0, generationCleared: 0 });
   await mirror.persist();
-  for (const m of members) if (m.state === 'resyncing') mirror.startResync(m, null);
+  for (const m of members) {
+    if (m.state !== 'resyncing') continue;
+    m.startCatchUp(null);
+    mirror.startResync(m);
+  }
   return mirror;
 }
 
@@ -145,6 +150,7 @@ export async function openMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirro
     const f = withSb.find((x) => x.sb!.memberId === entry.id);
     if (!f) {
       const gone = new Member(entry.id, entry.label, '', entry.writeMostly, memberFs({ path: '/' }), 'removed');
+      if (entry.names) gone.rules = entry.names; // its names are checked while it is away
       gone.error = hung.length === 0
         ? `"${entry.label}" is not connected. Plug its drive in and add its folder to catch it up.`
         : `"${entry.label}" is not connected, or its drive is not answering (${silent}). Check the drive, then add its folder to catch it up.`;
@@ -152,7 +158,7 @@ export async function openMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirro
       continue;
     }
     const sb = f.sb!;
-    const m = new Member(entry.id, f.spec.label ?? entry.label, f.real, f.spec.writeMostly ?? entry.writeMostly, memberFs(f.spec, lim.memberTimeoutMs), 'in_sync');
+    const m = new Member(entry.id, f.spec.label ?? entry.label, f.real, f.spec.writeMostly ?? entry.writeMostly, memberFs(f.spec, lim.memberTimeoutMs, f.real), 'in_sync');
     m.rules = await prepareMemberFolder(m.fs, m.root);
     await MirrorImpl.openJournal(m);
     // Invariant 17: a source must be in sync by the freshest superblock and at most one generation behind it
@@ -171,7 +177,7 @@ export async function openMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirro
   }
   // Folders given without a superblock (an empty mount point) are never members, and never cause a delete (invariant 21).
   for (const f of found.filter((x) => x.sb === null)) {
-    const stray = new Member(`missing:${f.real}`, f.spec.label ?? defaultLabel(f.real), f.real, f.spec.writeMostly ?? false, memberFs(f.spec, lim.memberTimeoutMs), 'faulty');
+    const stray = new Member(`missing:${f.real}`, f.spec.label ?? defaultLabel(f.real), f.real, f.spec.writeMostly ?? false, memberFs(f.spec, lim.memberTimeoutMs, f.real), 'faulty');
     stray.error = `"${f.spec.path}" holds no member of this mirror (no ${META_DIR}/superblock.json): is its drive unmounted? It was left untouched.`;
     members.push(stray);
   }
@@ -195,12 +201,12 @@ export async function openMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirro
       catchUp.set(m, haveExact ? { since: null } : 'full');
     }
   }
-  await mirror.membershipChanged();
   for (const [m, how] of catchUp) {
-    if (how === 'full' || !haveExact) { mirror.startResync(m, null); continue; }
-    const paths = how.since === null ? [...records.keys()] : [...records].filter(([, g]) => g > how.since!).map(([p]) => p);
-    mirror.startResync(m, paths);
+    m.startCatchUp(how === 'full' || !haveExact ? null
+      : how.since === null ? [...records.keys()] : [...records].filter(([, g]) => g > how.since!).map(([p]) => p));
   }
+  await mirror.membershipChanged();
+  for (const m of catchUp.keys()) mirror.startResync(m);
   return mirror;
 }
 

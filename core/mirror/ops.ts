@@ -1,10 +1,10 @@
 // The operations a write request carries, how each lands on one member, and the checks made before any leg starts.
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { MirrorError } from '../api/errors.ts';
 import { errnoCode, type AtomicWriter } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
-import { baseName, nameProblem, parentOf } from './paths.ts';
+import { baseName, foldPath, nameProblem, parentOf } from './paths.ts';
+import { keepReplaced, quarantine } from './trash.ts';
+import { linkAt } from './links.ts';
 
 export type Op =
   | { kind: 'write'; path: string }
@@ -60,10 +60,7 @@ export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, 
       // A file the rename replaces is kept in quarantine too (two-phase delete) — by a second name, so the rename
       // itself stays one atomic step: a crash leaves either the old file or the new one at `to`, never neither.
       const replaced = await m.fs.stat(m.abs(op.to)).then((s) => s.type === 'file', () => false);
-      if (replaced) {
-        await m.fs.mkdir(m.trashDir);
-        await m.fs.link(m.abs(op.to), trashName(m)).catch(() => {}); // exFAT/FAT have no hard links: no quarantine there
-      }
+      if (replaced) await keepReplaced(m, op.to);
       await m.fs.rename(m.abs(op.from), m.abs(op.to));
       m.manifest?.rename(op.from, op.to);
       return;
@@ -71,23 +68,12 @@ export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, 
   }
 }
 
-/**
- * Two-phase delete: a removed path moves into .nas-mirror/trash on its own drive (a rename, atomic and cheap) and is
- * purged only once every member — absent ones included — has applied the delete.
- */
-const trashName = (m: Member) => join(m.trashDir, `${Date.now()}-${randomBytes(4).toString('hex')}`);
-
-async function quarantine(m: Member, path: string): Promise<void> {
-  try {
-    await m.fs.mkdir(m.trashDir);
-    await m.fs.rename(m.abs(path), trashName(m));
-  } catch (e) {
-    // Already gone here (a member that caught up through a resync): the outcome is the same.
-    if (errnoCode(e) !== 'ENOENT') throw e;
-  }
+/** What is at `path` on the member: a file, a folder, or nothing. A link or special file there is refused, untouched. */
+async function typeAt(m: Member, path: string): Promise<'file' | 'dir' | null> {
+  const t = (await m.statOrNull(path))?.type ?? null;
+  if (t === 'other') throw linkAt(path);
+  return t !== null && (await m.spelledAsStored(path)) ? t : null;
 }
-
-const typeAt = async (m: Member, path: string) => (await m.statOrNull(path))?.type ?? null;
 
 /** The nearest existing ancestor must be a folder, or the operation cannot create its path. */
 async function checkParentIsDir(m: Member, path: string): Promise<void> {
@@ -98,39 +84,60 @@ async function checkParentIsDir(m: Member, path: string): Promise<void> {
   }
 }
 
-/** On case-insensitive members, "Photo.jpg" and "photo.jpg" are the same file: refuse a name that differs only in case. */
-async function checkCaseCollision(m: Member, path: string, memberLabel: string): Promise<void> {
+/**
+ * Names a member's filesystem — or a computer reading the member — cannot tell apart are one name (invariant 23):
+ * "Photo.jpg" and "photo.jpg" on a case-insensitive member, a composed and a decomposed "café" anywhere (macOS
+ * conflates them). Refuses a path whose name at some level has such a twin already there under another spelling. The
+ * caller holds the path's place in line on `primary` under its folded name, so a twin submitted at the same time is
+ * ordered with this one and sees it (path-order.ts).
+ */
+async function checkTwins(m: Member, path: string, caseInsensitive: string | null, renamedFrom: string | null): Promise<void> {
+  const fold = (n: string) => (caseInsensitive ? foldPath(n) : n.normalize('NFC'));
   let dir = '';
   for (const name of path.split('/')) {
-    let entries: { name: string }[];
-    try {
-      entries = await m.fs.readdir(m.abs(dir));
-    } catch {
-      return; // the folder does not exist yet: nothing can collide below it
+    const ascii = /^[\x00-\x7f]*$/.test(name);
+    if (!ascii && /^[\x00-\x7f]*$/.test(name.normalize('NFC'))) {
+      throw new MirrorError('EINVALIDPATH', `"${name}" contains a compatibility character (such as the Kelvin sign) that other computers read as plain "${name.normalize('NFC')}". Use the plain letters.`, { path });
     }
-    const clash = entries.find((e) => e.name !== name && e.name.toLowerCase() === name.toLowerCase());
-    if (clash) {
-      throw new MirrorError('EINVALIDPATH',
-        `"${path}" would collide with "${dir ? dir + '/' : ''}${clash.name}" on ${memberLabel}, whose filesystem ignores upper/lower case. Choose another name.`, { path });
+    // Twins differ by case (only on a case-insensitive member) or by Unicode form (only if the name is not ASCII).
+    if (caseInsensitive || !ascii) {
+      let entries: { name: string }[];
+      try {
+        entries = await m.fs.readdir(m.abs(dir));
+      } catch {
+        return; // the folder does not exist yet: nothing can collide below it
+      }
+      const key = fold(name);
+      // A rename that only changes the case of a name is not a twin of itself.
+      const clash = entries.find((e) => e.name !== name && fold(e.name) === key && (dir ? `${dir}/${e.name}` : e.name) !== renamedFrom);
+      if (clash) {
+        const why = caseInsensitive && clash.name.normalize('NFC') !== name.normalize('NFC')
+          ? `on ${caseInsensitive}, whose filesystem ignores upper/lower case`
+          : 'as the same name written in another Unicode form (as macOS and Windows see it)';
+        throw new MirrorError('EINVALIDPATH', `"${path}" would collide with "${dir ? dir + '/' : ''}${clash.name}" ${why}. Choose another name.`, { path });
+      }
     }
     dir = dir ? `${dir}/${name}` : name;
   }
 }
 
-/** Checks an operation against the current content (on `primary`) and every target's rules; throws and changes nothing. */
-export async function validateOp(op: Op, primary: Member, targets: readonly Member[], size: number | undefined): Promise<void> {
+/**
+ * Checks an operation against the current content (on `primary`) and the rules of every member — absent ones too: a
+ * name the USB drive cannot hold, made while it is away, would fail its catch-up. Throws and changes nothing.
+ */
+export async function validateOp(op: Op, primary: Member, members: readonly Member[], size: number | undefined): Promise<void> {
   const created = createdPath(op);
   if (created !== null) {
-    for (const t of targets) {
+    for (const t of members) {
       const why = nameProblem(created, t.rules);
       if (why) throw new MirrorError('EINVALIDPATH', `Cannot use "${created}": ${why} (member "${t.label}"). Rename it and try again.`, { path: created, memberId: t.id });
     }
-    const ci = targets.find((t) => t.rules.caseInsensitive);
-    if (ci) await checkCaseCollision(primary, created, `"${ci.label}"`);
+    const ci = members.find((t) => t.rules.caseInsensitive);
+    await checkTwins(primary, created, ci ? `"${ci.label}"` : null, op.kind === 'rename' ? op.from : null);
   }
   switch (op.kind) {
     case 'write': {
-      for (const t of targets) {
+      for (const t of members) {
         if (size !== undefined && size > t.rules.maxFileSize) {
           throw new MirrorError('ETOOBIG', `"${op.path}" (${size} bytes) is larger than the filesystem of "${t.label}" allows (${t.rules.maxFileSize} bytes, FAT32). Reformat that drive as exFAT or split the file.`, { path: op.path, memberId: t.id });
         }

@@ -8,11 +8,13 @@ import { META_DIR } from './paths.ts';
 import { chooseReadMember } from './read-balance.ts';
 import { createHash } from 'node:crypto';
 import { hashOf } from '../journal/manifest.ts';
+import type { FailureCause } from './failure.ts';
+import { isLinkError, linkAt, linkRefusal } from './links.ts';
 
 export interface ReadHost {
   readonly members: readonly Member[];
   emit(e: MirrorEvent): void;
-  fault(m: Member, reason: string): Promise<void>;
+  fault(m: Member, reason: string, cause?: FailureCause): Promise<void>;
   /** true when the member's root and superblock are still there (a yanked drive leaves an empty mount point). */
   alive(m: Member): Promise<boolean>;
   assertOpen(): void;
@@ -63,6 +65,7 @@ export async function readFromMembers<T>(host: ReadHost, path: string, read: (m:
     if (!isReadable(m.state)) { tried.add(m); continue; } // it failed while we waited
     m.pendingReads++;
     try {
+      if (!(await m.spelledAsStored(path))) throw Object.assign(new Error(`"${path}" is not on "${m.label}" spelled so`), { code: 'ENOENT' });
       const value = await read(m);
       // A good copy was found: rewrite the damaged ones from it before answering, so the next read is clean.
       for (const d of damaged) await host.heal(d.m, m, path, d.reason);
@@ -70,6 +73,7 @@ export async function readFromMembers<T>(host: ReadHost, path: string, read: (m:
     } catch (e) {
       const code = errnoCode(e);
       if (e instanceof MirrorError) throw e;
+      if (isLinkError(e)) throw linkRefusal(e, path, m);
       if (e instanceof ChecksumMismatch) { tried.add(m); damaged.push({ m, reason: 'checksum' }); lastError = e; continue; }
       if ((code === 'ENOENT' || code === 'ENOTDIR') && (await host.alive(m))) {
         throw new MirrorError('ENOTFOUND', `"${path}" does not exist.`, { path });
@@ -80,7 +84,7 @@ export async function readFromMembers<T>(host: ReadHost, path: string, read: (m:
       if (await host.alive(m)) { damaged.push({ m, reason: 'read-error' }); continue; }
       // Marked faulty at once; the read goes on to the next member without waiting for the superblocks to record it
       // (that wait matters for acknowledging writes, invariant 18, not for reads).
-      if (!(await host.alive(m))) void host.fault(m, goneReason(m)).catch(() => {});
+      if (!(await host.alive(m))) void host.fault(m, goneReason(m), 'unplugged').catch(() => {});
     } finally {
       m.pendingReads--;
     }
@@ -125,7 +129,7 @@ export function openReader(host: ReadHost, path: string, chunkSize = 1 << 20): P
       } catch (e) {
         // The drive failed mid-transfer: the bytes sent cannot be taken back, so this transfer ends here, clearly;
         // a vanished drive is marked faulty as any read would, and the next try reads from another member.
-        if (!(await host.alive(m))) void host.fault(m, goneReason(m)).catch(() => {});
+        if (!(await host.alive(m))) void host.fault(m, goneReason(m), 'unplugged').catch(() => {});
         throw new MirrorError('EIO', `Reading "${path}" from "${m.label}" failed mid-transfer (${e instanceof Error ? e.message : String(e)}). Try again: it will be read from another drive if this one is gone.`, { path, memberId: m.id, cause: e });
       }
     };
@@ -152,6 +156,7 @@ export function openReader(host: ReadHost, path: string, chunkSize = 1 << 20): P
 export function stat(host: ReadHost, path: string): Promise<FileStat> {
   return readFromMembers(host, path, async (m) => {
     const s = await m.fs.stat(m.abs(path));
+    if (s.type === 'other') throw linkAt(path);
     return { type: s.type === 'dir' ? 'dir' : 'file', size: s.type === 'dir' ? 0 : s.size, mtimeMs: s.mtimeMs };
   });
 }

@@ -9,6 +9,8 @@ import { applyLeg, opPaths, openLegWriter, validateOp, type Op } from './ops.ts'
 import type { Slot } from './path-order.ts';
 import { chooseReadMember } from './read-balance.ts';
 import { hashOf } from '../journal/manifest.ts';
+import { causeOf, type FailureCause } from './failure.ts';
+import { isLinkError, linkRefusal } from './links.ts';
 
 /** What the write path needs from the mirror that owns it. */
 export interface WriteHost {
@@ -24,7 +26,9 @@ export interface WriteHost {
   /** Every leg of the operation has finished; `ok` when all succeeded (records may then be cleared). */
   endIntent(paths: readonly string[], ok: boolean): void;
   /** Marks a member faulty; resolves once that is durable in the survivors' superblocks. */
-  fault(m: Member, reason: string): Promise<void>;
+  fault(m: Member, reason: string, cause?: FailureCause): Promise<void>;
+  /** A write met a full drive: empties the trash if that may be done now; true when the write should be retried. */
+  purgeForSpace(): Promise<boolean>;
   behindChanged(m: Member): void;
   totalBehind(): { writes: number; bytes: number };
 }
@@ -33,6 +37,7 @@ export type Payload = { data: Uint8Array } | { stream: AsyncIterable<Uint8Array>
 
 /** Full-drive and read-only errors on every synchronous leg refuse the write instead of failing members. */
 const REFUSALS = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
+const FULL = new Set(['ENOSPC', 'EDQUOT']);
 
 class LegError { constructor(readonly m: Member, readonly error: unknown) {} }
 
@@ -68,14 +73,9 @@ async function bufferUpTo(stream: AsyncIterable<Uint8Array>, limit: number) {
 export async function submitOp(host: WriteHost, op: Op, payload?: Payload): Promise<void> {
   host.assertRunning();
   const paths = opPaths(op);
-  let targets = host.members.filter((m) => isActive(m.state) && !m.ejecting);
-  if (op.kind === 'rename') {
-    // A member still being filled may hold a stale copy of the source, or none: moving it would put stale content
-    // under a name its resync never visits. It gets both names copied after the rename instead (resync.ts), and is
-    // marked dirty for them below like every member this operation skips.
-    for (const m of targets) if (m.filling) m.fillLater(paths);
-    targets = targets.filter((m) => !m.filling);
-  }
+  // A member being caught up takes the leg only where it holds every path current; otherwise the paths join its
+  // catch-up, copied after this operation (invariant 25: the rule is in catch-up.ts). Decided now, synchronously.
+  const targets = host.members.filter((m) => isActive(m.state) && !m.ejecting && m.takesLiveLeg(paths));
   // Members that will not get this write must catch it up when they come back (re-add).
   for (const m of host.members) if (!targets.includes(m)) for (const p of paths) m.dirty.add(p);
   if (!targets.some((m) => isReadable(m.state))) {
@@ -101,7 +101,7 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload): Prom
     }
     const primary = chooseReadMember(targets)!;
     await slots.get(primary)!.ready;
-    await validateOp(op, primary, targets, data?.byteLength);
+    await validateOp(op, primary, host.members, data?.byteLength).catch((e) => { throw isLinkError(e) ? linkRefusal(e, paths[0]!, primary) : e; });
     await host.markIntent(paths); // invariant 13: before any data leg starts
   } catch (e) {
     releaseAll();
@@ -127,6 +127,19 @@ function chooseBehind(host: WriteHost, targets: readonly Member[], size: number)
   return behind;
 }
 
+/**
+ * Applies a leg; one that meets a full drive is tried once more after deletes waiting in the trash were purged, when
+ * every member has them (a user deleting files to make room should not have to wait for an idle moment).
+ */
+async function applyWithRoom(host: WriteHost, m: Member, op: Op, data: Uint8Array | undefined, hash: string | undefined): Promise<void> {
+  try {
+    await applyLeg(m, op, data, hash);
+  } catch (e) {
+    if (!FULL.has(errnoCode(e) ?? '') || !(await host.purgeForSpace())) throw e;
+    await applyLeg(m, op, data, hash);
+  }
+}
+
 async function runLegs(host: WriteHost, op: Op, targets: readonly Member[], slots: Map<Member, Slot>, data: Uint8Array | undefined): Promise<void> {
   const size = data?.byteLength ?? 0;
   const hash = data && op.kind === 'write' ? hashOf(data) : undefined; // once, for every member's manifest
@@ -148,11 +161,11 @@ async function runLegs(host: WriteHost, op: Op, targets: readonly Member[], slot
         return new LegError(m, new Error(`${m.label} is ${m.state}`));
       }
       const t0 = performance.now();
-      await applyLeg(m, op, data, hash);
+      await applyWithRoom(host, m, op, data, hash);
       m.recordWrite(size, performance.now() - t0);
       return true;
     } catch (e) {
-      if (b) await host.fault(m, faultReason(m, op, e)); // after the ack: never turned into an error (invariant 7)
+      if (b) await host.fault(m, faultReason(m, op, e), causeOf(e)); // after the ack: never turned into an error (invariant 7)
       return new LegError(m, e);
     } finally {
       slot.release();
@@ -172,7 +185,7 @@ async function runLegs(host: WriteHost, op: Op, targets: readonly Member[], slot
   }
   syncDone(true);
   // Invariant 18: a member that missed this write is recorded faulty before the write is acknowledged.
-  for (const f of failed) if (isActive(f.m.state)) await host.fault(f.m, faultReason(f.m, op, f.error));
+  for (const f of failed) if (isActive(f.m.state)) await host.fault(f.m, faultReason(f.m, op, f.error), causeOf(f.error));
   if (okInSync.length > 0) return;
   // Every fast leg failed: the write stands if a behind leg lands (cf. md: ack when a write-mostly leg succeeds).
   const behindResults = await Promise.all(runs.filter((r) => r.behind).map((r) => r.p));
@@ -257,7 +270,7 @@ async function streamLegs(host: WriteHost, path: string, targets: readonly Membe
   if (live.size === 0 && errors.length > 0 && errors.every((f) => REFUSALS.has(errnoCode(f.error) ?? ''))) {
     throw refusal({ kind: 'write', path }, errors);
   }
-  for (const f of errors) if (isActive(f.m.state)) await host.fault(f.m, faultReason(f.m, { kind: 'write', path }, f.error));
+  for (const f of errors) if (isActive(f.m.state)) await host.fault(f.m, faultReason(f.m, { kind: 'write', path }, f.error), causeOf(f.error));
   if (![...live.keys()].some((m) => isReadable(m.state))) {
     throw new MirrorError('EIO', `"${path}" could not be written to any member. Check the drives.`, { path });
   }

@@ -5,7 +5,9 @@ import { errnoCode, type FsStat } from '../fs/filesystem.ts';
 import { hashStream } from '../journal/manifest.ts';
 import type { Member } from '../mirror/member.ts';
 import { isReadable } from '../mirror/member-state.ts';
-import { META_DIR } from '../mirror/paths.ts';
+import { baseName, foldPath, META_DIR, parentOf } from '../mirror/paths.ts';
+import { isLinkError } from '../mirror/links.ts';
+import { quarantine } from '../mirror/trash.ts';
 
 export interface ResyncHost {
   readonly members: readonly Member[];
@@ -32,39 +34,121 @@ export async function repairPath(source: Member, target: Member, path: string): 
   }
 }
 
+const ROOT: FsStat = { type: 'dir', size: 0, mtimeMs: 0 };
+
+/**
+ * What is at `path` on a member, spelled exactly so (a case-insensitive member's "photo" is not the mirror's "Photo");
+ * a link on the way is not part of the mirror (invariant 24): as if absent.
+ */
+async function exactStat(m: Member, path: string): Promise<FsStat | null> {
+  if (path === '') return ROOT;
+  try {
+    const s = await m.statOrNull(path);
+    return s !== null && (await m.spelledAsStored(path)) ? s : null;
+  } catch (e) {
+    if (isLinkError(e)) return null;
+    throw e;
+  }
+}
+
+/** Takes away what the target holds at `path` that the source does not: our own stale copy; a link is set aside. */
+async function removeStale(target: Member, path: string, t: FsStat): Promise<void> {
+  if (t.type === 'other') await quarantine(target, path); // not ours: kept in the trash (invariant 27), never followed
+  else await target.fs.remove(target.abs(path));
+  target.manifest?.removeTree(path);
+}
+
+/**
+ * On a case-insensitive target, the copy of "Photo.jpg" would land on a stale "photo.jpg" and keep that spelling: give
+ * the entry the source's spelling first (a rename), so every member shows the name the user gave (invariant 12).
+ */
+async function matchSpelling(target: Member, path: string, type: 'file' | 'dir'): Promise<void> {
+  if (!target.rules.caseInsensitive || path === '') return;
+  const name = baseName(path), parent = parentOf(path);
+  const entries = await target.fs.readdir(target.abs(parent)).catch(() => []);
+  if (entries.some((e) => e.name === name)) return;
+  const key = foldPath(name);
+  const twin = entries.find((e) => foldPath(e.name) === key);
+  if (!twin) return;
+  const at = join(parent, twin.name);
+  if (twin.type === type) await target.fs.rename(target.abs(at), target.abs(path));
+  else await removeStale(target, at, { type: twin.type, size: 0, mtimeMs: 0 }); // a stale twin of another kind
+}
+
+/** Makes folder `path` on the target; a stale file (or a link) where the source has a folder on the way is moved aside. */
+async function makeDir(target: Member, path: string): Promise<void> {
+  await matchSpelling(target, path, 'dir');
+  try {
+    await target.fs.mkdir(target.abs(path));
+    return;
+  } catch (e) {
+    if (!['EEXIST', 'ENOTDIR', 'ESYMLINK'].includes(errnoCode(e) ?? '')) throw e;
+  }
+  let p = '';
+  for (const name of path.split('/')) {
+    p = join(p, name);
+    const t = await target.statOrNull(p);
+    if (t === null) break;
+    if (t.type !== 'dir') { await removeStale(target, p, t); break; }
+  }
+  await target.fs.mkdir(target.abs(path));
+}
+
+/** Makes on the target the deepest folder above `path` that the source has. */
+async function makeFoldersAbove(source: Member, target: Member, path: string): Promise<void> {
+  for (let p = parentOf(path); p !== ''; p = parentOf(p)) {
+    const s = await exactStat(source, p);
+    if (s === null) continue;
+    if (s.type === 'dir' && (await exactStat(target, p))?.type !== 'dir') await makeDir(target, p);
+    return;
+  }
+}
+
 /** Makes `path` on target equal to source (one level); returns the children to visit for a folder. */
 export async function syncOne(source: Member, target: Member, path: string, o: { durable?: boolean; dirs?: Set<string> } = {}): Promise<{ children: string[]; bytes: number }> {
-  const s = path === '' ? ({ type: 'dir', size: 0, mtimeMs: 0 } as FsStat) : await source.statOrNull(path);
-  const t = path === '' ? ({ type: 'dir', size: 0, mtimeMs: 0 } as FsStat) : await target.statOrNull(path);
+  const s = await exactStat(source, path);
+  const t = await exactStat(target, path);
   if (s === null || s.type === 'other') {
-    if (t !== null) await target.fs.remove(target.abs(path));
-    target.manifest?.remove(path);
+    // Absent from the mirror: the target's copy goes, but a link or special file of its own is not ours to touch.
+    if (t !== null && t.type !== 'other') await removeStale(target, path, t);
+    else target.manifest?.remove(path);
+    // The folders a write made on the way stay when its file goes: the target gets them too (an empty folder is the
+    // user's as much as a file is).
+    if (t === null) await makeFoldersAbove(source, target, path);
     return { children: [], bytes: 0 };
   }
-  if (t !== null && t.type !== s.type) { await target.fs.remove(target.abs(path)); target.manifest?.remove(path); }
+  if (t !== null && t.type !== s.type) await removeStale(target, path, t);
   if (s.type === 'file') {
     try {
       return { children: [], bytes: await copyFile(source, target, path, o) };
     } catch (e) {
-      // A folder a concurrent remove took away after it was cached as made: make it again, once.
-      if (errnoCode(e) !== 'ENOENT' || !o.dirs) throw e;
-      o.dirs.clear();
-      return { children: [], bytes: await copyFile(source, target, path, o) };
+      // A folder a concurrent remove took away after it was cached as made, or a stale file where a folder belongs:
+      // make the folders again, once.
+      if (!['ENOENT', 'ENOTDIR', 'EEXIST', 'ESYMLINK'].includes(errnoCode(e) ?? '')) throw e;
+      o.dirs?.clear();
+      return { children: [], bytes: await copyFile(source, target, path, { ...o, dirs: o.dirs ?? new Set() }, true) };
     }
   }
-  await target.fs.mkdir(target.abs(path));
+  await makeDir(target, path);
   o.dirs?.add(path);
   const skip = (name: string) => path === '' && name === META_DIR;
   const srcNames = new Set((await source.fs.readdir(source.abs(path))).filter((e) => !skip(e.name)).map((e) => e.name));
+  // On a case-insensitive target, "photo.jpg" is the source's "Photo.jpg" under a stale spelling, fixed when visited.
+  const srcKeys = target.rules.caseInsensitive ? new Set([...srcNames].map(foldPath)) : undefined;
   for (const e of await target.fs.readdir(target.abs(path))) {
-    if (!skip(e.name) && !srcNames.has(e.name)) await target.fs.remove(target.abs(join(path, e.name)));
+    if (skip(e.name) || e.type === 'other' || srcNames.has(e.name) || srcKeys?.has(foldPath(e.name))) continue;
+    await removeStale(target, join(path, e.name), { type: e.type, size: 0, mtimeMs: 0 });
   }
   return { children: [...srcNames].map((n) => join(path, n)), bytes: 0 };
 }
 
-async function copyFile(source: Member, target: Member, path: string, o: { durable?: boolean; dirs?: Set<string> }): Promise<number> {
+async function copyFile(source: Member, target: Member, path: string, o: { durable?: boolean; dirs?: Set<string> }, again = false): Promise<number> {
   const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
-  if (parent && !o.dirs?.has(parent)) { await target.fs.mkdir(target.abs(parent)); o.dirs?.add(parent); }
+  if (parent && !o.dirs?.has(parent)) {
+    if (again) await makeDir(target, parent); else await target.fs.mkdir(target.abs(parent));
+    o.dirs?.add(parent);
+  }
+  await matchSpelling(target, path, 'file');
   const w = await target.fs.createAtomic(target.abs(path), target.tmpDir, { durable: o.durable });
   const hasher = createHash('sha256');
   let bytes = 0;
@@ -104,13 +188,19 @@ async function measure(source: Member): Promise<{ paths: number; bytes: number }
 }
 
 /**
- * Copies `paths` (or the whole tree when null) from an in-sync member onto `target`, each path ordered with the
- * writes in flight on both members, a few at a time so foreground I/O stays responsive. Throws if no source is left.
+ * Copies what `target` does not hold current (its catch-up: the whole tree, or the paths dirtied while it was away)
+ * from an in-sync member, a few paths at a time so foreground I/O stays responsive. Each copy takes its place in the
+ * path's line on both members when its turn comes, and live operations on paths still pending join the catch-up
+ * instead of touching the stale copy: the rule is written down in mirror/catch-up.ts. Resolves when nothing is pending
+ * (or the mirror stops, or the target left); throws if no source is left or the target failed.
  */
-export async function resyncMember(host: ResyncHost, target: Member, paths: readonly string[] | null): Promise<void> {
+export async function resyncMember(host: ResyncHost, target: Member): Promise<void> {
+  const cu = target.catchUp;
+  if (!cu) throw new Error(`"${target.label}" has nothing to catch up.`);
   let source = chooseSource(host, target);
   if (!source) throw new Error(`No in-sync member to resync "${target.label}" from.`);
-  const total = paths === null ? await measure(source) : { paths: paths.length, bytes: 0 };
+  const full = target.resyncKind !== 'records';
+  const total = full ? await measure(source) : { paths: cu.queued, bytes: 0 };
   const progress = { donePaths: 0, totalPaths: total.paths, doneBytes: 0, totalBytes: total.bytes };
   target.resync = progress;
   let lastEmit = 0;
@@ -125,7 +215,6 @@ export async function resyncMember(host: ResyncHost, target: Member, paths: read
   // 'resyncing' and a crash restarts its resync, so nothing unflushed is ever trusted.
   const bulk = await target.fs.syncFilesystem(target.root);
   const copyOptions = { durable: !bulk, dirs: new Set<string>() };
-  const queue: string[] = paths === null ? [''] : [...paths];
   const visit = async (path: string) => {
     for (;;) {
       if (!source || !isReadable(source.state)) source = chooseSource(host, target);
@@ -134,9 +223,10 @@ export async function resyncMember(host: ResyncHost, target: Member, paths: read
       try {
         await Promise.all(slots.map((s) => s.ready));
         const r = await source.track(target.track(syncOne(source, target, path, copyOptions)));
-        queue.push(...r.children);
-        if (paths !== null) progress.totalPaths += r.children.length; // a dirty folder: its content is dirty too
-        if (path !== '' || paths !== null) progress.donePaths++;
+        cu.add(r.children); // before the folder itself counts as current (catch-up.ts, rule 3)
+        if (path !== '' || !full) progress.donePaths++;
+        // A dirty folder's content is dirty too, and live operations may add paths: the total grows with the queue.
+        progress.totalPaths = Math.max(progress.totalPaths, progress.donePaths + cu.queued);
         progress.doneBytes += r.bytes;
         progress.totalBytes = Math.max(progress.totalBytes, progress.doneBytes);
         return;
@@ -148,44 +238,38 @@ export async function resyncMember(host: ResyncHost, target: Member, paths: read
       }
     }
   };
-  // A small pool over a queue that grows as folders are opened; workers sleep while others may still add work.
-  let active = 0;
-  const wakers: (() => void)[] = [];
-  const wakeAll = () => { for (const w of wakers.splice(0)) w(); };
-  // Paths a rename could not apply here while we copy (Member.fillLater): copied like the rest, after that rename.
-  const more = (ps: readonly string[]) => {
-    queue.push(...ps);
-    progress.totalPaths += ps.length;
-    wakeAll();
-  };
-  more(target.fillExtra.splice(0));
-  target.fillPush = more;
+  // Cut short when the mirror stops, the target leaves (failed, ejected, replaced by a re-add), or a worker failed:
+  // no copy may start after that, so whoever waits for this resync knows the folder is quiet once it returns.
+  let failed = false;
+  const goOn = () => !failed && !host.stopping && target.state === 'resyncing' && target.catchUp === cu;
   const worker = async () => {
-    for (;;) {
-      if (host.stopping) { target.fillPush = undefined; return; }
-      const p = queue.shift();
+    while (goOn()) {
+      const p = cu.take();
       if (p === undefined) {
-        // Done: from this moment operations apply to this member directly (decided synchronously, so none is lost).
-        if (active === 0) { target.fillPush = undefined; target.fillDone = true; wakeAll(); return; }
-        await new Promise<void>((r) => wakers.push(r));
+        if (cu.done) return;
+        await cu.changed();
         continue;
       }
-      active++;
       try {
         await visit(p);
+      } catch (e) {
+        failed = true;
+        throw e;
       } finally {
-        active--;
-        wakeAll();
+        cu.finished(p);
       }
       report();
       await new Promise((r) => setImmediate(r)); // let foreground requests in between copies
     }
   };
-  await Promise.all(Array.from({ length: 6 }, worker));
-  if (bulk && !host.stopping && !(await target.fs.syncFilesystem(target.root))) {
+  const results = await Promise.allSettled(Array.from({ length: 6 }, worker));
+  const err = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (err) throw err.reason;
+  if (!goOn()) return;
+  if (bulk && !(await target.fs.syncFilesystem(target.root))) {
     throw new Error(`"${target.label}" could not flush its copies to disk`);
   }
-  if (paths === null) progress.totalPaths = Math.max(progress.donePaths, host.stopping ? progress.totalPaths : progress.donePaths);
+  progress.totalPaths = progress.donePaths;
   report(true);
 }
 

@@ -36,7 +36,8 @@ export async function treeOf(root: string): Promise<Map<string, string>> {
       if (rel === '' && (e.name === '.nas-mirror' || e.name === 'lost+found')) continue;
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) { out.set(r + '/', ''); await walk(join(dir, e.name), r); }
-      else out.set(r, (await readFile(join(dir, e.name))).toString('base64'));
+      else if (e.isFile()) out.set(r, (await readFile(join(dir, e.name))).toString('base64'));
+      // a symbolic link or special file is not part of the mirror: left out, never followed
     }
   };
   await walk(root, '');
