@@ -20,9 +20,6 @@ export class ThroughLink extends Error {
 }
 
 export class ConfinedFs implements Filesystem {
-  /** Folders known to hold no link up to the root, checked once: the member's own metadata folders. */
-  readonly #trusted = new Set<string>();
-
   constructor(readonly inner: Filesystem, readonly root: string) {}
 
   #rel(p: string): string { return relative(this.root, p).split(sep).join('/'); }
@@ -30,7 +27,7 @@ export class ConfinedFs implements Filesystem {
 
   /** Throws ThroughLink if a folder from the root down to `dir` is a link; a missing part is looked at from above. */
   async #checkDir(dir: string, target: string): Promise<void> {
-    if (dir === this.root || !this.#inside(dir) || this.#trusted.has(dir)) return;
+    if (dir === this.root || !this.#inside(dir)) return;
     let real: string;
     try {
       real = await this.inner.realpath(dir);
@@ -61,18 +58,12 @@ export class ConfinedFs implements Filesystem {
   /** The folder holding `p` must be reached without a link. */
   #parent(p: string): Promise<void> { return this.#checkDir(dirname(p), p); }
 
-  /** Metadata folders of our own (temp files, trash) are checked once, not on every write. */
-  async #trustDir(dir: string): Promise<void> {
-    if (this.#trusted.has(dir)) return;
-    await this.#checkDir(dir, dir);
-    if ((await this.inner.stat(dir)).type === 'other') throw new ThroughLink(this.#rel(dir), this.#rel(dir));
-    this.#trusted.add(dir);
-  }
 
   async openAppend(path: string): Promise<AppendHandle> { await this.#parent(path); return this.inner.openAppend(path); }
   syncFilesystem(path: string): Promise<boolean> { return this.inner.syncFilesystem(path); }
   async createAtomic(target: string, tmpDir: string, o?: { durable?: boolean }): Promise<AtomicWriter> {
-    await Promise.all([this.#parent(target), this.#trustDir(tmpDir)]);
+    // The temp file's folder (ours) is checked on every write too: a link swapped in later must not be followed.
+    await Promise.all([this.#parent(target), this.#checkDir(tmpDir, tmpDir)]);
     return this.inner.createAtomic(target, tmpDir, o);
   }
   async readFile(path: string): Promise<Uint8Array> { await this.#parent(path); return this.inner.readFile(path); }

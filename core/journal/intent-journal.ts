@@ -36,7 +36,8 @@ export class MemberJournal {
       this.log.set(k, String(generation));
       changed = true;
     }
-    return changed ? this.log.commit() : Promise.resolve();
+    // Already set by another write whose commit has not finished (or failed): durable only once that commit is.
+    return changed || this.log.unsynced ? this.log.commit() : Promise.resolve();
   }
 
   /**
@@ -44,7 +45,7 @@ export class MemberJournal {
    * active period, instead of one per newly touched folder on the acknowledgement path (the bench's p99 tail).
    */
   #markCoarse(paths: readonly string[]): Promise<void> {
-    if (paths.every((p) => this.log.map.has(bucketOf(p)))) return Promise.resolve();
+    if (paths.every((p) => this.log.map.has(bucketOf(p)))) return this.log.unsynced ? this.log.commit() : Promise.resolve();
     for (let b = 0; b < COARSE_BUCKETS; b++) if (!this.log.map.has(BUCKET_PREFIX + b)) this.log.set(BUCKET_PREFIX + b, '0');
     return this.log.commit();
   }

@@ -1,13 +1,18 @@
 // Which paths have intent records, how many operations hold each, and when records may be cleared (invariants 13-15).
+import { MirrorError } from '../api/errors.ts';
+import { errnoCode } from '../fs/filesystem.ts';
 import type { Member } from '../mirror/member.ts';
 import { isActive } from '../mirror/member-state.ts';
+import { causeOf, type FailureCause } from '../mirror/failure.ts';
 
 export interface IntentHost {
   readonly members: readonly Member[];
   readonly generation: number;
   /** Generation of the last membership or health change: records older than it are re-marked on the next write. */
   readonly membershipEpoch: number;
-  fault(m: Member, reason: string): Promise<void>;
+  fault(m: Member, reason: string, cause?: FailureCause): Promise<void>;
+  /** A drive is full: empties the trash if that may be done now; true when it is worth trying again. */
+  purgeForSpace(): Promise<boolean>;
   /** Called after records were cleared with every member present (cf. md events_cleared). */
   cleared(): void;
   /** Called when nothing is held at all with every member present: quarantined deletes can be purged. */
@@ -15,6 +20,8 @@ export interface IntentHost {
 }
 
 interface Held { ops: number; idleSince: number }
+
+const FULL = new Set(['ENOSPC', 'EDQUOT']);
 
 export class IntentTracker {
   readonly #held = new Map<string, Held>();
@@ -39,13 +46,25 @@ export class IntentTracker {
     }
     // At the epoch or later: a member that left at generation E-1 finds every write it missed recorded after it.
     const epoch = this.host.membershipEpoch, gen = Math.max(this.host.generation, epoch);
+    const full: Member[] = [];
+    const markOn = (m: Member) => m.journal!.mark(paths, gen, epoch).then(() => true, async (e) => {
+      if (FULL.has(errnoCode(e) ?? '')) return false;
+      await this.host.fault(m, `"${m.label}" could not record a write intent: ${(e as Error).message}. Check the drive, then re-add it.`, causeOf(e));
+      return true;
+    });
     await Promise.all(this.host.members.filter((m) => m.journal && isActive(m.state) && !m.ejecting).map(async (m) => {
-      try {
-        await m.journal!.mark(paths, gen, epoch);
-      } catch (e) {
-        await this.host.fault(m, `"${m.label}" could not record a write intent: ${(e as Error).message}. Check the drive, then re-add it.`);
-      }
+      if (!(await markOn(m))) full.push(m);
     }));
+    if (full.length > 0) {
+      // A full drive refuses the write rather than failing its member (invariant 22): make room once, then try again.
+      const room = await this.host.purgeForSpace();
+      const still = room ? (await Promise.all(full.map(async (m) => ((await markOn(m)) ? null : m)))).filter((m) => m !== null) : full;
+      if (still.length > 0) {
+        this.end(paths, true);
+        const names = still.map((m) => `"${m.label}"`).join(', ');
+        throw new MirrorError('ENOSPC', `Cannot write "${paths[0]}": ${names} ${still.length > 1 ? 'are' : 'is'} full. Free some space; nothing was changed.`, { path: paths[0], memberId: still[0]!.id });
+      }
+    }
     this.#arm();
   }
 

@@ -15,6 +15,8 @@ export class RecordLog {
   #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   #flushing?: Promise<void>;
   #closed = false;
+  /** An append failed (a full drive): the file may end in a torn line, so the next flush rewrites it whole. */
+  #torn = false;
 
   private constructor(readonly fs: Filesystem, readonly file: string, readonly tmpDir: string) {}
 
@@ -47,12 +49,19 @@ export class RecordLog {
   /** Rewrites the log as just its live records, atomically (temp + fsync + rename + fsync folder). */
   async compact(): Promise<void> {
     await this.#flushing;
+    await this.#rewrite();
+  }
+
+  async #rewrite(): Promise<void> {
     await this.#handle?.close();
     this.#handle = undefined;
     const body = [...this.map].map(([k, v]) => encode('+', k, v)).join('');
     await writeFileAtomic(this.fs, this.file, this.tmpDir, Buffer.from(body));
     this.#lines = this.map.size;
   }
+
+  /** Changes made and not yet durable (pending, being flushed, or lost to a failed append). */
+  get unsynced(): boolean { return this.#pending.length > 0 || this.#flushing !== undefined || this.#torn; }
 
   set(key: string, value: string): void { this.map.set(key, value); this.#pending.push(encode('+', key, value)); }
   delete(key: string): void { if (this.map.delete(key)) this.#pending.push(encode('-', key)); }
@@ -81,7 +90,10 @@ export class RecordLog {
         const waiters = this.#waiters.splice(0);
         try {
           if (this.#closed) throw new Error(`${this.file} is closed (its member left the mirror)`);
-          if (lines.length) {
+          if (this.#torn) {
+            await this.#rewrite(); // the map holds these lines' changes too: rewritten whole, atomically
+            this.#torn = false;
+          } else if (lines.length) {
             this.#handle ??= await this.fs.openAppend(this.file);
             await this.#handle.append(Buffer.from(lines.join('')));
             this.#lines += lines.length;
@@ -89,6 +101,8 @@ export class RecordLog {
           if (sync || waiters.length) await this.#handle?.sync();
           for (const w of waiters) w.resolve();
         } catch (e) {
+          // Not durable: the map already holds these changes, so a later commit must not think them written.
+          if (!this.#closed) { this.#torn = true; await this.#handle?.close().catch(() => {}); this.#handle = undefined; }
           for (const w of waiters) w.reject(e);
         }
       }

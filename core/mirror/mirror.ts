@@ -190,18 +190,25 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   /** Bumps the generation and writes every active member's superblock; a member that cannot take it fails. */
   persist(): Promise<void> {
     const run = this.#sbChain.then(async () => {
+      let madeRoom = false;
       for (;;) {
         this.generation++;
         const targets = this.members.filter((m) => isActive(m.state) && !m.ejecting);
         const clean = this.#clean;
-        const failed: Member[] = [];
-        await Promise.all(targets.map((m) => writeSuperblock(m.fs, m.root, this.superblockFor(m, this.generation, clean)).catch(() => failed.push(m))));
+        const failed: { m: Member; e: unknown }[] = [];
+        await Promise.all(targets.map((m) => writeSuperblock(m.fs, m.root, this.superblockFor(m, this.generation, clean)).catch((e) => failed.push({ m, e }))));
         if (failed.length === 0) return;
-        for (const m of failed) {
+        // A full drive: empty the trash once and try again before failing anyone.
+        if (!madeRoom && failed.every((f) => causeOf(f.e) === 'full')) {
+          madeRoom = true;
+          if (await this.purgeForSpace()) continue;
+        }
+        for (const { m, e } of failed) {
           this.memberLeaving(m);
           m.transition('failed');
-          m.failure = 'io';
-          m.error = `"${m.label}" (${m.root}) could not record the mirror's state (drive unplugged or read-only?). Reconnect it to catch it up.`;
+          m.failure = causeOf(e);
+          const what = m.failure === 'full' ? 'Free some space on it' : 'Check that it is plugged in and writable';
+          m.error = `"${m.label}" (${m.root}) could not record the mirror's state: ${(e as Error).message}. ${what}, then re-add it to catch it up.`;
           m.dropBehind();
           this.emit({ type: 'member-state', memberId: m.id, state: m.state });
         }

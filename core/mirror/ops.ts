@@ -94,7 +94,8 @@ async function checkParentIsDir(m: Member, path: string): Promise<void> {
 async function checkTwins(m: Member, path: string, caseInsensitive: string | null, renamedFrom: string | null): Promise<void> {
   const fold = (n: string) => (caseInsensitive ? foldPath(n) : n.normalize('NFC'));
   let dir = '';
-  for (const name of path.split('/')) {
+  const names = path.split('/');
+  for (const [i, name] of names.entries()) {
     const ascii = /^[\x00-\x7f]*$/.test(name);
     if (!ascii && /^[\x00-\x7f]*$/.test(name.normalize('NFC'))) {
       throw new MirrorError('EINVALIDPATH', `"${name}" contains a compatibility character (such as the Kelvin sign) that other computers read as plain "${name.normalize('NFC')}". Use the plain letters.`, { path });
@@ -108,8 +109,9 @@ async function checkTwins(m: Member, path: string, caseInsensitive: string | nul
         return; // the folder does not exist yet: nothing can collide below it
       }
       const key = fold(name);
-      // A rename that only changes the case of a name is not a twin of itself.
-      const clash = entries.find((e) => e.name !== name && fold(e.name) === key && (dir ? `${dir}/${e.name}` : e.name) !== renamedFrom);
+      // A rename that only changes the case of its own last name is not a twin of itself.
+      const self = (e: { name: string }) => i === names.length - 1 && (dir ? `${dir}/${e.name}` : e.name) === renamedFrom;
+      const clash = entries.find((e) => e.name !== name && fold(e.name) === key && !self(e));
       if (clash) {
         const why = caseInsensitive && clash.name.normalize('NFC') !== name.normalize('NFC')
           ? `on ${caseInsensitive}, whose filesystem ignores upper/lower case`
@@ -161,7 +163,7 @@ export async function validateOp(op: Op, primary: Member, members: readonly Memb
       const from = await typeAt(primary, op.from);
       if (from === null) throw new MirrorError('ENOTFOUND', `"${op.from}" does not exist; nothing was renamed.`, { path: op.from });
       if (op.from === op.to) throw new MirrorError('EINVALIDPATH', `"${op.from}" already has that name.`, { path: op.from });
-      if (op.to.startsWith(op.from + '/')) throw new MirrorError('EINVALIDPATH', `Cannot move "${op.from}" into itself.`, { path: op.to });
+      if (foldPath(op.to).startsWith(foldPath(op.from) + '/')) throw new MirrorError('EINVALIDPATH', `Cannot move "${op.from}" into itself.`, { path: op.to });
       const to = await typeAt(primary, op.to);
       if (to !== null && (to === 'dir' || from === 'dir')) {
         throw new MirrorError('EEXIST', `"${op.to}" already exists; remove it first or choose another name.`, { path: op.to });

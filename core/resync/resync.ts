@@ -51,10 +51,12 @@ async function exactStat(m: Member, path: string): Promise<FsStat | null> {
   }
 }
 
-/** Takes away what the target holds at `path` that the source does not: our own stale copy; a link is set aside. */
-async function removeStale(target: Member, path: string, t: FsStat): Promise<void> {
-  if (t.type === 'other') await quarantine(target, path); // not ours: kept in the trash (invariant 27), never followed
-  else await target.fs.remove(target.abs(path));
+/**
+ * Takes away what the target holds at `path` that the source does not, into its trash like any delete (a rename, so
+ * a folder holding something of the drive's own — a link — is kept recoverable too: invariant 27).
+ */
+async function removeStale(target: Member, path: string): Promise<void> {
+  await quarantine(target, path);
   target.manifest?.removeTree(path);
 }
 
@@ -72,7 +74,7 @@ async function matchSpelling(target: Member, path: string, type: 'file' | 'dir')
   if (!twin) return;
   const at = join(parent, twin.name);
   if (twin.type === type) await target.fs.rename(target.abs(at), target.abs(path));
-  else await removeStale(target, at, { type: twin.type, size: 0, mtimeMs: 0 }); // a stale twin of another kind
+  else await removeStale(target, at); // a stale twin of another kind
 }
 
 /** Makes folder `path` on the target; a stale file (or a link) where the source has a folder on the way is moved aside. */
@@ -89,7 +91,7 @@ async function makeDir(target: Member, path: string): Promise<void> {
     p = join(p, name);
     const t = await target.statOrNull(p);
     if (t === null) break;
-    if (t.type !== 'dir') { await removeStale(target, p, t); break; }
+    if (t.type !== 'dir') { await removeStale(target, p); break; }
   }
   await target.fs.mkdir(target.abs(path));
 }
@@ -110,14 +112,14 @@ export async function syncOne(source: Member, target: Member, path: string, o: {
   const t = await exactStat(target, path);
   if (s === null || s.type === 'other') {
     // Absent from the mirror: the target's copy goes, but a link or special file of its own is not ours to touch.
-    if (t !== null && t.type !== 'other') await removeStale(target, path, t);
+    if (t !== null && t.type !== 'other') await removeStale(target, path);
     else target.manifest?.remove(path);
     // The folders a write made on the way stay when its file goes: the target gets them too (an empty folder is the
     // user's as much as a file is).
     if (t === null) await makeFoldersAbove(source, target, path);
     return { children: [], bytes: 0 };
   }
-  if (t !== null && t.type !== s.type) await removeStale(target, path, t);
+  if (t !== null && t.type !== s.type) await removeStale(target, path);
   if (s.type === 'file') {
     try {
       return { children: [], bytes: await copyFile(source, target, path, o) };
@@ -137,7 +139,7 @@ export async function syncOne(source: Member, target: Member, path: string, o: {
   const srcKeys = target.rules.caseInsensitive ? new Set([...srcNames].map(foldPath)) : undefined;
   for (const e of await target.fs.readdir(target.abs(path))) {
     if (skip(e.name) || e.type === 'other' || srcNames.has(e.name) || srcKeys?.has(foldPath(e.name))) continue;
-    await removeStale(target, join(path, e.name), { type: e.type, size: 0, mtimeMs: 0 });
+    await removeStale(target, join(path, e.name));
   }
   return { children: [...srcNames].map((n) => join(path, n)), bytes: 0 };
 }
@@ -241,7 +243,7 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
   // Cut short when the mirror stops, the target leaves (failed, ejected, replaced by a re-add), or a worker failed:
   // no copy may start after that, so whoever waits for this resync knows the folder is quiet once it returns.
   let failed = false;
-  const goOn = () => !failed && !host.stopping && target.state === 'resyncing' && target.catchUp === cu;
+  const goOn = () => !failed && !host.stopping && target.state === 'resyncing' && !target.ejecting && target.catchUp === cu;
   const worker = async () => {
     while (goOn()) {
       const p = cu.take();
