@@ -163,7 +163,9 @@ export async function validateOp(op: Op, primary: Member, members: readonly Memb
       const from = await typeAt(primary, op.from);
       if (from === null) throw new MirrorError('ENOTFOUND', `"${op.from}" does not exist; nothing was renamed.`, { path: op.from });
       if (op.from === op.to) throw new MirrorError('EINVALIDPATH', `"${op.from}" already has that name.`, { path: op.from });
-      if (foldPath(op.to).startsWith(foldPath(op.from) + '/')) throw new MirrorError('EINVALIDPATH', `Cannot move "${op.from}" into itself.`, { path: op.to });
+      // Compared as the mirror compares names: "D0" into "d0/b" is into itself where a member ignores case.
+      const same = members.some((t) => t.rules.caseInsensitive) ? foldPath : (p: string) => p.normalize('NFC');
+      if (same(op.to).startsWith(same(op.from) + '/')) throw new MirrorError('EINVALIDPATH', `Cannot move "${op.from}" into itself.`, { path: op.to });
       const to = await typeAt(primary, op.to);
       if (to !== null && (to === 'dir' || from === 'dir')) {
         throw new MirrorError('EEXIST', `"${op.to}" already exists; remove it first or choose another name.`, { path: op.to });

@@ -29,6 +29,7 @@ export class MirrorModel {
   throughLink(p: string): boolean { return this.links && under(p, LINK); }
 
   #key(name: string): string { const n = name.normalize('NFC'); return this.caseInsensitive ? n.toLowerCase() : n; }
+  #keyPath(p: string): string { return p.split('/').map((n) => this.#key(n)).join('/'); }
   exists(p: string): boolean { return this.files.has(p) || this.dirs.has(p); }
   isDir(p: string): boolean { return this.dirs.has(p); }
   #fileAbove(p: string): boolean { return ancestors(p).some((a) => this.files.has(a)); }
@@ -47,12 +48,14 @@ export class MirrorModel {
   /** A name on the way to `p` that has a twin spelled otherwise in the same folder (invariant 23). */
   #twin(p: string, renamedFrom?: string): boolean {
     let dir = '';
-    for (const name of p.split('/')) {
+    const names = p.split('/');
+    for (const [i, name] of names.entries()) {
       if (dir !== '' && !this.dirs.has(dir)) return false;
       const key = this.#key(name);
       for (const c of this.children(dir)) {
         const full = dir ? `${dir}/${c}` : c;
-        if (c !== name && this.#key(c) === key && full !== renamedFrom) return true;
+        // A rename that only respells its own last name is not a twin of itself.
+        if (c !== name && this.#key(c) === key && !(i === names.length - 1 && full === renamedFrom)) return true;
       }
       dir = dir ? `${dir}/${name}` : name;
     }
@@ -82,7 +85,7 @@ export class MirrorModel {
       case 'rename': {
         const { p: from, to } = op;
         if (this.throughLink(from) || this.throughLink(to) || this.#twin(to, from) || !this.exists(from) || from === to) return false;
-        if (to.startsWith(from + '/')) return false;
+        if (this.#keyPath(to).startsWith(this.#keyPath(from) + '/')) return false; // into itself, as names compare
         if (this.exists(to) && (this.isDir(to) || this.isDir(from))) return false;
         if (this.#fileAbove(to)) return false;
         const moved = (x: string) => to + x.slice(from.length);
