@@ -4,23 +4,9 @@ import assert from 'node:assert/strict';
 import { lstat, mkdir, readdir, readFile, readlink, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../../test/helpers/tmp.ts';
+import { snapshot } from '../../test/helpers/engine.ts';
 import { ConfinedFs } from './confined-fs.ts';
 import { NodeFs } from './node-fs.ts';
-
-/** Everything under `dir`, links included (as their target text), never following one: the before/after picture. */
-async function snapshot(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const walk = async (d: string, rel: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isSymbolicLink()) out.set(r, `-> ${await readlink(join(d, e.name))}`);
-      else if (e.isDirectory()) { out.set(`${r}/`, ''); await walk(join(d, e.name), r); }
-      else out.set(r, (await readFile(join(d, e.name))).toString('base64'));
-    }
-  };
-  await walk(dir, '');
-  return out;
-}
 
 /**
  * A member folder `root` with a file, its tmp folder, and `link -> outside`; `outside` holds secret.txt and sub/inner.txt.

@@ -1,5 +1,5 @@
 // Engine test fixtures: member folders in a temp dir, event recorders, and a whole-tree comparison of members.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MirrorEvent } from '../../core/index.ts';
 import type { Mirror } from '../../core/index.ts';
@@ -41,6 +41,21 @@ export async function treeOf(root: string): Promise<Map<string, string>> {
     }
   };
   await walk(root, '');
+  return out;
+}
+
+/** Everything under `dir`, links included (as their target text), never following one: a before/after picture. */
+export async function snapshot(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (d: string, rel: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isSymbolicLink()) out.set(r, `-> ${await readlink(join(d, e.name))}`);
+      else if (e.isDirectory()) { out.set(`${r}/`, ''); await walk(join(d, e.name), r); }
+      else out.set(r, (await readFile(join(d, e.name))).toString('base64'));
+    }
+  };
+  await walk(dir, '');
   return out;
 }
 

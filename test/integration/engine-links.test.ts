@@ -7,22 +7,7 @@ import { lstat, mkdir, readdir, readFile, readlink, realpath, symlink, writeFile
 import { join } from 'node:path';
 import { createMirror, type Mirror } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { nextEvent, text, treeOf } from '../helpers/engine.ts';
-
-/** Everything under `dir`, links as their target text, never following one. */
-async function snapshot(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const walk = async (d: string, rel: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isSymbolicLink()) out.set(r, `-> ${await readlink(join(d, e.name))}`);
-      else if (e.isDirectory()) { out.set(`${r}/`, ''); await walk(join(d, e.name), r); }
-      else out.set(r, (await readFile(join(d, e.name))).toString('base64'));
-    }
-  };
-  await walk(dir, '');
-  return out;
-}
+import { nextEvent, snapshot, text, treeOf } from '../helpers/engine.ts';
 
 /**
  * An SSD member and a write-mostly USB member, both empty when the mirror is made (a new member must be), holding
