@@ -167,6 +167,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     m.transition('failed');
     m.error = reason;
     m.failure = cause;
+    m.catchUp?.wake(); // its copiers waiting for work must see it left, or its resync would never end
     m.dropBehind();
     void MirrorImpl.closeJournal(m); // an open file would keep its drive from unmounting
     this.emit({ type: 'member-state', memberId: m.id, state: m.state });
