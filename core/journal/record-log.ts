@@ -71,19 +71,30 @@ export class RecordLog {
    * runs, later changes gather for the next.
    */
   commit(): Promise<void> {
-    if (this.#pending.length === 0 && !this.#flushing) return Promise.resolve();
+    if (this.#pending.length === 0 && !this.#flushing && !this.#torn) return Promise.resolve();
     const p = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
-    if (!this.#flushing) this.#flushing = this.#flushLoop();
+    if (!this.#flushing) this.#startFlush(true);
     return p;
+  }
+
+  /**
+   * Starts the flush loop. It always yields once before its first check, so `#flushing` is assigned before the loop
+   * can end and clear it (a closed log rejects without any other await; clearing first and assigning after would
+   * leave a settled promise there for good: later commits would wait on it, close() would spin on it). And it clears
+   * `#flushing` in the same step that it sees nothing left, so a commit that comes right after starts a new loop.
+   */
+  #startFlush(sync: boolean): void {
+    this.#flushing = this.#flushLoop(sync);
   }
 
   /** Appends without waiting for durability (clears: losing one only costs a needless resync). */
   lazyFlush(): void {
     if (this.#closed) { this.#pending.length = 0; return; }
-    if (this.#pending.length > 0 && !this.#flushing) this.#flushing = this.#flushLoop(false);
+    if (this.#pending.length > 0 && !this.#flushing) this.#startFlush(false);
   }
 
-  async #flushLoop(sync = true): Promise<void> {
+  async #flushLoop(sync: boolean): Promise<void> {
+    await undefined; // see #startFlush
     try {
       while (this.#pending.length > 0 || this.#waiters.length > 0) {
         const lines = this.#pending.splice(0);
@@ -107,7 +118,7 @@ export class RecordLog {
         }
       }
     } finally {
-      this.#flushing = undefined;
+      this.#flushing = undefined; // in the same step as the loop's last check: see #startFlush
     }
     // Keep the file proportional to what is live, not to its history.
     if (!this.#closed && this.#lines > 4 * this.map.size + 10_000) await this.compact().catch(() => {});
