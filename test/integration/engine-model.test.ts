@@ -60,9 +60,14 @@ const toModelOp = (c: DataCmd): ModelOp => (c.k === 'write' ? { k: 'write', p: c
 let reported = false;
 
 /** The first failing schedule is printed at once, before fast-check spends minutes shrinking it. */
+let done = 0;
+const started = performance.now();
+
 async function runSchedule(setup: Setup, cmds: Cmd[]): Promise<void> {
   try {
     await runScheduleOnce(setup, cmds);
+    // A long run says how far it got, so a stalled one shows where.
+    if (++done % 1000 === 0) console.log(`# ${done} schedules done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   } catch (e) {
     if (!reported) {
       reported = true;
