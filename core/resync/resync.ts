@@ -17,7 +17,8 @@ export interface ResyncHost {
 
 /** A source is in sync and never the target; fast members first (never a stale member: invariant 17). */
 function chooseSource(host: ResyncHost, target: Member): Member | undefined {
-  const ok = host.members.filter((m) => m !== target && isReadable(m.state));
+  // A member being ejected no longer receives writes: a copy from it could carry an old version past a newer write.
+  const ok = host.members.filter((m) => m !== target && isReadable(m.state) && !m.ejecting);
   return ok.find((m) => !m.writeMostly) ?? ok[0];
 }
 
@@ -219,7 +220,7 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
   const copyOptions = { durable: !bulk, dirs: new Set<string>() };
   const visit = async (path: string) => {
     for (;;) {
-      if (!source || !isReadable(source.state)) source = chooseSource(host, target);
+      if (!source || !isReadable(source.state) || source.ejecting) source = chooseSource(host, target);
       if (!source) throw new Error(`No in-sync member left to resync "${target.label}" from.`);
       const slots = [source.order.reserve([path]), target.order.reserve([path])];
       try {
