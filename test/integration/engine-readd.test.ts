@@ -186,6 +186,24 @@ test('two members away, re-added one after the other, both reach in_sync (issue 
   for (const s of specs.slice(1)) assert.deepEqual(await treeOf(s.path), truth, `${s.label} equals m0`);
 });
 
+test('a catch-up never copies from a member being ejected (model test, seed 424242)', async (t) => {
+  const dir = await tempDir(t, 'nasm-', RAM_DIR);
+  const specs: EngineMemberSpec[] = [0, 1, 2].map((i) => ({ path: join(dir, `m${i}`), label: `m${i}` }));
+  const m = await createMirror({ members: specs, maxBehindWrites: 0 });
+  t.after(() => m.stop().catch(() => {}));
+  const [id0, id1] = ids(m);
+  await m.failMember(id0!);
+  await m.writeFile('d0/a', 'v1');
+  await Promise.all([addBack(m, specs[0]!), m.writeFile('d1/b', 'b')]);
+  await m.writeFile('d0/a', 'v2');
+  // m1 stops receiving writes the moment its eject begins: a copy from it would carry v2 past v3 and v4.
+  await Promise.all([m.eject(id1!), m.writeFile('d0/a', 'v3'), m.writeFile('d0/a', 'v4')]);
+  await drainWithin(m, 30_000);
+  assert.equal(m.status().members[0]!.state, 'in_sync');
+  assert.deepEqual(await treeOf(specs[0]!.path), await treeOf(specs[2]!.path));
+  assert.equal(text(await m.readFile('d0/a')), 'v4');
+});
+
 test('every error that leaves addMember is a MirrorError naming the drive and saying what to do', async (t) => {
   const dir = await tempDir(t, 'nasm-', RAM_DIR);
   const usb = new FaultyFs(new NodeFs());
@@ -234,7 +252,7 @@ test('a catch-up and live operations on the same paths commute, whatever the int
       ];
       const m = await createMirror({ members: specs, maxBehindWrites: 8 });
       try {
-        const apply = (o: Op) => (o.k === 'write' ? m.writeFile(o.p, `${o.v}`) : o.k === 'rename' ? m.rename(o.p, o.to) : m.remove(o.p)).catch(() => {});
+        const apply = (o: Op) => (o.k === 'write' ? m.writeFile(o.p, `${o.v}`) : o.k === 'rename' ? m.rename(o.p, o.to, { replace: true }) : m.remove(o.p)).catch(() => {});
         for (const o of before) await apply(o);
         await m.failMember(ids(m)[1]!);
         for (const o of away) await apply(o);
