@@ -59,6 +59,9 @@ export const methodArgs = {
   'files.remove': z.tuple([relPath]),
   'files.rename': z.tuple([relPath, relPath]),
   'settings.update': z.tuple([z.strictObject({ notifications: z.boolean().optional() })]),
+  // -- sharing (issue 13): the WebDAV share's switch and addresses --
+  'sharing.status': z.tuple([]),
+  'sharing.setWebdav': z.tuple([z.boolean()]),
 } as const;
 
 export type MethodName = keyof typeof methodArgs;
@@ -119,9 +122,31 @@ export interface MethodResults {
   'files.remove': void;
   'files.rename': void;
   'settings.update': AppSettings;
+  // -- sharing (issue 13) --
+  'sharing.status': SharingStatus;
+  'sharing.setWebdav': SharingStatus;
 }
 
 export type Handlers = { [K in MethodName]: (...args: MethodArgs<K>) => Promise<MethodResults[K]> };
+
+// -- sharing (issue 13) --
+/** The ways other computers reach the mirror, as the Sharing section shows them. */
+export interface SharingStatus {
+  webdav: {
+    /** This host can serve the share; when false, `reason` says why (and what to do). */
+    available: boolean;
+    enabled: boolean;
+    /** Addresses to connect to, best first (each LAN address when the server listens beyond this computer). */
+    urls: string[];
+    /** The user name to sign in with; the password is the server's. */
+    user: string;
+    passwordRequired: boolean;
+    tls: boolean;
+    /** Only this computer can connect (the server is bound to loopback). */
+    loopbackOnly: boolean;
+    reason?: string;
+  };
+}
 
 /** Events pushed to the UI: the engine's plus the app's own. */
 export type AppEvent =

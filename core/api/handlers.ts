@@ -1,6 +1,6 @@
 // The contract's handlers over one AppCore, and the one dispatch both transports (IPC, WebSocket) call:
 // validate the name and arguments, run the handler, and turn anything thrown into error data.
-import type { CallResult, Handlers, MethodArgs, MethodName } from './contract.ts';
+import type { CallResult, Handlers, MethodArgs, MethodName, SharingStatus } from './contract.ts';
 import { MAX_WRITE_BYTES, validateCall } from './contract.ts';
 import { MirrorError } from './errors.ts';
 import { toErrorData } from './errors.ts';
@@ -16,7 +16,23 @@ async function readWhole(core: AppCore, path: string): Promise<Uint8Array> {
   return mirror.readFile(path);
 }
 
-export function createHandlers(core: AppCore) {
+// -- sharing (issue 13) --
+/** What a host that can share the mirror (`serve`: WebDAV under /dav/) hands the handlers. */
+export interface SharingControl {
+  status(): SharingStatus;
+  setWebdav(on: boolean): Promise<SharingStatus>;
+}
+
+/** A host without a share server (the desktop app, for now) says so, and how to get one. */
+const NO_SHARING: SharingStatus = {
+  webdav: {
+    available: false, enabled: false, urls: [], user: 'nas', passwordRequired: true, tls: false, loopbackOnly: true,
+    reason: 'The desktop app does not serve the share yet. Run NAS Mirror headless with `npm run serve -- --webdav` (add --host 0.0.0.0 --password … for other computers).',
+  },
+};
+
+export function createHandlers(core: AppCore, hosted: { sharing?: SharingControl } = {}) {
+  const sharing = hosted.sharing;
   return {
     'app.snapshot': async () => core.snapshot(),
     'drives.list': () => core.listDrives(),
@@ -44,6 +60,12 @@ export function createHandlers(core: AppCore) {
     'files.remove': (path) => core.requireMirror().remove(path),
     'files.rename': (from, to) => core.requireMirror().rename(from, to),
     'settings.update': (patch) => core.updateSettings(patch),
+    // -- sharing (issue 13) --
+    'sharing.status': async () => sharing?.status() ?? NO_SHARING,
+    'sharing.setWebdav': async (on) => {
+      if (!sharing) throw new MirrorError('EINVALIDOPTION', NO_SHARING.webdav.reason!);
+      return sharing.setWebdav(on);
+    },
   } satisfies Handlers;
 }
 

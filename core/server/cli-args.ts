@@ -11,9 +11,11 @@ export interface ServeArgs {
   tlsKey?: string;
   demo: boolean;
   help: boolean;
+  /** --webdav / --no-webdav: turn the WebDAV share on or off, and remember it; absent: as last remembered. */
+  webdav?: boolean;
 }
 
-export const USAGE = `Usage: npm run serve -- [--demo] [--port N] [--host H] [--password P] [--tls-cert FILE --tls-key FILE] [--config DIR]
+export const USAGE = `Usage: npm run serve -- [--demo] [--port N] [--host H] [--password P] [--tls-cert FILE --tls-key FILE] [--config DIR] [--webdav]
   --port N       port to listen on (default 5178; 0 picks a free one)
   --host H       address to bind (default 127.0.0.1); any non-loopback address needs --password,
                  or a one-time token is generated and printed in the URL
@@ -21,7 +23,8 @@ export const USAGE = `Usage: npm run serve -- [--demo] [--port N] [--host H] [--
   --tls-cert F   PEM certificate (with --tls-key): serve https, so the password and files cross the LAN encrypted
   --tls-key F    PEM private key of that certificate
   --config DIR   where the app keeps its settings (default: the user's config folder)
-  --demo         two folder "drives" (an SSD and a slow write-mostly USB disk) mirrored, with sample files`;
+  --demo         two folder "drives" (an SSD and a slow write-mostly USB disk) mirrored, with sample files
+  --webdav       share the mirror over WebDAV at /dav/ (user "nas", the --password); remembered until --no-webdav`;
 
 export function parseServeArgs(argv: string[]): { ok: true; args: ServeArgs } | { ok: false; message: string } {
   const args: ServeArgs = { port: 5178, host: '127.0.0.1', demo: false, help: false };
@@ -48,6 +51,8 @@ export function parseServeArgs(argv: string[]): { ok: true; args: ServeArgs } | 
         case '--config': args.configDir = value(); break;
         case '--tls-cert': args.tlsCert = value(); break;
         case '--tls-key': args.tlsKey = value(); break;
+        case '--webdav': args.webdav = true; break;
+        case '--no-webdav': args.webdav = false; break;
         default: throw new Error(`Unknown option ${flag}.`);
       }
     } catch (e) {

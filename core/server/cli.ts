@@ -1,5 +1,6 @@
 // `serve`: the core and the contract over a WebSocket, the built renderer as static files, for NAS boxes without
-// a screen. Prints exactly one line on stdout when ready (the URL); everything else goes to stderr.
+// a screen. Prints one line on stdout when ready (the URL), and a second with the share's address when the WebDAV
+// share is on; everything else goes to stderr.
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { defaultConfigDir, parseServeArgs, USAGE } from './cli-args.ts';
 import { demoLayout, startDemo } from './demo.ts';
 import { isLoopbackHost } from './auth.ts';
 import { startServer } from './server.ts';
+import { DavService } from './dav/dav-route.ts';
+import { loadSharingSettings, saveSharingSettings, ServerSharing, webdavRefusal } from './dav/sharing.ts';
 
 const log = (m: string) => console.error(m);
 
@@ -40,11 +43,23 @@ async function main(): Promise<void> {
   });
   if (layout) await startDemo(core, layout);
 
+  // The WebDAV share: --webdav turns it on (and is remembered), --no-webdav off; beyond loopback it needs a password.
+  const sharingSettings = await loadSharingSettings(configDir);
+  const davRefusal = webdavRefusal(args.host, args.password);
+  if (args.webdav === true && davRefusal) { log(`--webdav: ${davRefusal}`); process.exit(2); }
+  if (args.webdav !== undefined && args.webdav !== sharingSettings.webdav) await saveSharingSettings(configDir, { ...sharingSettings, webdav: args.webdav });
+  const webdavOn = args.webdav ?? sharingSettings.webdav;
+  if (webdavOn && davRefusal) log(`The WebDAV share stays off: ${davRefusal}`);
+  const dav = await DavService.create({ mirror: () => core.mirror, stateDir: configDir, enabled: webdavOn && !davRefusal, log });
+  let port = args.port;
+  const sharing = new ServerSharing({ dav, configDir, host: args.host, password: args.password, tls: tls !== undefined, port: () => port, log });
+
   const server = await startServer({
     host: args.host, port: args.port, password: args.password, log, ...(tls ? { tls } : {}),
     staticRoot: fileURLToPath(new URL('../../dist/renderer/', import.meta.url)),
-    dispatch: createDispatch(createHandlers(core)), events: core.events,
+    dispatch: createDispatch(createHandlers(core, { sharing })), events: core.events, webdav: dav,
   });
+  port = server.port;
   if (!isLoopbackHost(args.host)) {
     log(args.password === undefined
       ? 'Listening beyond this machine: the URL below carries a one-time token; keep it private.'
@@ -57,6 +72,7 @@ async function main(): Promise<void> {
     if (stopping) { log(`${signal} again: exiting without waiting for the flush.`); process.exit(1); }
     stopping = true;
     log('Stopping: flushing behind writes to every member (like mdadm --stop)…');
+    dav.abortAll(); // an upload in progress over the share must not hold the mirror open; it leaves nothing behind
     let code = 0;
     try {
       await core.shutdown();
@@ -72,6 +88,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   // The ready line comes last: whoever reads it may signal at once, and the flush-on-stop handlers must be there.
   console.log(`NAS Mirror at ${server.url}`);
+  if (dav.enabled) console.log(`WebDAV share at ${new URL('/dav/', server.url).href}`);
 }
 
 main().catch((e: Error) => {

@@ -18,6 +18,9 @@ import { LOGIN_CSP, securityHeaders } from './csp.ts';
 import { handleLogin, handleLogout, sendLoginPage } from './login-page.ts';
 import { serveStatic } from './static-files.ts';
 import { MAX_MESSAGE_BYTES, serveConnection } from './ws-rpc.ts';
+import type { DavService } from './dav/dav-route.ts';
+import { isDavPath } from './dav/dav-paths.ts';
+import { webdavRefusal } from './dav/sharing.ts';
 
 export interface ServerOptions {
   host: string;
@@ -37,6 +40,8 @@ export interface ServerOptions {
   /** Largest WebSocket message accepted; default fits the largest upload. */
   maxMessageBytes?: number;
   log?: (message: string) => void;
+  /** The WebDAV share, answered under /dav/ while enabled (Basic auth with the password; see dav/dav-route.ts). */
+  webdav?: DavService;
 }
 
 export interface RunningServer {
@@ -95,6 +100,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const limiter = o.loginLimiter ?? new LoginLimiter();
   const policy: AccessPolicy = { allowedHosts: null, token, sessions };
   const liveSockets = new SessionSockets(sessions);
+  const davRefusal = webdavRefusal(o.host, o.password);
+  if (o.webdav?.enabled && davRefusal) throw new Error(davRefusal);
+  // The share takes the server's password (user "nas") whenever there is one, and always off loopback.
+  const davAccess = { required: needsAuth || o.password !== undefined, password: o.password, limiter };
 
   /** /login and /logout, when a password or token guards the server. */
   const onAuthRoute = async (req: IncomingMessage, res: ServerResponse, url: URL, secret: string) => {
@@ -116,6 +125,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const f = facts(req);
     if (!hostAllowed(policy, f)) { res.writeHead(421, securityHeaders(LOGIN_CSP)).end('Misdirected request\n'); return; }
     const url = new URL(f.url, 'http://x');
+    if (o.webdav?.enabled && !davRefusal && isDavPath(url.pathname)) { await o.webdav.handle(req, res, davAccess); return; }
     if (token !== null && (url.pathname === '/login' || url.pathname === '/logout')) { await onAuthRoute(req, res, url, token); return; }
     if (!authenticated(policy, f)) {
       // A cookie that no longer names a session (expired, or the server restarted): say so on the form, and drop it.
@@ -142,6 +152,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     });
   };
   const server = o.tls ? createTlsServer({ cert: o.tls.cert, key: o.tls.key }, handle) : createServer(handle);
+  // A share upload of gigabytes takes longer than Node's 5-minute limit on a whole request; headers stay bounded.
+  if (o.webdav) server.requestTimeout = 0;
   // A plain-HTTP client on the TLS port, or a certificate it rejects: its connection fails, the server goes on.
   server.on('tlsClientError', (e: Error) => log(`TLS: ${e.message}`));
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxMessageBytes ?? MAX_MESSAGE_BYTES });
