@@ -3,6 +3,10 @@ export type {
   MemberSpec, MirrorOptions, MemberState, MirrorState, MemberStatus, MirrorStatus, MirrorEvent, DirEntry, FileStat,
   ScrubResult, MirrorErrorCode, DriveInfo, PlacementIssue, EjectProgress, ResyncProgress,
 } from './api/types.ts';
+// -- outside changes (issue 11, part 2) --
+export type {
+  Conflict, ConflictChoice, ConflictVersion, FindingAction, FindingKind, OutsideChangeKind, ScrubFinding,
+} from './api/types.ts';
 export type { Mirror } from './mirror/mirror-api.ts';
 export { MirrorError } from './api/errors.ts';
 export { createMirror, openMirror } from './mirror/open.ts';
@@ -13,3 +17,7 @@ export { FaultyFs } from './fs/faulty-fs.ts';
 export { FoldingFs } from './fs/folding-fs.ts';
 export type { EngineMemberSpec } from './mirror/member-folder.ts';
 export { listDrives, watchDrives, checkPlacement, ejectDrive, attachHotplug } from './drives/index.ts';
+// -- adoption (issue 11, part 1) --
+export { inspectFolder } from './drives/index.ts';
+export type { FolderContents } from './api/types.ts';
+export { ROOT_SYSTEM_NAMES, ANYWHERE_SYSTEM_NAMES, isSystemName } from './mirror/system-names.ts';

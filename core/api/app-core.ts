@@ -3,7 +3,9 @@
 import type { AppSettings, AppSnapshot, AppState, ErrorData } from './contract.ts';
 import type { DriveInfo, EjectProgress, MemberSpec, MirrorEvent, MirrorOptions, MirrorStatus, PlacementIssue, ScrubResult } from './types.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
-import type { CoreDeps } from './app-deps.ts';
+import type { CoreDeps, PlacementOptions } from './app-deps.ts';
+import type { FolderContents } from './types.ts';
+import type { ConflictChoice } from './types.ts';
 import type { AppConfig, KnownMirror } from './config-store.ts';
 import { loadConfig, saveConfig } from './config-store.ts';
 import { EventHub } from './event-hub.ts';
@@ -65,7 +67,11 @@ export class AppCore {
 
   get mirror(): Mirror | null { return this.#mirror; }
   get appState(): AppState { return this.#appState; }
-  get settings(): AppSettings { return { ...this.#config.settings }; }
+  get settings(): AppSettings {
+    // Recently deleted (issue 11, part 4): the retention is the open mirror's (its superblock), not the app config's.
+    const days = this.#mirror?.status().deletedRetentionDays;
+    return { ...this.#config.settings, ...(days !== undefined ? { deletedRetentionDays: days } : {}) };
+  }
 
   snapshot(): AppSnapshot {
     this.events.flush(); // so the snapshot's seq covers every event it reflects
@@ -96,8 +102,13 @@ export class AppCore {
     return this.#drives;
   }
 
-  checkPlacement(specs: MemberSpec[]): Promise<PlacementIssue[]> {
-    return this.o.deps.checkPlacement(specs);
+  checkPlacement(specs: MemberSpec[], o?: PlacementOptions): Promise<PlacementIssue[]> {
+    return this.o.deps.checkPlacement(specs, o);
+  }
+
+  /** What a folder or a drive's root already holds (the picker shows it, and offers to keep those files). */
+  inspectFolder(path: string): Promise<FolderContents> {
+    return this.o.deps.inspectFolder(path);
   }
 
   create(o: MirrorOptions): Promise<MirrorStatus> {
@@ -178,12 +189,34 @@ export class AppCore {
     }
   }
 
-  async scrub(repair: boolean): Promise<ScrubResult> {
-    return this.requireMirror().scrub({ repair });
+  async scrub(repair: boolean, paths?: string[]): Promise<ScrubResult> {
+    try {
+      return await this.requireMirror().scrub({ repair, paths });
+    } finally {
+      this.#emitMirrorChanged(); // its open findings are in the status (the header never says Healthy over them)
+    }
+  }
+
+  // -- outside changes (issue 11, part 2) --
+  async resolveConflict(id: string, choice: ConflictChoice, memberId?: string): Promise<void> {
+    await this.requireMirror().resolveConflict(id, choice, memberId);
+    this.#emitMirrorChanged();
+  }
+
+  /** Looks at every drive for changes made behind the app's back now, instead of at the next periodic look. */
+  async reconcile(): Promise<void> {
+    await this.requireMirror().reconcile();
+    this.#emitMirrorChanged();
   }
 
   async updateSettings(patch: Partial<AppSettings>): Promise<AppSettings> {
-    await this.#updateConfig((c) => { Object.assign(c.settings, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))); });
+    // Recently deleted (issue 11, part 4): the retention goes to the mirror, recorded in every member's superblock.
+    const { deletedRetentionDays, ...app } = patch;
+    if (deletedRetentionDays !== undefined) {
+      await this.requireMirror().setDeletedRetention(deletedRetentionDays);
+      this.#emitMirrorChanged();
+    }
+    await this.#updateConfig((c) => { Object.assign(c.settings, Object.fromEntries(Object.entries(app).filter(([, v]) => v !== undefined))); });
     return this.settings;
   }
 
@@ -263,6 +296,7 @@ export class AppCore {
       case 'resync-progress': this.events.emitCoalesced(`resync:${e.memberId}`, e); break;
       case 'scrub-progress': if (e.done) this.events.emit(e); else this.events.emitCoalesced('scrub', e); break;
       case 'member-state': this.events.emit(e); this.#emitMirrorChanged(); break;
+      case 'conflicts-changed': this.events.emit(e); this.#emitMirrorChanged(); break;
       default: this.events.emit(e);
     }
   }

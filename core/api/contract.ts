@@ -4,8 +4,15 @@ import { z } from 'zod';
 import type {
   DirEntry, DriveInfo, EjectProgress, FileStat, MemberSpec, MirrorEvent, MirrorStatus, PlacementIssue, ScrubResult,
 } from './types.ts';
+import type { FolderContents } from './types.ts';
+import type { DeletedEntry } from './types.ts';
+import type { Conflict, ScrubFinding } from './types.ts';
 
 const relPath = z.string().max(4096);
+/** A recently deleted entry's id (core/mirror/trash.ts): `${time}-${hex}`. */
+const trashId = z.string().regex(/^\d{10,16}-[0-9a-f]{4,32}$/, 'not a recently deleted entry id');
+/** Longest retention of recently deleted files, in days (the engine checks it too: core/mirror/recently-deleted.ts). */
+export const MAX_RETENTION_DAYS = 3650;
 /** Largest single files.write payload; bigger uploads are refused with EBADARGS (the WebSocket frame limit follows it). */
 export const MAX_WRITE_BYTES = 64 * 1024 * 1024;
 /** Largest chunk of a chunked transfer (files.uploadChunk, files.downloadChunk), for files bigger than one message. */
@@ -31,12 +38,18 @@ const limits = {
   maxBehindBytes: z.number().int().min(0).optional(),
 };
 
+// -- adoption (issue 11, part 1): whose files a new mirror starts from, and what a folder already holds --
+/** A member's index in the list, or its folder. */
+const adoptFrom = z.union([z.number().int().min(0).max(15), absPath]).optional();
+const placementOptions = z.strictObject({ adoptFrom: z.number().int().min(0).max(15).optional(), adding: z.boolean().optional() });
+
 /** Argument tuples, validated at runtime by every transport before a handler runs. */
 export const methodArgs = {
   'app.snapshot': z.tuple([]),
   'drives.list': z.tuple([]),
-  'drives.checkPlacement': z.tuple([z.array(memberSpecSchema).min(1).max(16)]),
-  'mirror.create': z.tuple([z.strictObject({ members: z.array(memberSpecSchema).min(2).max(16), label: z.string().max(200).optional(), ...limits })]),
+  'drives.checkPlacement': z.tuple([z.array(memberSpecSchema).min(1).max(16), placementOptions.optional()]),
+  'drives.inspect': z.tuple([absPath]),
+  'mirror.create': z.tuple([z.strictObject({ members: z.array(memberSpecSchema).min(2).max(16), label: z.string().max(200).optional(), adoptFrom, ...limits })]),
   'mirror.assemble': z.tuple([z.strictObject({ members: z.array(memberSpecSchema).min(1).max(16), ...limits })]),
   'mirror.status': z.tuple([]),
   'mirror.addMember': z.tuple([memberSpecSchema]),
@@ -44,7 +57,12 @@ export const methodArgs = {
   'mirror.forgetMember': z.tuple([memberId]),
   'mirror.eject': z.tuple([memberId]),
   'mirror.stop': z.tuple([]),
-  'mirror.scrub': z.tuple([z.strictObject({ repair: z.boolean() })]),
+  // Outside changes (issue 11, part 2): repair may be limited to the paths of the plan the user confirmed.
+  'mirror.scrub': z.tuple([z.strictObject({ repair: z.boolean(), paths: z.array(relPath).max(1_000_000).optional() })]),
+  'mirror.findings': z.tuple([]),
+  'mirror.conflicts': z.tuple([]),
+  'mirror.resolveConflict': z.tuple([z.string().min(1).max(64), z.enum(['keep-mirror', 'take-drive', 'keep-both']), memberId.optional()]),
+  'mirror.reconcile': z.tuple([]),
   'files.list': z.tuple([relPath]),
   'files.stat': z.tuple([relPath]),
   'files.read': z.tuple([relPath]),
@@ -57,8 +75,14 @@ export const methodArgs = {
   'files.transferAbort': z.tuple([transferId]),
   'files.mkdir': z.tuple([relPath]),
   'files.remove': z.tuple([relPath]),
-  'files.rename': z.tuple([relPath, relPath]),
-  'settings.update': z.tuple([z.strictObject({ notifications: z.boolean().optional() })]),
+  // No silent overwrite (issue 11, part 3): renaming onto an existing file is refused (EEXIST) unless replace is true.
+  'files.rename': z.tuple([relPath, relPath, z.strictObject({ replace: z.boolean().optional() }).optional()]),
+  // Recently deleted (issue 11, part 4).
+  'deleted.list': z.tuple([]),
+  'deleted.restore': z.tuple([trashId, z.strictObject({ to: relPath.optional(), replace: z.boolean().optional() }).optional()]),
+  'deleted.purge': z.tuple([z.union([trashId, z.literal('all')])]),
+  'settings.update': z.tuple([z.strictObject({ notifications: z.boolean().optional(),
+    deletedRetentionDays: z.number().int().min(0).max(MAX_RETENTION_DAYS).optional() })]),
   // -- sharing (issue 13): the WebDAV share's switch and addresses --
   'sharing.status': z.tuple([]),
   'sharing.setWebdav': z.tuple([z.boolean()]),
@@ -70,7 +94,11 @@ export type MethodArgs<K extends MethodName> = z.infer<(typeof methodArgs)[K]>;
 export type AppState = 'running' | 'flushing' | 'stopped';
 
 /** User settings persisted with the config. */
-export interface AppSettings { notifications: boolean }
+export interface AppSettings {
+  notifications: boolean;
+  /** Recently deleted (issue 11, part 4): the open mirror's retention in days (kept in its superblock, not the config). */
+  deletedRetentionDays?: number;
+}
 
 /** What the app knows right now; the renderer's starting point and what it refetches after an event gap. */
 export interface AppSnapshot {
@@ -99,6 +127,7 @@ export interface MethodResults {
   'app.snapshot': AppSnapshot;
   'drives.list': DriveInfo[];
   'drives.checkPlacement': PlacementIssue[];
+  'drives.inspect': FolderContents;
   'mirror.create': MirrorStatus;
   'mirror.assemble': MirrorStatus;
   'mirror.status': MirrorStatus | null;
@@ -108,6 +137,10 @@ export interface MethodResults {
   'mirror.eject': void;
   'mirror.stop': void;
   'mirror.scrub': ScrubResult;
+  'mirror.findings': ScrubFinding[];
+  'mirror.conflicts': Conflict[];
+  'mirror.resolveConflict': void;
+  'mirror.reconcile': void;
   'files.list': DirEntry[];
   'files.stat': FileStat;
   'files.read': Uint8Array;
@@ -121,6 +154,10 @@ export interface MethodResults {
   'files.mkdir': void;
   'files.remove': void;
   'files.rename': void;
+  'deleted.list': DeletedEntry[];
+  /** The path the entry was restored to. */
+  'deleted.restore': string;
+  'deleted.purge': void;
   'settings.update': AppSettings;
   // -- sharing (issue 13) --
   'sharing.status': SharingStatus;

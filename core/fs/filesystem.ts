@@ -1,7 +1,9 @@
 // The Filesystem interface every byte of member I/O goes through (cf. Syncthing lib/fs): real, slowed, or faulty.
 
 export type EntryType = 'file' | 'dir' | 'other';
-export interface FsStat { type: EntryType; size: number; mtimeMs: number }
+/** `ino`: the inode number where the filesystem has one (0 or absent otherwise): with size and mtime, what tells an
+ * edit made outside the app from the engine's own write (journal/manifest.ts). */
+export interface FsStat { type: EntryType; size: number; mtimeMs: number; ino?: number }
 export interface FsEntry { name: string; type: EntryType }
 
 /** A file being written beside its target; only commit() makes it visible, atomically and durably. */
@@ -25,9 +27,10 @@ export interface Filesystem {
   openAppend(path: string): Promise<AppendHandle>;
   /**
    * Starts an atomic replacement of `target`, with its temp file in `tmpDir` (same filesystem). With
-   * `durable: false` the fsyncs are left out: for bulk copies made durable at once by syncFilesystem().
+   * `durable: false` the fsyncs are left out: for bulk copies made durable at once by syncFilesystem(). With
+   * `mtimeMs` the file gets that modification time before it takes its name (a resync keeps the source's dates).
    */
-  createAtomic(target: string, tmpDir: string, o?: { durable?: boolean }): Promise<AtomicWriter>;
+  createAtomic(target: string, tmpDir: string, o?: { durable?: boolean; mtimeMs?: number }): Promise<AtomicWriter>;
   /** Flushes everything written to the filesystem holding `path` (syncfs); false where that cannot be done. */
   syncFilesystem(path: string): Promise<boolean>;
   /** Reads a whole file; never through a symbolic link as the last name (it fails instead). */

@@ -44,7 +44,7 @@ export class NodeFs implements Filesystem {
     return new Promise((resolve) => execFile('sync', ['-f', path], (err) => resolve(!err)));
   }
 
-  async createAtomic(target: string, tmpDir: string, o: { durable?: boolean } = {}): Promise<AtomicWriter> {
+  async createAtomic(target: string, tmpDir: string, o: { durable?: boolean; mtimeMs?: number } = {}): Promise<AtomicWriter> {
     const durable = o.durable !== false;
     const tmp = join(tmpDir, `${parse(target).base.slice(0, 40)}.${randomBytes(6).toString('hex')}.tmp`);
     const fh = await open(tmp, 'wx');
@@ -57,6 +57,8 @@ export class NodeFs implements Filesystem {
       },
       async commit() {
         try {
+          // Seconds as a number keep the source's sub-millisecond part, so the dates compare equal afterwards.
+          if (o.mtimeMs !== undefined) await fh.utimes(Date.now() / 1000, o.mtimeMs / 1000);
           // fdatasync: the data and its size are what a read needs; the rename and folder fsync make the name durable.
           if (durable) await fh.datasync();
           await closeOnce();
@@ -103,7 +105,7 @@ export class NodeFs implements Filesystem {
 
   async stat(path: string): Promise<FsStat> {
     const s = await lstat(path);
-    return { type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs };
+    return { type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
   }
 
   async readdir(path: string): Promise<FsEntry[]> {

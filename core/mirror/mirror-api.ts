@@ -1,5 +1,6 @@
 // The Mirror interface: what createMirror/openMirror hand back to every host.
-import type { DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../api/types.ts';
+import type { DeletedEntry, DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../api/types.ts';
+import type { Conflict, ConflictChoice, ScrubFinding } from '../api/types.ts';
 
 export interface Mirror {
   readonly id: string;
@@ -12,7 +13,8 @@ export interface Mirror {
   stat(path: string): Promise<FileStat>;
   mkdir(path: string): Promise<void>;
   remove(path: string): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
+  /** Refused with EEXIST when `to` exists, unless `replace` (a file may replace a file, never a folder). */
+  rename(from: string, to: string, o?: { replace?: boolean }): Promise<void>;
   status(): MirrorStatus;
   onEvent(listener: (e: MirrorEvent) => void): () => void;
   /** like mdadm --fail */
@@ -27,6 +29,33 @@ export interface Mirror {
   stop(): Promise<void>;
   /** wait until every behind write has landed and every resync finished, without stopping anything */
   drain(): Promise<void>;
-  /** compare members by checksum; with repair, heal from a good copy */
-  scrub(o?: { repair?: boolean }): Promise<ScrubResult>;
+  /**
+   * compare members by checksum and list every finding (damaged, changed outside, missing, extra) with what repair does;
+   * with repair, act on them (only on `paths` when given: the plan the user confirmed). Never destroys a version it
+   * did not write.
+   */
+  scrub(o?: { repair?: boolean; paths?: string[] }): Promise<ScrubResult>;
+
+  // -- outside changes (issue 11, part 2) --
+  /** Conflicts waiting for the user: changes made on a write-mostly drive, or on two drives differently. */
+  conflicts(): Conflict[];
+  /** Resolves one conflict; whatever version is replaced goes to its drive's trash (Recently deleted). */
+  resolveConflict(id: string, choice: ConflictChoice, memberId?: string): Promise<void>;
+  /** Compares every member's tree with its manifest now (size, time, inode) and acts on what changed. */
+  reconcile(): Promise<void>;
+  /** The last scrub's findings that are still open. */
+  findings(): ScrubFinding[];
+
+  // -- recently deleted (issue 11, part 4) --
+  /** What was deleted (or replaced by a rename) and can still be restored, newest first, as an in-sync member holds it. */
+  listDeleted(): Promise<DeletedEntry[]>;
+  /**
+   * Writes an entry back at its path (or `to`) as ordinary writes, then deletes the entry; resolves with the path.
+   * EEXIST when something is there, unless `replace` (what is there then goes to recently deleted).
+   */
+  restoreDeleted(id: string, o?: { to?: string; replace?: boolean }): Promise<string>;
+  /** Deletes one entry (or 'all') for good now, on every member present; members away delete theirs when back. */
+  purgeDeleted(which: string): Promise<void>;
+  /** Days deleted files stay recoverable (0: until every member has the delete); recorded in every superblock. */
+  setDeletedRetention(days: number): Promise<void>;
 }

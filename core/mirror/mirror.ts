@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import { MirrorError } from '../api/errors.ts';
-import type { DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../api/types.ts';
+import type { DeletedEntry, DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../api/types.ts';
+import type { Conflict, ConflictChoice, ScrubFinding } from '../api/types.ts';
 import { readSuperblock, writeSuperblock, type Superblock } from '../journal/superblock.ts';
 import { MemberJournal } from '../journal/intent-journal.ts';
 import { IntentTracker } from '../journal/intent-tracker.ts';
@@ -15,12 +16,16 @@ import { isActive, isReadable } from './member-state.ts';
 import type { Mirror } from './mirror-api.ts';
 import { normalizePath } from './paths.ts';
 import * as reads from './read-path.ts';
-import { submitOp, type WriteHost } from './write-request.ts';
+import { submitOp, type Taken, type WriteHost } from './write-request.ts';
+import type { Op } from './ops.ts';
+import { OutsideChanges, type OutsideOptions } from '../resync/outside.ts';
+import { changedOutside } from './keep-outside.ts';
 import { errnoCode } from '../fs/filesystem.ts';
 import { WatchdogFs } from '../fs/watchdog-fs.ts';
 import { checkNewMemberFolder, memberFs, prepareMemberFolder } from './member-folder.ts';
 import { causeOf, describeProgress, incompleteEject, type FailureCause } from './failure.ts';
-import { emptyTrash } from './trash.ts';
+import { tidyTrash, type TrashReason } from './trash.ts';
+import { DEFAULT_RETENTION_DAYS, RecentlyDeleted, type DeletedOptions } from './recently-deleted.ts';
 
 export interface MirrorInit {
   id: string;
@@ -34,6 +39,10 @@ export interface MirrorInit {
   intentClearMs: number;
   generation: number;
   generationCleared: number;
+  /** Recently deleted (issue 11, part 4): retention, deletes-now left for members away, the clock. */
+  deleted?: DeletedOptions;
+  /** Outside changes (issue 11, part 2): watch the members' folders, how long a change settles, the periodic look. */
+  outside?: OutsideOptions;
 }
 
 export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
@@ -68,12 +77,52 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     this.generation = init.generation;
     this.generationCleared = init.generationCleared;
     this.intent = new IntentTracker(this, init.intentClearMs);
+    this.outside = new OutsideChanges(this, init.outside ?? { watch: false, settleMs: 1000, intervalMs: 0 });
+    this.deleted = new RecentlyDeleted(this, init.deleted ?? { retentionDays: DEFAULT_RETENTION_DAYS });
+  }
+
+  // ---- recently deleted (issue 11, part 4) ----------------------------------------------------------------------
+
+  /** Deleted files and files a rename replaced, kept in every member's trash: retention, room, restore, delete now. */
+  readonly deleted: RecentlyDeleted;
+
+  stampDelete(): { id: string; deletedAt: number } { return this.deleted.stamp(); }
+  listDeleted(): Promise<DeletedEntry[]> { return this.deleted.list(); }
+  restoreDeleted(id: string, o?: { to?: string; replace?: boolean }): Promise<string> { return this.deleted.restore(id, o); }
+  purgeDeleted(which: string): Promise<void> { return this.deleted.purge(which); }
+  setDeletedRetention(days: number): Promise<void> { return this.deleted.setRetention(days); }
+  async removeBecause(path: string, reason: TrashReason): Promise<void> { return submitOp(this, { kind: 'remove', path: normalizePath(path), reason }); }
+
+  // ---- outside changes (issue 11, part 2) ---------------------------------------------------------------------
+
+  /** Changes made directly in the members' folders: watched, reconciled, taken as writes or kept as conflicts. */
+  readonly outside: OutsideChanges;
+  /** The last scrub's findings (those repair has acted on are marked done). */
+  #findings: ScrubFinding[] = [];
+
+  /** An operation through the normal write path, for the outside-change policy (a change taken from a drive). */
+  submit(op: Op, taken?: Taken): Promise<void> { return submitOp(this, op, undefined, taken); }
+  conflicts(): Conflict[] { return this.outside.list(); }
+  async resolveConflict(id: string, choice: ConflictChoice, memberId?: string): Promise<void> {
+    this.assertRunning();
+    await this.outside.resolve(id, choice, memberId);
+  }
+  /** Looks at every member's tree now (size, time, inode) and acts on what changed; resolves when done. */
+  reconcile(): Promise<void> { this.assertRunning(); return this.outside.reconcile(); }
+  /** Findings of the last scrub still open: not repaired, not become a conflict. */
+  findings(): ScrubFinding[] { return this.#findings.filter((f) => !f.done); }
+  /** A read found a copy not matching its checksum: an edit made on the drive is served and looked at, never healed. */
+  async editedOutside(m: Member, path: string): Promise<boolean> {
+    if (!(await changedOutside(m, path))) return false;
+    this.outside.notice([path]);
+    return true;
   }
 
   /** Opens a member's intent journal (exact on fast members, coarse on write-mostly ones) and checksum manifest. */
   static async openJournal(m: Member): Promise<void> {
     m.journal = await MemberJournal.open(m.fs, m.root, m.writeMostly);
     m.manifest = await Manifest.open(m.fs, m.root);
+    await tidyTrash(m); // recently deleted: records a crash left without their entry go, entries without a record get one
   }
 
   /** Closes a member's metadata files: nothing of ours may keep its drive from unmounting. */
@@ -81,22 +130,17 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     await Promise.all([m.journal?.close(), m.manifest?.close()].map((p) => p?.catch(() => {})));
   }
 
-  /** Every member has applied every delete: quarantined files can go (second phase of a delete). */
-  async purgeTrash(): Promise<void> {
-    await Promise.all(this.members.filter((m) => isActive(m.state)).map((m) => emptyTrash(m).catch(() => {})));
-  }
-
-  #purging?: Promise<boolean>;
+  /**
+   * Every member has applied every delete (nothing held, all present): a settle point for recently deleted, whose
+   * entries past retention can then go (the second phase of a delete).
+   */
+  purgeTrash(): Promise<void> { return this.deleted.settle().catch(() => {}); }
 
   /**
-   * A write met a full drive: free what deletes left in quarantine, if that may be done now (every member present, so
-   * every one of them has the deletes), and say whether the write should be tried again. One purge serves all writers.
+   * A write met a full drive: the oldest recently deleted entries on it go first, if that may be done now (every member
+   * present, so every one of them has the deletes); true when the write should be tried again.
    */
-  purgeForSpace(): Promise<boolean> {
-    if (this.members.some((m) => m.state !== 'in_sync' && m.state !== 'behind' || m.ejecting)) return Promise.resolve(false);
-    this.#purging ??= this.purgeTrash().then(() => true, () => false).finally(() => { this.#purging = undefined; });
-    return this.#purging;
-  }
+  purgeForSpace(members?: readonly Member[], bytes?: number): Promise<boolean> { return this.deleted.purgeForSpace(members, bytes); }
 
   cleared(): void { this.generationCleared = this.generation; }
 
@@ -104,6 +148,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   async membershipChanged(): Promise<void> {
     await this.persist();
     this.membershipEpoch = Math.max(this.membershipEpoch, this.generation);
+    void this.deleted.sweep().catch(() => {}); // a member back deletes what was deleted for good while it was away
   }
 
   /**
@@ -185,6 +230,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
       members: this.members.map((x) => ({ id: x.id, label: x.label, writeMostly: x.writeMostly, state: x.state === 'behind' ? 'in_sync' : x.state,
         ...(x.state === 'resyncing' ? { resync: x.resyncKind ?? 'full' } : {}), names: x.rules })),
       maxBehindWrites: this.maxBehindWrites, maxBehindBytes: this.maxBehindBytes, updatedAt: new Date().toISOString(),
+      deletedRetentionDays: this.deleted.retentionDays, ...(this.deleted.pending ? { trashPurged: this.deleted.pending } : {}),
     };
   }
 
@@ -232,8 +278,8 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
 
   async mkdir(path: string): Promise<void> { return submitOp(this, { kind: 'mkdir', path: normalizePath(path) }); }
   async remove(path: string): Promise<void> { return submitOp(this, { kind: 'remove', path: normalizePath(path) }); }
-  async rename(from: string, to: string): Promise<void> {
-    return submitOp(this, { kind: 'rename', from: normalizePath(from), to: normalizePath(to) });
+  async rename(from: string, to: string, o: { replace?: boolean } = {}): Promise<void> {
+    return submitOp(this, { kind: 'rename', from: normalizePath(from), to: normalizePath(to), replace: o?.replace === true });
   }
 
   async readFile(path: string): Promise<Uint8Array> { return reads.readFile(this, normalizePath(path)); }
@@ -249,7 +295,9 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
       : ms.some((m) => m.state === 'resyncing') ? 'resyncing'
         : ms.some((m) => m.state === 'faulty' || m.state === 'removed') ? 'degraded'
           : this.#clean && ms.every((m) => m.behindWrites === 0) ? 'clean' : 'active';
-    return { id: this.id, label: this.label, state, members: ms, maxBehindWrites: this.maxBehindWrites, maxBehindBytes: this.maxBehindBytes, readErrorsCorrected: this.readErrorsCorrected };
+    return { id: this.id, label: this.label, state, members: ms, maxBehindWrites: this.maxBehindWrites, maxBehindBytes: this.maxBehindBytes, readErrorsCorrected: this.readErrorsCorrected,
+      conflicts: this.outside.count, openFindings: this.findings().length,
+      deletedRetentionDays: this.deleted.retentionDays };
   }
 
   onEvent(listener: (e: MirrorEvent) => void): () => void { return this.#events.on(listener); }
@@ -469,6 +517,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopping = true;
+    await this.outside.stop(); // no watcher of ours may hold a drive, nor a look start a write now
     for (const m of this.members) { m.noBehind = true; m.behindWaiters++; m.catchUp?.wake(); }
     try {
       await Promise.all([...this.#resyncs.values()]);
@@ -478,6 +527,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     }
     await this.intent.clearIdle(true); // everything landed: with every member present, no record is needed any more
     this.intent.stop();
+    this.deleted.close();
     await Promise.all(this.members.map((m) => MirrorImpl.closeJournal(m)));
     this.#clean = true;
     await this.persist();
@@ -487,12 +537,14 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   #scrubbing?: Promise<ScrubResult>;
 
   /** cf. md check/repair: counts copies that differ from their checksum; with repair, heals them. One at a time. */
-  async scrub(o: { repair?: boolean } = {}): Promise<ScrubResult> {
+  async scrub(o: { repair?: boolean; paths?: string[] } = {}): Promise<ScrubResult> {
     this.assertRunning();
     if (this.#scrubbing) throw new MirrorError('EBUSY', 'A scrub is already running; wait for it to finish.');
-    this.#scrubbing = scrubMirror(this, o.repair === true);
+    this.#scrubbing = scrubMirror(this, { repair: o.repair === true, paths: o.paths });
     try {
-      return await this.#scrubbing;
+      const r = await this.#scrubbing;
+      this.#findings = r.findings ?? [];
+      return r;
     } finally {
       this.#scrubbing = undefined;
     }
@@ -500,6 +552,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
 
   /** Rewrites a bad copy from a good one after a read found it rotten or unreadable (self-heal), visibly. */
   async heal(bad: Member, good: Member, path: string, reason: 'read-error' | 'checksum'): Promise<void> {
+    if (await changedOutside(bad, path).catch(() => false)) { this.outside.notice([path]); return; } // an edit, not rot
     try {
       await repairPath(good, bad, path);
       this.readErrorsCorrected++;

@@ -8,10 +8,13 @@ import { readSuperblock, writeSuperblock, type Superblock } from '../journal/sup
 import { Member } from './member.ts';
 import type { Mirror } from './mirror-api.ts';
 import { MirrorImpl, defaultLabel } from './mirror.ts';
-import { checkNewMemberFolder, memberFs, prepareMemberFolder } from './member-folder.ts';
+import { checkNewMemberFolder, describeFolder, holdsFilesError, memberFs, prepareMemberFolder, userEntries } from './member-folder.ts';
 import { refreshManifest } from '../resync/resync.ts';
+import { ResumeLog } from '../resync/resume-log.ts';
 import { DEFAULT_STALL_MS } from '../fs/watchdog-fs.ts';
 import { isInside, META_DIR } from './paths.ts';
+import { outsideOptions } from '../resync/outside.ts';
+import { deletedOptions } from './recently-deleted.ts';
 
 const DEFAULT_MAX_BEHIND_WRITES = 256;
 const DEFAULT_MAX_BEHIND_BYTES = 64 * 1024 * 1024;
@@ -49,11 +52,50 @@ function checkSpecs(members: unknown): asserts members is MemberSpec[] {
   }
 }
 
-/** Creates a new mirror. The first folder's content (if any) is adopted and copied to the others in the background. */
+/** Which member `adoptFrom` names (an index, or a folder as given or resolved); undefined when it is not given. */
+async function adoptIndex(o: MirrorOptions, roots: readonly string[]): Promise<number | undefined> {
+  const a = o.adoptFrom;
+  if (a === undefined) return undefined;
+  if (typeof a === 'number') {
+    if (Number.isInteger(a) && a >= 0 && a < o.members.length) return a;
+    throw new MirrorError('EINVALIDOPTION', `adoptFrom must be the index of a member (0 to ${o.members.length - 1}); got ${a}.`);
+  }
+  const real = typeof a === 'string' ? await realpath(a).catch(() => a) : undefined;
+  const i = o.members.findIndex((m, j) => m.path === a || roots[j] === real);
+  if (i >= 0) return i;
+  throw new MirrorError('EINVALIDOPTION', `adoptFrom names "${String(a)}", which is not one of the mirror's folders.`, { path: String(a) });
+}
+
+/**
+ * Adoption: the mirror starts from one folder's files (adoptFrom, or the one folder that holds any) and copies them to
+ * the others, which must hold nothing of the user's (system names aside): two folders with files are never merged or
+ * overwritten, the creation is refused naming the folder and what it holds.
+ */
+async function chooseAdoption(o: MirrorOptions, roots: readonly string[], toCreate: readonly string[]): Promise<{ source: number; hasFiles: boolean }> {
+  const chosen = await adoptIndex(o, roots);
+  const withFiles: number[] = [];
+  for (const [i, root] of roots.entries()) if (!toCreate.includes(root) && (await userEntries(root)).length > 0) withFiles.push(i);
+  const source = chosen ?? withFiles[0] ?? 0;
+  if (chosen === undefined && withFiles.length > 1) {
+    const what = await Promise.all(withFiles.map((i) => describeFolder(o.members[i]!, roots[i]!)));
+    throw new MirrorError('EBUSY', `More than one folder holds files: ${what.join('; ')}. A mirror starts from one folder's files and copies them to the others, and files are never merged or overwritten: choose which folder's files to keep (adoptFrom), and give the other drives an empty (or new) folder. Nothing was changed.`, { path: o.members[withFiles[1]!]!.path });
+  }
+  const other = withFiles.find((i) => i !== source);
+  if (other !== undefined) {
+    throw await holdsFilesError(o.members[other]!, roots[other]!, `The mirror starts from the files in "${o.members[source]!.path}" and copies them here, so this folder must be empty.`);
+  }
+  return { source, hasFiles: withFiles.includes(source) };
+}
+
+/**
+ * Creates a new mirror. One folder's files (see chooseAdoption) are adopted and copied to the others in the background,
+ * a full resync that resumes where it stopped if the app is closed or crashes (resync/resume-log.ts).
+ */
 export async function createMirror(o: MirrorOptions): Promise<Mirror> {
   checkSpecs(o?.members);
   if (o.members.length < 2) throw new MirrorError('EINVALIDOPTION', `A mirror needs at least two folders, on different drives; got ${o.members.length}.`);
   const lim = limits(o);
+  const deleted = deletedOptions(o); // recently deleted (issue 11, part 4): retention, checked before anything is written
   // Every check runs before anything is written.
   const roots: string[] = [];
   const toCreate: string[] = [];
@@ -68,14 +110,7 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
       }
     } else {
       real = await realpath(spec.path).catch(() => spec.path);
-      if (i === 0) {
-        await checkNewMemberFolder(real, roots, spec).catch((e) => {
-          if (e instanceof MirrorError && e.code === 'EBUSY') return; // the first folder may hold files: they are adopted
-          throw e;
-        });
-      } else {
-        await checkNewMemberFolder(real, roots, spec);
-      }
+      await checkNewMemberFolder(real, roots, spec, { mayHoldFiles: true }); // which may is chooseAdoption's to say
     }
     for (const other of roots) {
       if (isInside(real, other) || isInside(other, real)) {
@@ -84,22 +119,24 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
     }
     roots.push(real);
   }
+  const adopt = await chooseAdoption(o, roots, toCreate);
   for (const dir of toCreate) await mkdir(dir);
   const fss = o.members.map((spec, i) => memberFs(spec, lim.memberTimeoutMs, roots[i]!));
-  const firstHasData = (await fss[0]!.readdir(roots[0]!)).some((e) => e.name !== META_DIR && e.name !== 'lost+found');
   const members = o.members.map((spec, i) => new Member(randomUUID(), spec.label ?? defaultLabel(roots[i]!), roots[i]!,
-    spec.writeMostly ?? false, fss[i]!, i > 0 && firstHasData ? 'resyncing' : 'in_sync'));
+    spec.writeMostly ?? false, fss[i]!, i !== adopt.source && adopt.hasFiles ? 'resyncing' : 'in_sync'));
   for (const m of members) {
     m.rules = await prepareMemberFolder(m.fs, m.root);
+    await ResumeLog.discard(m.fs, m.root); // a new mirror resumes nothing a folder may hold from an earlier life
     await MirrorImpl.openJournal(m);
   }
-  const mirror = new MirrorImpl({ id: randomUUID(), label: o.label ?? 'NAS Mirror', members, ...lim, generation: 0, generationCleared: 0 });
+  const mirror = new MirrorImpl({ id: randomUUID(), label: o.label ?? 'NAS Mirror', members, ...lim, deleted, outside: outsideOptions(o), generation: 0, generationCleared: 0 });
   await mirror.persist();
   for (const m of members) {
     if (m.state !== 'resyncing') continue;
     m.startCatchUp(null);
     mirror.startResync(m);
   }
+  mirror.outside.start(); // outside changes: watchers on the members (looks wait for an adoption to finish)
   return mirror;
 }
 
@@ -143,6 +180,7 @@ export async function openMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirro
     }
   }
   const lim = limits(o, freshest);
+  const deleted = deletedOptions(o, freshest); // recently deleted (issue 11, part 4): the superblock's retention
   const members: Member[] = [];
   /** Members to bring back: null = the whole tree; 'clean-since' = only what changed since their own generation. */
   const catchUp = new Map<Member, { since: number | null } | 'full'>();
@@ -183,7 +221,7 @@ export async function openMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirro
   }
   const primary = members.find((m) => m.state === 'in_sync' && !m.writeMostly) ?? members.find((m) => m.state === 'in_sync');
   if (!primary) throw new MirrorError('ENOINSYNC', 'No up-to-date member is among these folders; connect the drive that was in use last.');
-  const mirror = new MirrorImpl({ id: freshest.mirrorId, label: freshest.mirrorLabel, members, ...lim, generation: freshest.generation, generationCleared: freshest.generationCleared });
+  const mirror = new MirrorImpl({ id: freshest.mirrorId, label: freshest.mirrorLabel, members, ...lim, deleted, outside: outsideOptions(o), generation: freshest.generation, generationCleared: freshest.generationCleared });
   // Every exact record any trusted member holds: paths a crash may have left different between members.
   const records = new Map<string, number>();
   for (const m of members) {
@@ -207,6 +245,7 @@ export async function openMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirro
   }
   await mirror.membershipChanged();
   for (const m of catchUp.keys()) mirror.startResync(m);
+  mirror.outside.start(); // outside changes: what changed on the drives while the mirror was closed, then watchers
   return mirror;
 }
 

@@ -3,14 +3,18 @@ import { MirrorError } from '../api/errors.ts';
 import { errnoCode, type AtomicWriter } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 import { baseName, foldPath, nameProblem, parentOf } from './paths.ts';
-import { keepReplaced, quarantine } from './trash.ts';
+import { keepReplaced, measureEntry, quarantine, type TrashReason, type TrashTicket } from './trash.ts';
 import { linkAt } from './links.ts';
+import { keepIfChangedOutside } from './keep-outside.ts';
 
 export type Op =
   | { kind: 'write'; path: string }
   | { kind: 'mkdir'; path: string }
-  | { kind: 'remove'; path: string }
-  | { kind: 'rename'; from: string; to: string };
+  // Recently deleted (issue 11, part 4): `trash` is the entry every member keeps what the operation takes away under,
+  // decided by the write request; `reason` says why a remove was asked for (a restore replacing what is there).
+  | { kind: 'remove'; path: string; trash?: TrashTicket; reason?: TrashReason }
+  // No silent overwrite (issue 11, part 3): only with `replace` may a rename land on a file that exists.
+  | { kind: 'rename'; from: string; to: string; replace?: boolean; trash?: TrashTicket };
 
 export const opPaths = (op: Op): string[] => (op.kind === 'rename' ? [op.from, op.to] : [op.path]);
 
@@ -20,6 +24,7 @@ const createdPath = (op: Op): string | null => (op.kind === 'rename' ? op.to : o
 /** Starts an atomic replacement of `path` on the member, creating its parent folders. */
 export async function openLegWriter(m: Member, path: string): Promise<AtomicWriter> {
   await ensureParent(m, path);
+  await keepIfChangedOutside(m, path); // invariant 27: a copy edited on the drive is kept, not written over
   return m.fs.createAtomic(m.abs(path), m.tmpDir);
 }
 
@@ -46,13 +51,16 @@ export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, 
         await w.abort().catch(() => {});
         throw e;
       }
-      if (hash) m.manifest?.set(op.path, hash);
+      // With the size, time and inode it landed with: what tells an outside edit from this write (resync/outside.ts).
+      if (hash) await m.manifest?.landed(op.path, hash);
       return;
     }
     case 'mkdir':
-      return m.fs.mkdir(m.abs(op.path));
+      await m.fs.mkdir(m.abs(op.path));
+      m.manifest?.setDir(op.path);
+      return;
     case 'remove':
-      await quarantine(m, op.path);
+      await quarantine(m, op.path, op.trash);
       m.manifest?.remove(op.path);
       return;
     case 'rename': {
@@ -60,7 +68,7 @@ export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, 
       // A file the rename replaces is kept in quarantine too (two-phase delete) — by a second name, so the rename
       // itself stays one atomic step: a crash leaves either the old file or the new one at `to`, never neither.
       const replaced = await m.fs.stat(m.abs(op.to)).then((s) => s.type === 'file', () => false);
-      if (replaced) await keepReplaced(m, op.to);
+      if (replaced) await keepReplaced(m, op.to, op.trash);
       await m.fs.rename(m.abs(op.from), m.abs(op.to));
       m.manifest?.rename(op.from, op.to);
       return;
@@ -168,11 +176,30 @@ export async function validateOp(op: Op, primary: Member, members: readonly Memb
       if (same(op.to).startsWith(same(op.from) + '/')) throw new MirrorError('EINVALIDPATH', `Cannot move "${op.from}" into itself.`, { path: op.to });
       const to = await typeAt(primary, op.to);
       if (to !== null && (to === 'dir' || from === 'dir')) {
-        throw new MirrorError('EEXIST', `"${op.to}" already exists; remove it first or choose another name.`, { path: op.to });
+        throw new MirrorError('EEXIST', `"${op.to}" already exists${to === 'dir' ? ' as a folder' : ''}; a folder is never replaced by a rename. Remove it first or choose another name.`, { path: op.to });
+      }
+      if (to !== null && !op.replace) {
+        throw new MirrorError('EEXIST', `"${op.to}" already exists. Choose another name, or rename with replace to put "${op.from}" in its place (the file it replaces stays in Recently deleted).`, { path: op.to });
       }
       if (to !== null && baseName(op.to) === '') throw new MirrorError('EINVALIDPATH', 'Empty name.', { path: op.to });
       await checkParentIsDir(primary, op.to);
       return;
     }
   }
+}
+
+/**
+ * Recently deleted (issue 11, part 4): what a remove, or a rename replacing a file, takes away — measured on the first
+ * member before any leg, so every member records the same kind and size. null when the operation takes nothing away.
+ */
+export async function trashTicketBase(op: Op, primary: Member): Promise<Omit<TrashTicket, 'id' | 'deletedAt'> | null> {
+  if (op.kind === 'remove') {
+    const x = await measureEntry(primary, op.path);
+    return x && { reason: op.reason ?? 'deleted', ...x };
+  }
+  if (op.kind === 'rename' && op.replace) {
+    const x = await measureEntry(primary, op.to);
+    return x?.type === 'file' ? { reason: 'replaced', ...x } : null;
+  }
+  return null;
 }

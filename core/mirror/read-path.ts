@@ -5,6 +5,7 @@ import { errnoCode } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 import { isReadable } from './member-state.ts';
 import { META_DIR } from './paths.ts';
+import { isSystemName } from './system-names.ts';
 import { chooseReadMember } from './read-balance.ts';
 import { createHash } from 'node:crypto';
 import { hashOf } from '../journal/manifest.ts';
@@ -20,6 +21,11 @@ export interface ReadHost {
   assertOpen(): void;
   /** Rewrites `bad`'s copy of `path` from `good`'s. */
   heal(bad: Member, good: Member, path: string, reason: 'read-error' | 'checksum'): Promise<void>;
+  /**
+   * Outside changes (issue 11, part 2): true when the member's copy was edited on the drive (its size, time or inode
+   * differ from what was written), not damaged: it is served as it is and looked at (resync/outside.ts), never healed.
+   */
+  editedOutside?(m: Member, path: string): Promise<boolean>;
 }
 
 /** Why a member that failed a read and no longer shows its superblock is failed. */
@@ -95,7 +101,7 @@ export function readFile(host: ReadHost, path: string): Promise<Uint8Array> {
   return readFromMembers(host, path, async (m) => {
     const data = await m.fs.readFile(m.abs(path));
     const expected = m.manifest?.get(path);
-    if (expected !== undefined && hashOf(data) !== expected) {
+    if (expected !== undefined && hashOf(data) !== expected && !(await host.editedOutside?.(m, path))) {
       throw new ChecksumMismatch(`"${path}" on "${m.label}" does not match its checksum`);
     }
     return data;
@@ -142,7 +148,7 @@ export function openReader(host: ReadHost, path: string, chunkSize = 1 << 20): P
       } finally {
         await source.return?.();
       }
-      if (expected !== undefined && hash.digest('base64url') !== expected) {
+      if (expected !== undefined && hash.digest('base64url') !== expected && !(await host.editedOutside?.(m, path))) {
         // The bytes are already out, so no quiet retry here: the transfer fails, and the copy is healed for the next one.
         const good = chooseReadMember(host.members, new Set([m]));
         if (good) void host.heal(m, good, path, 'checksum');
@@ -167,7 +173,7 @@ export function readdir(host: ReadHost, path: string): Promise<DirEntry[]> {
     const out: DirEntry[] = [];
     for (const e of entries) {
       if (path === '' && e.name === META_DIR) continue;
-      if (e.type === 'other') continue;
+      if (e.type === 'other' || isSystemName(e.name, path)) continue; // a drive's own, not the mirror's (system-names.ts)
       try {
         const s = await m.fs.stat(m.abs(path ? `${path}/${e.name}` : e.name));
         out.push({ name: e.name, type: s.type === 'dir' ? 'dir' : 'file', size: s.type === 'dir' ? 0 : s.size, mtimeMs: s.mtimeMs });

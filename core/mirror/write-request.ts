@@ -2,13 +2,13 @@
 import { createHash } from 'node:crypto';
 import { MirrorError } from '../api/errors.ts';
 import { concatBytes } from '../fs/bytes.ts';
-import { errnoCode, type AtomicWriter } from '../fs/filesystem.ts';
+import { errnoCode, type AtomicWriter, type FsStat } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 import { isActive, isReadable } from './member-state.ts';
-import { applyLeg, opPaths, openLegWriter, validateOp, type Op } from './ops.ts';
+import { applyLeg, opPaths, openLegWriter, trashTicketBase, validateOp, type Op } from './ops.ts';
 import type { Slot } from './path-order.ts';
 import { chooseReadMember } from './read-balance.ts';
-import { hashOf } from '../journal/manifest.ts';
+import { compareMeta, hashOf, metaOf } from '../journal/manifest.ts';
 import { causeOf, type FailureCause } from './failure.ts';
 import { isLinkError, linkRefusal } from './links.ts';
 
@@ -27,13 +27,48 @@ export interface WriteHost {
   endIntent(paths: readonly string[], ok: boolean): void;
   /** Marks a member faulty; resolves once that is durable in the survivors' superblocks. */
   fault(m: Member, reason: string, cause?: FailureCause): Promise<void>;
-  /** A write met a full drive: empties the trash if that may be done now; true when the write should be retried. */
-  purgeForSpace(): Promise<boolean>;
+  /**
+   * A write met a full drive: deletes the oldest recently deleted entries on those members (all, when none is named)
+   * for at least `bytes`, if that may be done now; true when the write should be retried.
+   */
+  purgeForSpace(members?: readonly Member[], bytes?: number): Promise<boolean>;
+  /** Recently deleted (issue 11, part 4): the id and time every member keeps a delete's entry under. */
+  stampDelete?(): { id: string; deletedAt: number };
   behindChanged(m: Member): void;
   totalBehind(): { writes: number; bytes: number };
 }
 
 export type Payload = { data: Uint8Array } | { stream: AsyncIterable<Uint8Array> };
+
+// -- outside changes taken as writes (issue 11, part 2) --
+/**
+ * A change made directly in a member's folder, taken as a write (resync/outside.ts): the content is already on
+ * `member` — at `from`, or at the operation's own path — as `stat` describes it (null: a delete). It is read there in
+ * the path's turn in line. The member the change was made on keeps its copy as it is and only records it: a file that
+ * another program may still be writing is never replaced under it.
+ */
+export interface Taken { member: Member; stat: FsStat | null; from?: string }
+
+/** Whether `m` made the change itself: its leg only records the operation in its manifest. */
+const keepsOwn = (t: Taken | undefined, m: Member, op: Op): t is Taken =>
+  t !== undefined && t.member === m && (op.kind === 'remove' || (op.kind === 'write' && (t.from ?? op.path) === op.path));
+
+function recordKept(m: Member, op: Op, hash: string | undefined, t: Taken): void {
+  if (op.kind === 'remove') m.manifest?.remove(op.path);
+  else if (op.kind === 'write' && hash && t.stat) m.manifest?.set(op.path, hash, metaOf(t.stat));
+}
+
+/** The content of a taken change, read in its turn; a copy that changed again since it was seen is not taken (yet). */
+async function readTaken(t: Taken, path: string, slots: Map<Member, Slot>): Promise<Payload> {
+  const from = t.from ?? path;
+  if (from === path) await slots.get(t.member)?.ready;
+  const now = await t.member.statOrNull(from);
+  if (!now || !t.stat || compareMeta(metaOf(t.stat), now, true) !== 'same') {
+    throw new MirrorError('EBUSY', `"${from}" on "${t.member.label}" changed again while it was being taken; it is looked at again once it settles.`, { path: from, memberId: t.member.id });
+  }
+  return { stream: t.member.fs.readStream(t.member.abs(from)) };
+}
+// -- end outside changes --
 
 /** Full-drive and read-only errors on every synchronous leg refuse the write instead of failing members. */
 const REFUSALS = new Set(['ENOSPC', 'EDQUOT', 'EROFS']);
@@ -70,7 +105,7 @@ async function bufferUpTo(stream: AsyncIterable<Uint8Array>, limit: number) {
 }
 
 /** Submits one operation: ordered on every member now, acknowledged once every synchronous leg is durable. */
-export async function submitOp(host: WriteHost, op: Op, payload?: Payload): Promise<void> {
+export async function submitOp(host: WriteHost, op: Op, payload?: Payload, taken?: Taken): Promise<void> {
   host.assertRunning();
   const paths = opPaths(op);
   // A member being caught up takes the leg only where it holds every path current; otherwise the paths join its
@@ -89,6 +124,7 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload): Prom
   let streamed: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> } | undefined;
   try {
     await host.ensureActive();
+    if (taken && op.kind === 'write') payload = await readTaken(taken, op.path, slots);
     if (payload && 'stream' in payload) {
       // Hold as much as could still go behind: a file that fits the behind budget is written behind like any other;
       // a bigger one streams to every member in step, so memory stays bounded by maxBehindBytes.
@@ -99,16 +135,21 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload): Prom
       // The behind copy (invariant 8): taken before the acknowledgement, independent of the caller's buffer.
       data = Uint8Array.from(payload.data);
     }
-    const primary = chooseReadMember(targets)!;
+    // A delete taken from the member it was made on is checked against a member that still has the path.
+    const primary = (taken && op.kind === 'remove' ? chooseReadMember(targets.filter((m) => m !== taken.member)) : undefined) ?? chooseReadMember(targets)!;
     await slots.get(primary)!.ready;
     await validateOp(op, primary, host.members, data?.byteLength).catch((e) => { throw isLinkError(e) ? linkRefusal(e, paths[0]!, primary) : e; });
+    // Recently deleted: what the operation takes away is measured once, on the first member.
+    const ticket = host.stampDelete ? await trashTicketBase(op, primary) : null;
     await host.markIntent(paths); // invariant 13: before any data leg starts
+    // The entry's id is decided after the intent is held (so a settle point never counts an entry still being made).
+    if (ticket && (op.kind === 'remove' || op.kind === 'rename')) op = { ...op, trash: { ...ticket, ...host.stampDelete!() } };
   } catch (e) {
     releaseAll();
     throw e;
   }
-  if (streamed) return streamLegs(host, op.kind === 'write' ? op.path : paths[0]!, targets, slots, streamed);
-  return runLegs(host, op, targets, slots, data);
+  if (streamed) return streamLegs(host, op.kind === 'write' ? op.path : paths[0]!, targets, slots, streamed, taken);
+  return runLegs(host, op, targets, slots, data, taken);
 }
 
 function chooseBehind(host: WriteHost, targets: readonly Member[], size: number): Set<Member> {
@@ -128,19 +169,21 @@ function chooseBehind(host: WriteHost, targets: readonly Member[], size: number)
 }
 
 /**
- * Applies a leg; one that meets a full drive is tried once more after deletes waiting in the trash were purged, when
- * every member has them (a user deleting files to make room should not have to wait for an idle moment).
+ * Applies a leg; one that meets a full drive is tried again after the oldest recently deleted entries on it were
+ * purged, when every member is present (a user deleting files to make room should not have to wait for an idle moment).
  */
 async function applyWithRoom(host: WriteHost, m: Member, op: Op, data: Uint8Array | undefined, hash: string | undefined): Promise<void> {
-  try {
-    await applyLeg(m, op, data, hash);
-  } catch (e) {
-    if (!FULL.has(errnoCode(e) ?? '') || !(await host.purgeForSpace())) throw e;
-    await applyLeg(m, op, data, hash);
+  // Each purge deletes at least one entry, oldest first: tried again until it fits or nothing is left to delete.
+  for (;;) {
+    try {
+      return await applyLeg(m, op, data, hash);
+    } catch (e) {
+      if (!FULL.has(errnoCode(e) ?? '') || !(await host.purgeForSpace([m], data?.byteLength ?? 0))) throw e;
+    }
   }
 }
 
-async function runLegs(host: WriteHost, op: Op, targets: readonly Member[], slots: Map<Member, Slot>, data: Uint8Array | undefined): Promise<void> {
+async function runLegs(host: WriteHost, op: Op, targets: readonly Member[], slots: Map<Member, Slot>, data: Uint8Array | undefined, taken?: Taken): Promise<void> {
   const size = data?.byteLength ?? 0;
   const hash = data && op.kind === 'write' ? hashOf(data) : undefined; // once, for every member's manifest
   const paths = opPaths(op);
@@ -161,6 +204,7 @@ async function runLegs(host: WriteHost, op: Op, targets: readonly Member[], slot
         return new LegError(m, new Error(`${m.label} is ${m.state}`));
       }
       const t0 = performance.now();
+      if (keepsOwn(taken, m, op)) { recordKept(m, op, hash, taken); return true; }
       await applyWithRoom(host, m, op, data, hash);
       m.recordWrite(size, performance.now() - t0);
       return true;
@@ -203,7 +247,9 @@ export const STREAM_WINDOW_BYTES = 16 << 20;
 
 /** A write too big to hold a behind copy of: every leg is synchronous, chunks are pipelined to all members. */
 async function streamLegs(host: WriteHost, path: string, targets: readonly Member[], slots: Map<Member, Slot>,
-  s: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> }): Promise<void> {
+  s: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> }, taken?: Taken): Promise<void> {
+  const keeper = taken && targets.includes(taken.member) && (taken.from ?? path) === path ? taken : undefined;
+  const writers = targets.filter((m) => m !== keeper?.member);
   const live = new Map<Member, AtomicWriter>();
   const errors: LegError[] = [];
   let finishAll!: () => void;
@@ -219,7 +265,7 @@ async function streamLegs(host: WriteHost, path: string, targets: readonly Membe
   const tails = new Map<Member, Promise<void>>();
   const settled = () => Promise.all(tails.values());
   try {
-    await Promise.all(targets.map(async (m) => {
+    await Promise.all(writers.map(async (m) => {
       try {
         await slots.get(m)!.ready;
         live.set(m, await openLegWriter(m, path));
@@ -246,7 +292,7 @@ async function streamLegs(host: WriteHost, path: string, targets: readonly Membe
     for (const c of s.chunks) { size += c.byteLength; await send(c); }
     s.chunks.length = 0;
     for (let r = await s.rest.next(); !r.done; r = await s.rest.next()) {
-      if (live.size === 0) { await s.rest.return?.(); break; } // every leg failed: reading on would change nothing
+      if (live.size === 0 && !keeper) { await s.rest.return?.(); break; } // every leg failed: reading on would change nothing
       const c = Uint8Array.from(r.value); // a copy: the caller may reuse its buffer while legs still hold this one
       size += c.byteLength;
       if (size > Math.min(...targets.map((t) => t.rules.maxFileSize))) {
@@ -257,7 +303,8 @@ async function streamLegs(host: WriteHost, path: string, targets: readonly Membe
     await settled();
     await Promise.all([...live].map(([m, w]) => w.commit().catch((e) => drop(m, e))));
     const hash = hasher.digest('base64url');
-    for (const m of live.keys()) m.manifest?.set(path, hash);
+    await Promise.all([...live.keys()].map((m) => m.manifest?.landed(path, hash)));
+    if (keeper) recordKept(keeper.member, { kind: 'write', path }, hash, keeper);
   } catch (e) {
     await settled();
     await Promise.all([...live.values()].map((w) => w.abort().catch(() => {})));
@@ -265,13 +312,13 @@ async function streamLegs(host: WriteHost, path: string, targets: readonly Membe
   } finally {
     for (const slot of slots.values()) slot.release();
     finishAll();
-    host.endIntent([path], errors.length === 0 && live.size === targets.length);
+    host.endIntent([path], errors.length === 0 && live.size === writers.length);
   }
   if (live.size === 0 && errors.length > 0 && errors.every((f) => REFUSALS.has(errnoCode(f.error) ?? ''))) {
     throw refusal({ kind: 'write', path }, errors);
   }
   for (const f of errors) if (isActive(f.m.state)) await host.fault(f.m, faultReason(f.m, { kind: 'write', path }, f.error), causeOf(f.error));
-  if (![...live.keys()].some((m) => isReadable(m.state))) {
+  if (![...live.keys(), ...(keeper ? [keeper.member] : [])].some((m) => isReadable(m.state))) {
     throw new MirrorError('EIO', `"${path}" could not be written to any member. Check the drives.`, { path });
   }
 }

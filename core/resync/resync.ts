@@ -7,7 +7,10 @@ import type { Member } from '../mirror/member.ts';
 import { isReadable } from '../mirror/member-state.ts';
 import { baseName, foldPath, META_DIR, parentOf } from '../mirror/paths.ts';
 import { isLinkError } from '../mirror/links.ts';
-import { quarantine } from '../mirror/trash.ts';
+import { quarantine, ticketOf } from '../mirror/trash.ts';
+import { isSystemName } from '../mirror/system-names.ts';
+import { editedSince, keepVersion } from '../mirror/keep-outside.ts';
+import { ResumeLog, type CopyRecord } from './resume-log.ts';
 
 export interface ResyncHost {
   readonly members: readonly Member[];
@@ -56,8 +59,9 @@ async function exactStat(m: Member, path: string): Promise<FsStat | null> {
  * Takes away what the target holds at `path` that the source does not, into its trash like any delete (a rename, so
  * a folder holding something of the drive's own — a link — is kept recoverable too: invariant 27).
  */
-async function removeStale(target: Member, path: string): Promise<void> {
-  await quarantine(target, path);
+async function removeStale(target: Member, path: string, source?: Member): Promise<void> {
+  // A delete applied late (the source has it in its trash): kept under the same recently deleted entry as there.
+  await quarantine(target, path, source ? await ticketOf(source, path) : {});
   target.manifest?.removeTree(path);
 }
 
@@ -107,13 +111,37 @@ async function makeFoldersAbove(source: Member, target: Member, path: string): P
   }
 }
 
+interface CopyOptions {
+  durable?: boolean;
+  dirs?: Set<string>;
+  /** A full resync's checkpoint: copies it lists (still matching) are kept, and finished copies are added to it. */
+  resume?: ResumeLog;
+}
+
+/** Not the mirror's (system-names.ts): never copied, and a target's own are never removed. */
+const notMirrored = (dir: string, name: string) => (dir === '' && name === META_DIR) || isSystemName(name, dir);
+
+/**
+ * The copy a resumed full resync already made of `path`, if the target still holds it (resume-log.ts): its checksum
+ * becomes the target's entry again (the manifest is written lazily, so a crash may have lost it).
+ */
+function keptCopy(source: Member, target: Member, path: string, s: FsStat, t: FsStat | null, o: CopyOptions): CopyRecord | null {
+  if (t?.type !== 'file' || !o.resume) return null;
+  const r = o.resume.trusted(path, s, t);
+  const expected = source.manifest?.get(path);
+  if (!r || (expected !== undefined && expected !== r.hash)) return null;
+  if (target.manifest?.get(path) !== r.hash) target.manifest?.set(path, r.hash);
+  if (expected === undefined) source.manifest?.set(path, r.hash);
+  return r;
+}
+
 /** Makes `path` on target equal to source (one level); returns the children to visit for a folder. */
-export async function syncOne(source: Member, target: Member, path: string, o: { durable?: boolean; dirs?: Set<string> } = {}): Promise<{ children: string[]; bytes: number }> {
+export async function syncOne(source: Member, target: Member, path: string, o: CopyOptions = {}): Promise<{ children: string[]; bytes: number }> {
   const s = await exactStat(source, path);
   const t = await exactStat(target, path);
   if (s === null || s.type === 'other') {
     // Absent from the mirror: the target's copy goes, but a link or special file of its own is not ours to touch.
-    if (t !== null && t.type !== 'other') await removeStale(target, path);
+    if (t !== null && t.type !== 'other') await removeStale(target, path, source);
     else target.manifest?.remove(path);
     // The folders a write made on the way stay when its file goes: the target gets them too (an empty folder is the
     // user's as much as a file is).
@@ -122,37 +150,43 @@ export async function syncOne(source: Member, target: Member, path: string, o: {
   }
   if (t !== null && t.type !== s.type) await removeStale(target, path);
   if (s.type === 'file') {
+    const kept = keptCopy(source, target, path, s, t, o);
+    // Invariant 27: a copy edited on the drive behind the app's back is kept in its trash, never written over.
+    if (!kept && t?.type === 'file' && editedSince(target, path, t)) await keepVersion(target, path);
+    if (kept) return { children: [], bytes: kept.size };
     try {
-      return { children: [], bytes: await copyFile(source, target, path, o) };
+      return { children: [], bytes: await copyFile(source, target, path, s, o) };
     } catch (e) {
       // A folder a concurrent remove took away after it was cached as made, or a stale file where a folder belongs:
       // make the folders again, once.
       if (!['ENOENT', 'ENOTDIR', 'EEXIST', 'ESYMLINK'].includes(errnoCode(e) ?? '')) throw e;
       o.dirs?.clear();
-      return { children: [], bytes: await copyFile(source, target, path, { ...o, dirs: o.dirs ?? new Set() }, true) };
+      return { children: [], bytes: await copyFile(source, target, path, s, { ...o, dirs: o.dirs ?? new Set() }, true) };
     }
   }
   await makeDir(target, path);
+  if (path !== '') target.manifest?.setDir(path);
   o.dirs?.add(path);
-  const skip = (name: string) => path === '' && name === META_DIR;
+  const skip = (name: string) => notMirrored(path, name);
   const srcNames = new Set((await source.fs.readdir(source.abs(path))).filter((e) => !skip(e.name)).map((e) => e.name));
   // On a case-insensitive target, "photo.jpg" is the source's "Photo.jpg" under a stale spelling, fixed when visited.
   const srcKeys = target.rules.caseInsensitive ? new Set([...srcNames].map(foldPath)) : undefined;
   for (const e of await target.fs.readdir(target.abs(path))) {
     if (skip(e.name) || e.type === 'other' || srcNames.has(e.name) || srcKeys?.has(foldPath(e.name))) continue;
-    await removeStale(target, join(path, e.name));
+    await removeStale(target, join(path, e.name), source);
   }
   return { children: [...srcNames].map((n) => join(path, n)), bytes: 0 };
 }
 
-async function copyFile(source: Member, target: Member, path: string, o: { durable?: boolean; dirs?: Set<string> }, again = false): Promise<number> {
+/** Copies a file, with the source's modification time (a backup drive shows the dates the files have). */
+async function copyFile(source: Member, target: Member, path: string, s: FsStat, o: CopyOptions, again = false): Promise<number> {
   const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
   if (parent && !o.dirs?.has(parent)) {
     if (again) await makeDir(target, parent); else await target.fs.mkdir(target.abs(parent));
     o.dirs?.add(parent);
   }
   await matchSpelling(target, path, 'file');
-  const w = await target.fs.createAtomic(target.abs(path), target.tmpDir, { durable: o.durable });
+  const w = await target.fs.createAtomic(target.abs(path), target.tmpDir, { durable: o.durable, mtimeMs: s.mtimeMs });
   const hasher = createHash('sha256');
   let bytes = 0;
   try {
@@ -164,8 +198,9 @@ async function copyFile(source: Member, target: Member, path: string, o: { durab
       throw Object.assign(new Error(`"${path}" on "${source.label}" does not match its checksum`), { code: 'ECHECKSUM' });
     }
     await w.commit();
-    target.manifest?.set(path, hash);
-    if (expected === undefined) source.manifest?.set(path, hash); // adopted content: its first checksum
+    await target.manifest?.landed(path, hash); // with its size, time and inode (outside changes: resync/outside.ts)
+    if (expected === undefined) await source.manifest?.landed(path, hash); // adopted content: its first checksum
+    o.resume?.copied(path, { size: bytes, mtimeMs: s.mtimeMs, hash });
   } catch (e) {
     await w.abort().catch(() => {});
     throw e;
@@ -180,7 +215,7 @@ async function measure(source: Member): Promise<{ paths: number; bytes: number }
   while (stack.length) {
     const dir = stack.pop()!;
     for (const e of await source.fs.readdir(source.abs(dir))) {
-      if (dir === '' && e.name === META_DIR) continue;
+      if (notMirrored(dir, e.name)) continue;
       const p = join(dir, e.name);
       paths++;
       if (e.type === 'dir') stack.push(p);
@@ -217,7 +252,10 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
   // Bulk copies skip the per-file fsyncs and are made durable by one syncfs at the end; until then the member stays
   // 'resyncing' and a crash restarts its resync, so nothing unflushed is ever trusted.
   const bulk = await target.fs.syncFilesystem(target.root);
-  const copyOptions = { durable: !bulk, dirs: new Set<string>() };
+  // A full resync resumes from its checkpoint (resume-log.ts): after a crash, the copies known durable are kept.
+  const resume = full ? await ResumeLog.open(target.fs, target.root, target.rules.windowsNames) : undefined;
+  const flush = () => (bulk ? target.fs.syncFilesystem(target.root) : Promise.resolve(true));
+  const copyOptions: CopyOptions = { durable: !bulk, dirs: new Set<string>(), resume };
   const visit = async (path: string) => {
     for (;;) {
       if (!source || !isReadable(source.state) || source.ejecting) source = chooseSource(host, target);
@@ -261,16 +299,24 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
       } finally {
         cu.finished(p);
       }
+      if (resume?.due) void resume.checkpoint(flush).catch(() => {}); // a lost checkpoint only costs copying again
       report();
       await new Promise((r) => setImmediate(r)); // let foreground requests in between copies
     }
   };
-  const results = await Promise.allSettled(Array.from({ length: 6 }, worker));
-  const err = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (err) throw err.reason;
-  if (!goOn()) return;
-  if (bulk && !(await target.fs.syncFilesystem(target.root))) {
-    throw new Error(`"${target.label}" could not flush its copies to disk`);
+  let complete = false;
+  try {
+    const results = await Promise.allSettled(Array.from({ length: 6 }, worker));
+    const err = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (err) throw err.reason;
+    if (!goOn()) return;
+    if (bulk && !(await target.fs.syncFilesystem(target.root))) {
+      throw new Error(`"${target.label}" could not flush its copies to disk`);
+    }
+    complete = true;
+  } finally {
+    // Complete: the checkpoint has served. Cut short or failed: what was copied is recorded for the next run to keep.
+    await resume?.finish(complete, flush);
   }
   progress.totalPaths = progress.donePaths;
   report(true);
@@ -287,7 +333,8 @@ export async function refreshManifest(m: Member, paths: Iterable<string>): Promi
     const p = stack.pop()!;
     const s = await m.statOrNull(p);
     if (s === null || s.type !== 'file') m.manifest.removeTree(p);
-    if (s?.type === 'dir') for (const e of await m.fs.readdir(m.abs(p))) stack.push(`${p}/${e.name}`);
-    if (s?.type === 'file') m.manifest.set(p, await hashStream(m.fs.readStream(m.abs(p))));
+    if (s?.type === 'dir') for (const e of await m.fs.readdir(m.abs(p))) if (!isSystemName(e.name, p)) stack.push(`${p}/${e.name}`);
+    if (s?.type === 'dir') m.manifest.setDir(p);
+    if (s?.type === 'file') await m.manifest.landed(p, await hashStream(m.fs.readStream(m.abs(p))));
   }
 }

@@ -1,16 +1,29 @@
-// Scrub (cf. md check/repair): compare every member's copy with the checksum manifest; repair from a good copy.
-import type { MirrorEvent, ScrubResult } from '../api/types.ts';
-import { errnoCode } from '../fs/filesystem.ts';
-import { hashStream } from '../journal/manifest.ts';
+// Scrub (cf. md check/repair, SnapRAID's scrub): compare every member's copy with its manifest and list each finding —
+// damaged (rot: content changed, size and time not), changed outside, missing, extra — with what repair will do.
+// Repair heals rot from a good copy and hands outside changes to the outside-change policy: it never deletes or
+// overwrites a version it did not write (invariant 27).
+import type { Conflict, FindingAction, FindingKind, MirrorEvent, ScrubFinding, ScrubResult } from '../api/types.ts';
+import { errnoCode, type FsStat } from '../fs/filesystem.ts';
+import { compareMeta, hashStream, metaOf, type ManifestEntry } from '../journal/manifest.ts';
 import type { Member } from '../mirror/member.ts';
 import { isReadable } from '../mirror/member-state.ts';
 import { META_DIR } from '../mirror/paths.ts';
+import { isSystemName } from '../mirror/system-names.ts';
+import { keepVersion } from '../mirror/keep-outside.ts';
 import { syncOne } from './resync.ts';
 
 export interface ScrubHost {
   readonly members: readonly Member[];
   readonly stopping: boolean;
   emit(e: MirrorEvent): void;
+  /** The outside-change policy (outside.ts): looks at a path again and takes the change or records a conflict. */
+  readonly outside: { check(path: string): Promise<void>; list(): Conflict[] };
+}
+
+export interface ScrubOptions {
+  repair: boolean;
+  /** Repair only these paths (the plan the user confirmed); every finding is still listed. */
+  paths?: readonly string[];
 }
 
 async function hashFile(m: Member, path: string): Promise<string | null> {
@@ -28,7 +41,7 @@ async function filesOf(m: Member): Promise<string[]> {
   while (stack.length) {
     const dir = stack.pop()!;
     for (const e of await m.fs.readdir(m.abs(dir))) {
-      if (dir === '' && (e.name === META_DIR || e.name === 'lost+found')) continue;
+      if ((dir === '' && e.name === META_DIR) || isSystemName(e.name, dir)) continue;
       const p = dir ? `${dir}/${e.name}` : e.name;
       if (e.type === 'dir') stack.push(p); else if (e.type === 'file') out.push(p);
     }
@@ -36,46 +49,120 @@ async function filesOf(m: Member): Promise<string[]> {
   return out;
 }
 
-/** Checks every file on every in-sync member; with `repair`, heals bad copies from one that matches, fast members first. */
-export async function scrubMirror(host: ScrubHost, repair: boolean): Promise<ScrubResult> {
-  const members = host.members.filter((m) => isReadable(m.state));
-  const byPreference = [...members].sort((a, b) => Number(a.writeMostly) - Number(b.writeMostly));
-  const primary = byPreference[0];
-  if (!primary) return { checkedPaths: 0, mismatches: 0, repaired: 0 };
-  const paths = [...new Set((await Promise.all(members.map(filesOf))).flat())].sort();
-  const result: ScrubResult = { checkedPaths: 0, mismatches: 0, repaired: 0 };
+/** One member's copy of a path: what is there, what was recorded, and its checksum. */
+interface Copy { m: Member; stat: FsStat | null; entry?: ManifestEntry; hash: string | null; kind: FindingKind | null }
+
+async function copyOf(m: Member, path: string): Promise<Copy> {
+  const stat = await m.statOrNull(path).catch(() => null);
+  const entry = m.manifest?.entry(path);
+  const hash = stat?.type === 'file' ? await hashFile(m, path) : null;
+  return { m, stat, entry, hash, kind: classify(m, stat, entry, hash) };
+}
+
+/** SnapRAID's rule: content changed with size and time as written is damage; size, time or inode changed is an edit. */
+function classify(m: Member, stat: FsStat | null, entry: ManifestEntry | undefined, hash: string | null): FindingKind | null {
+  if (stat?.type === 'other') return null; // a link is never the mirror's
+  if (entry?.type !== 'file') return stat?.type === 'file' ? 'extra' : null;
+  if (stat === null) return 'missing';
+  if (stat.type !== 'file') return 'changed-outside';
+  if (hash === entry.hash) return null;
+  if (hash === 'unreadable' || !entry.meta) return 'damaged';
+  return compareMeta(entry.meta, stat, !m.rules.windowsNames) === 'same' ? 'damaged' : 'changed-outside';
+}
+
+const DETAIL: Record<FindingKind, string> = {
+  'damaged': 'Its content no longer matches its checksum, though its size and date are as written: the drive damaged it',
+  'changed-outside': 'It was edited directly on the drive, behind the app\'s back',
+  'missing': 'It is gone from the drive, deleted behind the app\'s back',
+  'extra': 'It is on the drive but was never written by the mirror',
+};
+
+function actionText(action: FindingAction, copy: Copy, good: Copy | undefined): string {
+  switch (action) {
+    case 'heal': return `repair rewrites it from ${good!.m.label}`;
+    case 'take': return `repair mirrors this change to the other drives (${copy.m.label} is an in-sync fast drive)`;
+    case 'conflict': return 'repair records it as a conflict for you to resolve; no drive is changed';
+    case 'none': return 'no good copy is left to repair it from';
+  }
+}
+
+/** Decides what repair does about each finding of one path (the same policy as outside.ts). */
+function plan(path: string, copies: Copy[], conflicts: ReadonlySet<string>): ScrubFinding[] {
+  const bad = copies.filter((c) => c.kind !== null);
+  const outside = bad.filter((c) => c.kind !== 'damaged');
+  const good = copies.filter((c) => c.kind === null && c.stat?.type === 'file').sort((a, b) => Number(a.m.writeMostly) - Number(b.m.writeMostly))[0];
+  const sameChange = outside.every((c) => c.hash === outside[0]!.hash && (c.stat === null) === (outside[0]!.stat === null));
+  const takeable = outside.length > 0 && !conflicts.has(path) && sameChange && outside.some((c) => !c.m.writeMostly && c.m.state === 'in_sync');
+  return bad.map((c) => {
+    const action: FindingAction = c.kind === 'damaged'
+      ? (takeable ? 'take' : good ? 'heal' : 'none')
+      : takeable ? 'take' : 'conflict';
+    return { path, memberId: c.m.id, drive: c.m.label, kind: c.kind!, action, detail: `${DETAIL[c.kind!]}; ${actionText(action, c, good)}.` };
+  });
+}
+
+/** Checks every file on every in-sync member and lists the findings; with `repair`, acts on them (see plan()). */
+export async function scrubMirror(host: ScrubHost, o: ScrubOptions): Promise<ScrubResult> {
+  const members = host.members.filter((m) => isReadable(m.state) && !m.ejecting);
+  const result: ScrubResult = { checkedPaths: 0, mismatches: 0, repaired: 0, findings: [] };
+  if (members.length === 0) return result;
+  const onDrives = (await Promise.all(members.map(filesOf))).flat();
+  const recorded = members.flatMap((m) => [...(m.manifest?.files() ?? [])]);
+  const paths = [...new Set([...onDrives, ...recorded])].sort();
+  const only = o.paths ? new Set(o.paths) : null;
+  const conflicts = new Set(host.outside.list().map((c) => c.path));
   let lastEmit = 0;
   const progress = (done: boolean) => host.emit({ type: 'scrub-progress', donePaths: result.checkedPaths, totalPaths: paths.length, mismatches: result.mismatches, repaired: result.repaired, done });
   progress(false);
   for (const path of paths) {
     if (host.stopping) break;
-    // Ordered with the writes in flight on every member, so a copy is never judged mid-write.
-    const slots = members.map((m) => m.order.reserve([path]));
-    try {
-      await Promise.all(slots.map((s) => s.ready));
-      // Each member is its own drive: read them at the same time.
-      const hashes = new Map<Member, string | null>(await Promise.all(members.map(async (m) => [m, await hashFile(m, path)] as const)));
-      // The truth: the manifest's checksum when a copy still matches it; otherwise (no entry) the preferred copy.
-      const recorded = byPreference.map((m) => m.manifest?.get(path)).find((h) => h !== undefined);
-      const matching = recorded !== undefined ? byPreference.find((m) => hashes.get(m) === recorded) : undefined;
-      const truth = matching ? recorded! : hashes.get(primary)!;
-      const source = matching ?? primary;
-      const bad = members.filter((m) => hashes.get(m) !== truth);
-      result.mismatches += bad.length;
-      if (repair && bad.length > 0) {
-        if (truth !== null && truth !== 'unreadable') for (const m of members) m.manifest?.set(path, truth);
-        for (const m of bad) {
-          await m.track(syncOne(source, m, path));
-          result.repaired++;
-        }
-      }
-    } finally {
-      for (const s of slots) s.release();
+    const findings = await scrubPath(host, members, path, o.repair && (only === null || only.has(path)), conflicts);
+    for (const f of findings) {
+      result.findings!.push(f);
+      host.emit({ type: 'scrub-finding', finding: f });
+      if (f.done && f.action !== 'conflict') result.repaired++;
     }
+    result.mismatches += findings.length;
     result.checkedPaths++;
     if (Date.now() - lastEmit > 100) { lastEmit = Date.now(); progress(false); }
     await new Promise((r) => setImmediate(r)); // let foreground requests in between files
   }
   progress(true);
   return result;
+}
+
+async function scrubPath(host: ScrubHost, members: Member[], path: string, repair: boolean, conflicts: ReadonlySet<string>): Promise<ScrubFinding[]> {
+  // Ordered with the writes in flight on every member, so a copy is never judged mid-write.
+  const slots = members.map((m) => m.order.reserve([path]));
+  let findings: ScrubFinding[];
+  try {
+    await Promise.all(slots.map((s) => s.ready));
+    // Each member is its own drive: read them at the same time.
+    const copies = await Promise.all(members.map((m) => copyOf(m, path)));
+    // The same file on every drive, recorded on none (a manifest lost, files adopted): recorded now, not a finding.
+    if (copies.length === host.members.length && copies.every((c) => c.kind === 'extra' && c.hash !== null && c.hash !== 'unreadable' && c.hash === copies[0]!.hash)) {
+      for (const c of copies) c.m.manifest?.set(path, c.hash!, metaOf(c.stat!));
+      return [];
+    }
+    findings = plan(path, copies, conflicts);
+    if (!repair) return findings;
+    const good = copies.find((c) => c.kind === null && c.stat?.type === 'file' && !c.m.writeMostly) ?? copies.find((c) => c.kind === null && c.stat?.type === 'file');
+    for (const f of findings.filter((x) => x.action === 'heal')) {
+      const c = copies.find((x) => x.m.id === f.memberId)!;
+      // A copy recorded without size and time could have been an edit: kept in the trash, never written over blind.
+      if (c.entry?.type === 'file' && !c.entry.meta) await keepVersion(c.m, path);
+      await good!.m.track(c.m.track(syncOne(good!.m, c.m, path)));
+      f.done = true;
+    }
+  } finally {
+    for (const s of slots) s.release();
+  }
+  // Outside changes go through the policy, which takes them as writes or records a conflict (nothing is replaced).
+  const rest = findings.filter((f) => f.action === 'take' || f.action === 'conflict');
+  if (rest.length > 0) {
+    await host.outside.check(path);
+    const open = host.outside.list().some((c) => c.path === path);
+    for (const f of rest) f.done = f.action === 'take' ? !open : open;
+  }
+  return findings;
 }

@@ -1,5 +1,5 @@
 // Engine test fixtures: member folders in a temp dir, event recorders, and a whole-tree comparison of members.
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readFile, readlink, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MirrorEvent } from '../../core/index.ts';
 import type { Mirror } from '../../core/index.ts';
@@ -69,4 +69,18 @@ export async function journalRecords(root: string): Promise<Set<string>> {
     if (line.startsWith('-')) live.delete(JSON.parse(line.slice(1)));
   }
   return live;
+}
+
+/**
+ * Rot, as a failing sector makes it: the content changes in place, size and modification time stay as written (so
+ * the engine tells it from an edit made on the drive, which moves the time: SnapRAID's rule). `content` must be as
+ * long as what is there.
+ */
+export async function rot(file: string, content?: Uint8Array | string): Promise<void> {
+  const s = await stat(file);
+  const bytes = content === undefined ? await readFile(file) : Buffer.from(content);
+  if (content === undefined) bytes[0] ^= 0x20;
+  if (bytes.length !== s.size) throw new Error(`rot(${file}): ${bytes.length} bytes for a ${s.size}-byte file`);
+  await writeFile(file, bytes);
+  await utimes(file, s.atimeMs / 1000, s.mtimeMs / 1000);
 }

@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMirror, openMirror, type MirrorEvent } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { journalRecords, nextEvent, recordEvents, text, treeOf } from '../helpers/engine.ts';
+import { journalRecords, nextEvent, recordEvents, rot, text, treeOf } from '../helpers/engine.ts';
 
 test('bit rot: a flipped byte is caught on read, the right data returned, the copy healed and counted', async (t) => {
   const dir = await tempDir(t);
@@ -17,8 +17,8 @@ test('bit rot: a flipped byte is caught on read, the right data returned, the co
   await m.writeFile('photos/cat.jpg', 'the original cat picture');
   const onA = join(A, 'photos', 'cat.jpg');
   const bytes = await readFile(onA);
-  bytes[4] ^= 0x20; // one flipped bit, as a failing sector would
-  await writeFile(onA, bytes);
+  bytes[4] ^= 0x20; // one flipped bit, as a failing sector would: size and modification time stay as they were
+  await rot(onA, bytes);
   const healed = nextEvent(m, 'read-healed');
   assert.equal(text(await m.readFile('photos/cat.jpg')), 'the original cat picture');
   const e = await healed;
@@ -28,29 +28,30 @@ test('bit rot: a flipped byte is caught on read, the right data returned, the co
   assert.equal(await readFile(onA, 'utf8'), 'the original cat picture', 'the rotten copy was rewritten');
 });
 
-test('scrub: check counts injected divergence without writing; repair heals it; a second check finds 0', async (t) => {
+test('scrub: check counts injected rot without writing; repair heals it; a second check finds 0', async (t) => {
   const dir = await tempDir(t);
   const A = join(dir, 'A'), B = join(dir, 'B');
-  const m = await createMirror({ members: [{ path: A }, { path: B, writeMostly: true }] });
+  // Edits made on the drives are outside changes, not rot: engine-outside.test.ts has them; here only rot.
+  const m = await createMirror({ members: [{ path: A }, { path: B, writeMostly: true }], watchOutside: false });
   t.after(() => m.stop().catch(() => {}));
   for (let i = 0; i < 30; i++) await m.writeFile(`docs/${i}.txt`, `document ${i}`);
   await m.drain();
-  await writeFile(join(B, 'docs', '3.txt'), 'rotten');     // changed on the slow member
-  await unlink(join(B, 'docs', '4.txt'));                   // lost there
-  await writeFile(join(A, 'docs', '5.txt'), 'also rotten'); // and one on the fast member
-  await writeFile(join(B, 'docs', 'stray.txt'), 'not in the mirror');
+  await rot(join(B, 'docs', '3.txt'), 'rottenXXXX');  // rotten on the slow member, size and time as written
+  await rot(join(B, 'docs', '4.txt'), 'rottenYYYY');
+  await rot(join(A, 'docs', '5.txt'), 'rottenZZZZ');  // and one on the fast member
   const before = await treeOf(B);
   const progress: MirrorEvent[] = [];
   m.onEvent((e) => { if (e.type === 'scrub-progress') progress.push(e); });
   const check = await m.scrub();
-  assert.equal(check.checkedPaths, 31);
-  assert.equal(check.mismatches, 4);
+  assert.equal(check.checkedPaths, 30);
+  assert.equal(check.mismatches, 3);
   assert.equal(check.repaired, 0);
+  assert.deepEqual(check.findings!.map((f) => `${f.path} ${f.kind} ${f.action}`), ['docs/3.txt damaged heal', 'docs/4.txt damaged heal', 'docs/5.txt damaged heal']);
   assert.deepEqual(await treeOf(B), before, 'check writes nothing');
   assert.ok(progress.some((e) => e.type === 'scrub-progress' && e.done));
   const repair = await m.scrub({ repair: true });
-  assert.equal(repair.repaired, 4);
-  assert.deepEqual(await m.scrub(), { checkedPaths: 30, mismatches: 0, repaired: 0 });
+  assert.equal(repair.repaired, 3);
+  assert.deepEqual(await m.scrub(), { checkedPaths: 30, mismatches: 0, repaired: 0, findings: [] });
   assert.deepEqual(await treeOf(B), await treeOf(A));
   assert.equal(text(await m.readFile('docs/5.txt')), 'document 5');
 });
@@ -164,14 +165,15 @@ test('forgetting a retired drive lets records clear and deletes be purged; its f
   assert.ok((await records()) >= 2, 'records kept for the absent drive');
   assert.ok(existsSync(join(A, '.nas-mirror', 'trash')), 'the deleted file is quarantined');
 
-  const again = await openMirror({ members: [{ path: A }] });
+  // Retention 0 (recently deleted): a delete is kept only until every member has it — here, once USB is forgotten.
+  const again = await openMirror({ members: [{ path: A }], deletedRetentionDays: 0 });
   t.after(() => again.stop().catch(() => {}));
   await again.forgetMember(usb);
   assert.deepEqual(again.status().members.map((x) => x.label), ['SSD']);
   await again.writeFile('f2', 'after forgetting');
   await again.stop();
   assert.equal(await records(), 0, 'with nobody absent, every record cleared');
-  assert.ok(!existsSync(join(A, '.nas-mirror', 'trash')), 'quarantine purged');
+  assert.deepEqual(await readdir(join(A, '.nas-mirror', 'trash')), [], 'quarantine purged');
 
   const third = await openMirror({ members: [{ path: A }] });
   t.after(() => third.stop().catch(() => {}));

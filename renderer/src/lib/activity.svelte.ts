@@ -44,6 +44,12 @@ export class ActivityLog {
       case 'eject-progress':
         if (e.progress.phase === 'done') this.add(at, 'ok', `${label(e.memberId)} is safe to remove`);
         break;
+      case 'outside-change': {
+        const how = e.change === 'added' ? 'added' : e.change === 'deleted' ? 'deleted' : 'changed';
+        if (e.outcome === 'taken') this.add(at, 'info', `${e.path} ${how} directly on ${label(e.memberId)}: mirrored to the other drives`);
+        else this.add(at, 'warn', `${e.path} ${how} directly on ${label(e.memberId)}: a conflict to resolve`);
+        break;
+      }
       case 'scrub-progress':
         if (e.done) this.add(at, e.mismatches > e.repaired ? 'warn' : 'ok', `Scrub finished: ${plural(e.mismatches, 'mismatch', 'mismatches')}, ${e.repaired} repaired`);
         break;

@@ -8,6 +8,8 @@ import { EjectState } from './eject-state.svelte.ts';
 import { FallbackState } from './fallback-state.svelte.ts';
 import { LagHistory } from './lag-history.svelte.ts';
 import { ScrubState } from './scrub-state.svelte.ts';
+import { ConflictsState } from './conflicts-state.svelte.ts';
+import { ResyncEta } from './resync-eta.svelte.ts';
 import type { LiveBridge } from './ws-bridge.ts';
 
 export type AppPhase = 'running' | 'flushing' | 'stopped';
@@ -28,6 +30,10 @@ export class AppState {
   readonly ejects = new EjectState();
   readonly scrub = new ScrubState();
   readonly activity = new ActivityLog();
+  /** Outside changes (issue 11, part 2): conflicts waiting for the user. */
+  readonly conflicts: ConflictsState;
+  /** Adoption (issue 11, part 1): each resync's ETA, from its recent rate. */
+  readonly resyncEta = new ResyncEta();
 
   #snapshot = $state.raw<AppSnapshot | null>(null);
   #loadError = $state<string | null>(null);
@@ -54,6 +60,7 @@ export class AppState {
   constructor(bridge: LiveBridge, o: AppStateOptions = {}) {
     this.#bridge = bridge;
     this.client = new Client(bridge);
+    this.conflicts = new ConflictsState(this.client);
     this.#clock = o.clock ?? (() => Date.now());
     this.#tickMs = o.tickMs ?? 1000;
     this.#now = this.#clock();
@@ -157,6 +164,9 @@ export class AppState {
     if (snap.appState) this.#phase = snap.appState;
     // An eject that was running while we were away still shows its progress.
     for (const [id, progress] of Object.entries(snap.ejecting ?? {})) this.ejects.update(id, progress);
+    // Outside changes: the lists behind the counts in the status (fetched, not pushed: they can be long).
+    if (snap.mirror?.conflicts) void this.conflicts.refresh();
+    if (snap.mirror?.openFindings) void this.client.call('mirror.findings').then((f) => this.scrub.adopt(f), () => {});
   }
 
   // --- events --------------------------------------------------------------------------------------------------
@@ -221,6 +231,7 @@ export class AppState {
       case 'resync-progress':
         this.#patchMember(e.memberId, (m) => ({ ...m,
           resync: { donePaths: e.donePaths, totalPaths: e.totalPaths, doneBytes: e.doneBytes, totalBytes: e.totalBytes } }));
+        this.resyncEta.record(e.memberId, t, e);
         break;
       case 'read-healed':
         this.#healed = [...this.#healed.slice(-19), { memberId: e.memberId, path: e.path, reason: e.reason, at: t }];
@@ -229,6 +240,16 @@ export class AppState {
       case 'scrub-progress':
         this.scrub.progress(e, t);
         break;
+      // -- outside changes (issue 11, part 2) --
+      case 'scrub-finding':
+        this.scrub.found(e.finding);
+        break;
+      case 'conflicts-changed':
+        this.#patchMirror((mir) => ({ ...mir, conflicts: e.count }));
+        void this.conflicts.refresh();
+        break;
+      case 'outside-change':
+        break; // a line in the activity log; the status follows with conflicts-changed / mirror-changed
       case 'eject-progress':
         this.ejects.update(e.memberId, e.progress);
         break;
@@ -339,10 +360,11 @@ export class AppState {
     }
   }
 
-  async runScrub(repair: boolean): Promise<void> {
+  /** A check, or a repair of the confirmed plan's paths (all findings when none are given). */
+  async runScrub(repair: boolean, paths?: string[]): Promise<void> {
     this.scrub.begin(repair);
     try {
-      const r = await this.client.call('mirror.scrub', { repair });
+      const r = await this.client.call('mirror.scrub', paths ? { repair, paths } : { repair });
       this.scrub.finish(r, this.#clock());
     } catch (e) {
       this.scrub.fail(errorMessage(e));

@@ -35,6 +35,9 @@ export function mirrorHealth(mirror: MirrorStatus): Health {
     return { tone: 'warn', headline: 'Running on a slow drive', detail: `No fast drive is left: reads come from ${names(current)} and wait for its pending writes.` };
   }
   if (resyncing.length > 0) return { tone: 'info', headline: 'Catching up', detail: `${names(resyncing)} ${resyncing.length === 1 ? 'is' : 'are'} being brought up to date.` };
+  // Outside changes and scrub findings: never "Healthy" while one is open (issue 11, part 2).
+  const attention = needsAttention(mirror);
+  if (attention) return attention;
   if (removed.length > 0) {
     return { tone: 'info', headline: `${current.length} of ${ms.length} drives attached`, detail: `${names(removed)} ${removed.length === 1 ? 'is' : 'are'} ejected; changes are recorded so ${removed.length === 1 ? 'it catches' : 'they catch'} up when reconnected.` };
   }
@@ -44,4 +47,16 @@ export function mirrorHealth(mirror: MirrorStatus): Health {
     return { tone: 'ok', headline: 'Healthy', detail: `${ms.length === 2 ? 'Both' : `All ${ms.length}`} drives attached; ${plural(writes, 'write')} (${formatBytes(bytes)}) on the way to ${names(behind)}.` };
   }
   return { tone: 'ok', headline: 'Healthy', detail: ms.length === 2 ? 'Both drives are in sync.' : `All ${ms.length} drives are in sync.` };
+}
+
+/** Conflicts to resolve or scrub findings still open: what the header says instead of "Healthy". */
+export function needsAttention(mirror: MirrorStatus): Health | null {
+  const conflicts = mirror.conflicts ?? 0, findings = mirror.openFindings ?? 0;
+  if (conflicts === 0 && findings === 0) return null;
+  const parts = [
+    conflicts > 0 ? `${plural(conflicts, 'file')} changed directly on a drive ${conflicts === 1 ? 'waits' : 'wait'} for you to choose which version to keep (Conflicts)` : '',
+    findings > 0 ? `the last scrub found ${plural(findings, 'problem')} not yet repaired (Scrub)` : '',
+  ].filter(Boolean);
+  const text = parts.join('; ');
+  return { tone: 'warn', headline: 'Needs attention', detail: text.charAt(0).toUpperCase() + text.slice(1) + '.' };
 }
