@@ -1,6 +1,6 @@
 // The production CoreDeps: the engine and the drives layer from core/index.ts.
 import type { CoreDeps } from './app-deps.ts';
-import { attachHotplug, checkPlacement, createMirror, ejectDrive, listDrives, openMirror, watchDrives } from '../index.ts';
+import { attachHotplug, checkPlacement, createMirror, ejectDrive, inspectFolder, listDrives, openMirror, watchDrives } from '../index.ts';
 
 export function coreDeps(): CoreDeps {
   return {
@@ -8,7 +8,8 @@ export function coreDeps(): CoreDeps {
     openMirror,
     listDrives: () => listDrives(),
     watchDrives: (listener) => watchDrives(listener),
-    checkPlacement: (specs) => checkPlacement(specs),
+    checkPlacement: (specs, o) => checkPlacement(specs, o),
+    inspectFolder: (path) => inspectFolder(path),
     ejectDrive: (mirror, memberId, onProgress) => ejectDrive(mirror, memberId, onProgress),
     attachHotplug: (mirror, onError) => attachHotplug(mirror, { onError }),
   };

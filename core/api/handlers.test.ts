@@ -103,11 +103,11 @@ test('unknown methods, bad arguments and thrown errors all come back as data', a
   const noMirror = await dispatch('files.read', ['a.txt']);
   assert.equal(!noMirror.ok && noMirror.error.code, 'ESTOPPED');
 
-  // The engine's own refusals: a second folder that is not empty, and one that is a file.
+  // The engine's own refusals: a folder holding files where the mirror starts from another's, and a file.
   const full = join(root, 'full');
   await mkdir(full);
   await writeFile(join(full, 'old.txt'), 'keep me');
-  const notEmpty = await dispatch('mirror.create', [{ members: [{ path: fast }, { path: full }] }]);
+  const notEmpty = await dispatch('mirror.create', [{ members: [{ path: fast }, { path: full }], adoptFrom: 0 }]);
   assert.ok(!notEmpty.ok);
   assert.equal(notEmpty.error.code, 'EBUSY');
   assert.equal(notEmpty.error.path, full);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { superblockPath } from '../journal/superblock.ts';
 import { META_DIR } from '../mirror/paths.ts';
 
-export interface FoundMember { path: string; mirrorId: string; memberId: string }
+export interface FoundMember { path: string; mirrorId: string; memberId: string; mirrorLabel?: string }
 
 /**
  * Reads just the identity out of a folder's superblock; null when there is none or it is not ours. Deliberately
@@ -14,7 +14,7 @@ export async function readMemberIdentity(folder: string): Promise<FoundMember | 
   try {
     const sb = JSON.parse(await readFile(superblockPath(folder), 'utf8')) as Record<string, unknown>;
     if (typeof sb.mirrorId === 'string' && sb.mirrorId && typeof sb.memberId === 'string' && sb.memberId) {
-      return { path: folder, mirrorId: sb.mirrorId, memberId: sb.memberId };
+      return { path: folder, mirrorId: sb.mirrorId, memberId: sb.memberId, ...(typeof sb.mirrorLabel === 'string' ? { mirrorLabel: sb.mirrorLabel } : {}) };
     }
   } catch {
     // Missing, unreadable or not JSON: not a member, whatever the folder contains (DESIGN §3).

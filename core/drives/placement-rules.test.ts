@@ -52,9 +52,15 @@ test('a drive with less free space than the first folder\'s data is too small, c
     ['/media/usb/a:error:TOO_SMALL', '/media/usb/b:warning:SAME_DRIVE', '/media/usb/b:error:TOO_SMALL']);
 });
 
-test('a later folder that already holds files is refused: only the first folder\'s files are adopted', () => {
-  assert.deepEqual(codes([folder('/mnt/ssd/m', ssd, { files: [{ path: 'a', size: 1 }] }), folder('/media/usb/m', usb, { files: [{ path: 'b', size: 1 }] })]),
-    ['/media/usb/m:error:NOT_EMPTY']);
+test('two folders holding files: the user chooses whose files the mirror keeps; the other must be empty', () => {
+  const two = [folder('/mnt/ssd/m', ssd, { files: [{ path: 'a', size: 1 }] }), folder('/media/usb/m', usb, { files: [{ path: 'b', size: 1 }] })];
+  assert.deepEqual(codes(two), ['/mnt/ssd/m:error:SEVERAL_HOLD_FILES', '/media/usb/m:error:SEVERAL_HOLD_FILES']);
+  assert.deepEqual(codes(two, { adoptFrom: 1 }), ['/mnt/ssd/m:error:NOT_EMPTY']);
+  assert.match(evaluatePlacement(two, { adoptFrom: 0 })[0]!.message, /starts from the files in "\/mnt\/ssd\/m".*never overwritten/);
+  // The files may be on the second drive: they are the source, and the first folder, empty, receives them.
+  assert.deepEqual(codes([folder('/mnt/ssd/m', ssd), folder('/media/usb/m', usb, { files: [{ path: 'b', size: 1 }] })]), []);
+  // Adding to an open mirror: a folder with files of its own is refused.
+  assert.deepEqual(codes([folder('/media/usb/m', usb, { files: [{ path: 'b', size: 1 }] })], { adding: true }), ['/media/usb/m:error:NOT_EMPTY']);
 });
 
 test('another mirror\'s member is foreign; members of one mirror being assembled, or of the open mirror, are not', () => {

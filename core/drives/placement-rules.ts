@@ -16,13 +16,17 @@ export interface FolderFacts {
   kind: 'dir' | 'missing' | 'file';
   drive?: DriveInfo;
   member?: { mirrorId: string; memberId: string };
-  /** The folder's user files (relative POSIX paths), without .nas-mirror and lost+found. */
+  /** The folder's user files (relative POSIX paths), without .nas-mirror and the system names (system-names.ts). */
   files: { path: string; size: number }[];
 }
 
 export interface PlacementContext {
   /** When adding to an open mirror: its members' folders are welcome, not foreign. */
   mirrorId?: string;
+  /** The folder (index) whose files a new mirror starts from (createMirror's adoptFrom); default: the one holding files. */
+  adoptFrom?: number;
+  /** Adding to an open mirror: the mirror's files come from it, so no folder may hold files of its own. */
+  adding?: boolean;
 }
 
 const MiB = 2 ** 20;
@@ -66,8 +70,16 @@ export function evaluatePlacement(folders: FolderFacts[], ctx: PlacementContext 
   const issues: PlacementIssue[] = [];
   const add = (f: FolderFacts, severity: PlacementIssue['severity'], code: string, message: string) =>
     issues.push({ memberPath: f.path, severity, code, message });
-  // The engine adopts the first folder's files and copies them to the others.
-  const source = folders.find((f) => f.files.length > 0);
+  // The engine adopts one folder's files (adoptFrom, else the one holding files) and copies them to the others.
+  const holding = folders.filter((f) => f.files.length > 0 && !f.member);
+  const chosen = ctx.adoptFrom !== undefined ? folders[ctx.adoptFrom] : undefined;
+  const source = ctx.adding ? undefined : chosen ?? (holding.length === 1 ? holding[0] : undefined);
+  if (!ctx.adding && !chosen && holding.length > 1) {
+    const names = holding.map((f) => `"${f.path}"`).join(' and ');
+    for (const f of holding) {
+      add(f, 'error', 'SEVERAL_HOLD_FILES', `${names} ${holding.length > 2 ? 'each' : 'both'} hold files. A mirror starts from one folder's files and copies them to the others; files are never merged or overwritten. Choose which drive's files to keep, and give the other an empty folder.`);
+    }
+  }
   const sourceBytes = source ? source.files.reduce((s, x) => s + x.size, 0) : 0;
   const mirrorsHere = new Map<string, number>();
   for (const f of folders) if (f.member) mirrorsHere.set(f.member.mirrorId, (mirrorsHere.get(f.member.mirrorId) ?? 0) + 1);
@@ -85,8 +97,10 @@ export function evaluatePlacement(folders: FolderFacts[], ctx: PlacementContext 
     if (f.member) {
       const ours = ctx.mirrorId !== undefined ? f.member.mirrorId === ctx.mirrorId : (mirrorsHere.get(f.member.mirrorId) ?? 0) > 1 && mirrorsHere.size === 1;
       if (!ours) add(f, 'error', 'FOREIGN_MEMBER', `"${f.path}" already holds a member of another mirror (${f.member.mirrorId}). Open that mirror, or choose another folder.`);
-    } else if (f !== source && f.files.length > 0) {
-      add(f, 'error', 'NOT_EMPTY', `"${f.path}" already holds ${f.files.length} item${f.files.length > 1 ? 's' : ''}; only the first folder's files are kept, so a new member must start empty. Choose an empty folder.`);
+    } else if (source && f !== source && f.files.length > 0) {
+      add(f, 'error', 'NOT_EMPTY', `"${f.path}" already holds ${f.files.length} item${f.files.length > 1 ? 's' : ''}. The mirror starts from the files in "${source.path}" and copies them here, so this folder must be empty; its own files are never overwritten. Choose a new folder on this drive (they stay where they are), or keep this drive's files instead.`);
+    } else if (ctx.adding && f.files.length > 0) {
+      add(f, 'error', 'NOT_EMPTY', `"${f.path}" already holds ${f.files.length} item${f.files.length > 1 ? 's' : ''}. A drive added to a mirror receives the mirror's files, so its folder must be empty; its own files are never overwritten. Choose a new folder on this drive.`);
     }
     const d = f.drive;
     if (!d) return;

@@ -1,5 +1,6 @@
 // checkPlacement: learns each proposed member folder's drive, identity and content, then applies the placement rules.
 import { isAtOrInside, META_DIR } from '../mirror/paths.ts';
+import { isSystemName } from '../mirror/system-names.ts';
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DriveInfo, MemberSpec, PlacementIssue } from '../api/types.ts';
@@ -29,7 +30,7 @@ async function resolveReal(path: string): Promise<{ real: string; kind: FolderFa
   return { real: join(await realpath(parent), ...rest), kind: 'missing' };
 }
 
-/** The folder's user files; lost+found (ext4's, at a mount point) and our metadata are not the user's data. */
+/** The folder's user files: our metadata and the system names (system-names.ts) are not the user's data. */
 async function scanFiles(root: string): Promise<{ path: string; size: number }[]> {
   const out: { path: string; size: number }[] = [];
   let seen = 0;
@@ -37,7 +38,7 @@ async function scanFiles(root: string): Promise<{ path: string; size: number }[]
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const e of entries) {
       if (++seen > MAX_SCAN_ENTRIES) return;
-      if (rel === '' && (e.name === META_DIR || e.name === 'lost+found')) continue;
+      if ((rel === '' && e.name === META_DIR) || isSystemName(e.name, rel)) continue;
       const relPath = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {
         out.push({ path: relPath, size: 0 });

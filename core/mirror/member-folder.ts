@@ -11,6 +11,8 @@ import { SlowFs } from '../fs/slow-fs.ts';
 import { DEFAULT_STALL_MS, WatchdogFs } from '../fs/watchdog-fs.ts';
 import { readSuperblock, tmpDirOf } from '../journal/superblock.ts';
 import { isInside, META_DIR, POSIX_RULES, type NameRules } from './paths.ts';
+import { isSystemName } from './system-names.ts';
+import { describeContents, inspectFolder } from '../drives/inspect-folder.ts';
 
 const MSDOS_SUPER_MAGIC = 0x4d44;
 const FAT32_MAX = 4 * 1024 ** 3 - 1;
@@ -70,8 +72,31 @@ async function probeNameRules(fs: Filesystem, root: string): Promise<NameRules> 
   return { caseInsensitive, windowsNames: windowsNames || caseInsensitive && process.platform !== 'darwin', maxFileSize };
 }
 
-/** Refuses what would break a mirror: the same folder twice, nested folders, another mirror's folder, a read-only or non-empty folder. */
-export async function checkNewMemberFolder(real: string, existingRoots: readonly string[], spec: MemberSpec): Promise<void> {
+/** The user's entries at the top of a folder: everything but our metadata and the system names (system-names.ts). */
+export async function userEntries(real: string): Promise<string[]> {
+  return (await readdir(real)).filter((n) => n !== META_DIR && !isSystemName(n, ''));
+}
+
+/** '"/media/usb" holds 2,000 files in 40 folders (1.2 GB), such as "Photos", "Notes.txt"' (counted within bounds). */
+export async function describeFolder(spec: MemberSpec, real: string): Promise<string> {
+  const c = await inspectFolder(real, { maxEntries: 10_000, maxMs: 1000 });
+  const names = c.sample.slice(0, 3).map((n) => `"${n}"`).join(', ');
+  return `"${spec.path}" holds ${describeContents(c)}${names ? `, such as ${names}` : ''}`;
+}
+
+/**
+ * The refusal for a folder that holds files of its own where the mirror would put its copy: named, counted, and
+ * left untouched. `why` says where the mirror's files come from.
+ */
+export async function holdsFilesError(spec: MemberSpec, real: string, why: string): Promise<MirrorError> {
+  return new MirrorError('EBUSY', `${await describeFolder(spec, real)}. ${why} Nothing was changed and its files were left untouched: choose an empty (or new) folder on that drive, or move those files away first.`, { path: spec.path });
+}
+
+/**
+ * Refuses what would break a mirror: the same folder twice, nested folders, another mirror's folder, a read-only
+ * folder, and a folder holding files unless `mayHoldFiles` (createMirror decides itself which folder's files it adopts).
+ */
+export async function checkNewMemberFolder(real: string, existingRoots: readonly string[], spec: MemberSpec, o: { mayHoldFiles?: boolean } = {}): Promise<void> {
   const where = { path: spec.path };
   const s = await stat(real).catch(() => null);
   if (!s) throw new MirrorError('ENOTFOUND', `The folder "${spec.path}" does not exist. Create it (or mount its drive) first.`, where);
@@ -85,9 +110,8 @@ export async function checkNewMemberFolder(real: string, existingRoots: readonly
   const sb = await readSuperblock(new NodeFs(), real).catch(() => null);
   if (sb) throw new MirrorError('EFOREIGN', `"${spec.path}" already belongs to mirror "${sb.mirrorLabel}" (${sb.mirrorId}). Open that mirror, or choose another folder.`, where);
   if (!(await new NodeFs().writable(real))) throw new MirrorError('EREADONLY', `"${spec.path}" is read-only. Choose a folder on a writable drive.`, where);
-  const entries = (await readdir(real)).filter((n) => n !== META_DIR && n !== 'lost+found');
-  if (entries.length > 0) {
-    throw new MirrorError('EBUSY', `"${spec.path}" is not empty (${entries.length} item${entries.length > 1 ? 's' : ''}); a new member must start empty so nothing in it is overwritten. Choose an empty folder.`, where);
+  if (!o.mayHoldFiles && (await userEntries(real)).length > 0) {
+    throw await holdsFilesError(spec, real, 'A drive added to a mirror receives the mirror\'s files, so its folder must start empty.');
   }
 }
 

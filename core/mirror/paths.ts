@@ -1,5 +1,6 @@
 // Path rules: what a mirror path may be, on every member's filesystem (POSIX, exFAT/NTFS USB disks, FAT32).
 import { MirrorError } from '../api/errors.ts';
+import { systemNameProblem } from './system-names.ts';
 
 export const META_DIR = '.nas-mirror';
 
@@ -38,6 +39,8 @@ export function normalizePath(path: unknown, { allowRoot = false } = {}): string
     if (Buffer.byteLength(p) > 255) throw invalid(path, `the name "${p.slice(0, 40)}…" is longer than 255 bytes.`);
   }
   if (parts[0]!.toLowerCase() === META_DIR) throw invalid(path, `${META_DIR}/ holds the mirror's own metadata and cannot be used.`);
+  const system = systemNameProblem(trimmed);
+  if (system) throw invalid(path, system);
   return parts.join('/');
 }
 

@@ -36,8 +36,13 @@ test('placement on real drives: same folder, nested, same drive, foreign member,
 
   await writeFile(A('m/photo.jpg'), 'x');
   await writeFile(B('m/stray.txt'), 'y');
-  assert.deepEqual(await codesOf([A('m'), B('m')]), [`${B('m')}:error:NOT_EMPTY`]);
+  assert.deepEqual(await codesOf([A('m'), B('m')]), [`${A('m')}:error:SEVERAL_HOLD_FILES`, `${B('m')}:error:SEVERAL_HOLD_FILES`], 'both hold files: the user must choose');
+  assert.deepEqual(await codesOf([A('m'), B('m')], { adoptFrom: 0 }), [`${B('m')}:error:NOT_EMPTY`]);
   await rm(B('m/stray.txt'));
+  // What a file manager leaves in a folder (.DS_Store, Thumbs.db) is not the user's data.
+  await writeFile(B('m/.DS_Store'), 'finder');
+  await writeFile(B('m/Thumbs.db'), 'explorer');
+  assert.deepEqual(await codesOf([A('m'), B('m')]), [], 'a folder holding only system names is empty');
 
   execFileSync('mount', ['-o', 'remount,ro', b.mountPoint]);
   assert.deepEqual(await codesOf([A('m'), B('m')]), [`${B('m')}:error:READ_ONLY`]);
