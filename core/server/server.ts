@@ -125,7 +125,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     const f = facts(req);
     if (!hostAllowed(policy, f)) { res.writeHead(421, securityHeaders(LOGIN_CSP)).end('Misdirected request\n'); return; }
     const url = new URL(f.url, 'http://x');
-    if (o.webdav?.enabled && !davRefusal && isDavPath(url.pathname)) { await o.webdav.handle(req, res, davAccess); return; }
+    // Judged on the path as sent: URL parsing folds "/dav/%2e%2e/x" to "/x", and the share refuses it by name (400).
+    if (o.webdav?.enabled && !davRefusal && isDavPath(f.url.split('?', 1)[0]!)) { await o.webdav.handle(req, res, davAccess); return; }
     if (token !== null && (url.pathname === '/login' || url.pathname === '/logout')) { await onAuthRoute(req, res, url, token); return; }
     if (!authenticated(policy, f)) {
       // A cookie that no longer names a session (expired, or the server restarted): say so on the form, and drop it.

@@ -15,7 +15,8 @@ import type { Mirror } from '../../index.ts';
 import { MirrorError } from '../../index.ts';
 import { conditionXml, DavStatusError, engine, fromEngine } from './dav-errors.ts';
 import { hrefOf, isAtOrUnder, parentPath } from './dav-paths.ts';
-import { EngineAdapter, EngineResource, parentResource } from './engine-adapter.ts';
+import { EngineAdapter, EngineLock, EngineResource, parentResource } from './engine-adapter.ts';
+import type { LockRecord } from './dav-state.ts';
 
 /** Largest XML request body (PROPFIND, PROPPATCH, LOCK): a property request is kilobytes; 10 MiB is an attack. */
 export const MAX_XML_BYTES = 1 << 20;
@@ -116,6 +117,9 @@ async function* inflated(stream: Readable): AsyncGenerator<Buffer> {
   }
 }
 
+/** The methods whose nephele implementation can wrap a failure of the request's own resource in a 207. */
+const UNWRAPPED = new Set(['LOCK', 'UNLOCK', 'COPY', 'MOVE', 'DELETE']);
+
 /** The request's own URL, as nephele computes it. */
 const requestUrlOf = (request: Request) => new URL(request.originalUrl, `${request.protocol}://${request.headers.host}`);
 
@@ -204,6 +208,51 @@ function davMethod<B extends MethodCtor>(Base: B) {
       return xml;
     }
 
+    /** One adapter serves the whole share: its root is /dav/, and nothing below it is another adapter's root. */
+    override async isAdapterRoot(request: Request, _response: AuthResponse, url: URL): Promise<boolean> {
+      return url.pathname.replace(/\/?$/, '/') === request.baseUrl.replace(/\/?$/, '/');
+    }
+
+    /**
+     * The locks that bear on a resource, straight from the lock table (nephele walks up resource by resource, and
+     * PROPFIND asks for every entry of a listing): its own, its folder's depth-0 ones, every ancestor's depth-infinity.
+     */
+    override async getLocks(request: Request, response: AuthResponse, resource: Resource) {
+      return this.#locksOf(resource, (l) => !l.provisional) ?? super.getLocks(request, response, resource);
+    }
+
+    override async getLocksByUser(request: Request, response: AuthResponse, resource: Resource, user: { username: string }) {
+      return this.#locksOf(resource, (l) => !l.provisional && l.username === user.username) ?? super.getLocksByUser(request, response, resource, user);
+    }
+
+    override async getProvisionalLocks(request: Request, response: AuthResponse, resource: Resource) {
+      return this.#locksOf(resource, (l) => l.provisional) ?? super.getProvisionalLocks(request, response, resource);
+    }
+
+    #locksOf(resource: Resource, keep: (l: LockRecord) => boolean): { all: Lock[]; resource: Lock[]; depthZero: Lock[]; depthInfinity: Lock[] } | null {
+      if (!(resource instanceof EngineResource)) return null;
+      const out = { all: [] as Lock[], resource: [] as Lock[], depthZero: [] as Lock[], depthInfinity: [] as Lock[] };
+      const table = resource.share.locks;
+      if (table.size === 0) return out;
+      const mirrorId = resource.mirror.id;
+      const now = Date.now();
+      const live = (l: LockRecord) => {
+        if (l.date + l.timeout > now) return keep(l);
+        table.delete(l.token); // timed out: gone, as nephele's own walk would delete it
+        return false;
+      };
+      const lockAt = (l: LockRecord) => new EngineLock(new EngineResource(resource.adapter, resource.baseUrl, l.path, { parent: l.path !== resource.path }), l);
+      for (const l of table.at(mirrorId, resource.path).filter(live)) { const k = lockAt(l); out.resource.push(k); out.all.push(k); }
+      for (let p = resource.path, first = true; p !== ''; first = false) {
+        p = parentPath(p);
+        for (const l of table.at(mirrorId, p).filter(live)) {
+          if (l.depth === 'infinity') { const k = lockAt(l); out.depthInfinity.push(k); out.all.push(k); }
+          else if (first) { const k = lockAt(l); out.depthZero.push(k); out.all.push(k); }
+        }
+      }
+      return out;
+    }
+
     /** The walk up for locks, made without an engine lookup per level (see parentResource). */
     override async getParentResource(request: Request, response: AuthResponse, resource: Resource): Promise<Resource | undefined> {
       if (resource instanceof EngineResource) return parentResource(resource);
@@ -219,7 +268,9 @@ function davMethod<B extends MethodCtor>(Base: B) {
     override async sendBodyContent(response: AuthResponse, content: string, encoding: 'gzip' | 'x-gzip' | 'deflate' | 'br' | 'identity'): Promise<void> {
       try {
         const request = response.req as Request;
-        const sole = response.statusCode === 207 ? await soleStatus(content, requestUrlOf(request)) : null;
+        // Only where nephele does it, and only a small answer: PROPFIND's 207 is its real answer, and can be megabytes.
+        const suspect = response.statusCode === 207 && UNWRAPPED.has(request.method) && content.length < 64 << 10;
+        const sole = suspect ? await soleStatus(content, requestUrlOf(request)) : null;
         if (sole) {
           // UNLOCK with a token the resource is not locked by: 409 with the precondition (RFC 4918 §9.11.1).
           const status = request.method === 'UNLOCK' && sole.status === 412 ? 409 : sole.status;

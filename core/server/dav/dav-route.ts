@@ -44,6 +44,10 @@ const plain = (res: ServerResponse, status: number, text: string, headers: Recor
   res.end(body);
 };
 
+/** Where handle() leaves the function that marks a request finished, for the Express handler to call. */
+const DONE = Symbol('dav request done');
+type RequestWithDone = IncomingMessage & { [DONE]?: () => void };
+
 const CHALLENGE = { 'WWW-Authenticate': `Basic realm="NAS Mirror", charset="UTF-8"` };
 
 /** The user and password of a Basic Authorization header, or null when there is none (or it is not Basic). */
@@ -85,7 +89,8 @@ export class DavService {
   readonly locks = new LockTable();
   readonly #o: DavServiceOptions;
   readonly #app: express.Express;
-  readonly #inflight = new Set<IncomingMessage>();
+  /** Requests being answered, each with the promise of its method having finished (engine calls included). */
+  readonly #inflight = new Map<IncomingMessage, Promise<void>>();
 
   private constructor(o: DavServiceOptions, props: DeadProperties) {
     this.#o = o;
@@ -107,21 +112,28 @@ export class DavService {
     if (!req.headers.host || !URL.canParse(`http://${req.headers.host}/`)) { plain(res, 400, 'A valid Host header is required.'); return; }
     // OPTIONS needs no credentials (clients ask what the server speaks before signing in, as nephele allows).
     if (req.method !== 'OPTIONS' && !(await authorize(req, res, access))) return;
-    this.#inflight.add(req);
-    res.once('close', () => this.#inflight.delete(req));
-    await new Promise<void>((resolve) => {
-      res.once('close', resolve);
-      this.#app(req as Request, res as express.Response, (err?: unknown) => {
-        if (err) this.#log(`WebDAV ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
-        if (!res.headersSent) plain(res, err ? 500 : 404, err ? 'Internal server error.' : 'Not found.');
-        else res.destroy();
-      });
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    this.#inflight.set(req, done);
+    (req as RequestWithDone)[DONE] = finished;
+    this.#app(req as Request, res as express.Response, (err?: unknown) => {
+      if (err) this.#log(`WebDAV ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
+      if (!res.headersSent) plain(res, err ? 500 : 404, err ? 'Internal server error.' : 'Not found.');
+      else res.destroy();
+      finished();
     });
+    await done;
+    this.#inflight.delete(req);
+  }
+
+  /** Resolves once every request in flight now has finished, its engine calls included (tests, shutdown). */
+  async idle(): Promise<void> {
+    await Promise.all(this.#inflight.values());
   }
 
   /** Ends every request in flight (a stalled upload must not hold the mirror open on shutdown); nothing is written. */
   abortAll(): void {
-    for (const req of this.#inflight) req.destroy();
+    for (const req of this.#inflight.keys()) req.destroy();
   }
 
   #log(m: string): void { (this.#o.log ?? ((x) => console.error(x)))(m); }
@@ -154,7 +166,11 @@ export class DavService {
       const run = method
         ? catchErrors(method.run.bind(method), async (code, message, error, [rq, rs]) => options.errorHandler(code, message, rq, rs, error))
         : catchErrors(async () => { adapter.getMethod(request.method); }, async (code, message, error) => options.errorHandler(code, message, request, response, error));
-      await run(request, response);
+      try {
+        await run(request, response);
+      } finally {
+        (request as RequestWithDone)[DONE]?.();
+      }
     });
 
     const outer = express();
