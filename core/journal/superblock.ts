@@ -31,6 +31,11 @@ export const superblockSchema = z.object({
   maxBehindWrites: z.number().int().nonnegative(),
   maxBehindBytes: z.number().int().nonnegative(),
   updatedAt: z.string(),
+  // -- recently deleted (issue 11, part 4) --
+  /** Days deleted files stay recoverable: one setting, whichever host opens the mirror. */
+  deletedRetentionDays: z.number().int().nonnegative().optional(),
+  /** "Delete now" while members were away: what they delete when they are back (recently-deleted.ts). */
+  trashPurged: z.object({ members: z.array(z.string()), ids: z.array(z.string()), before: z.number().optional() }).optional(),
 });
 
 export type Superblock = z.infer<typeof superblockSchema>;

@@ -1,44 +1,200 @@
-// Two-phase deletes (invariant 10, 27): what a remove or a replacing rename takes away waits in .nas-mirror/trash on
-// its own drive until every member has applied the delete; then the trash is emptied.
+// Recently deleted, one member's side (invariants 10, 27): what a remove or a replacing rename takes away moves into
+// .nas-mirror/trash/<id>, with <id>.json beside it saying what it was. The id is decided by the write request, so every
+// member that applied the same delete holds the entry under the same id: listed, restored and purged as one.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { errnoCode } from '../fs/filesystem.ts';
+import { errnoCode, writeFileAtomic } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
-import { META_DIR } from './paths.ts';
 
-const trashName = (m: Member) => join(m.trashDir, `${Date.now()}-${randomBytes(4).toString('hex')}`);
+export type TrashReason = 'deleted' | 'replaced';
 
-/** Moves `path` into the member's trash (a rename: atomic and cheap). Already gone: the outcome is the same. */
-export async function quarantine(m: Member, path: string): Promise<void> {
+/** What the write request decides for every member: the same id, time, kind and size everywhere. */
+export interface TrashTicket {
+  id: string;
+  deletedAt: number;
+  reason: TrashReason;
+  type: 'file' | 'dir';
+  /** Bytes of the file, or of every file in the folder, as the request's first member measured them. */
+  size: number;
+}
+
+/** The record beside an entry. Written (atomically, durably) before the entry moves in, so an entry never lacks it. */
+export interface TrashMeta extends TrashTicket {
+  format: 1;
+  /** The mirror path it had. */
+  path: string;
+  /** Its checksum when it was deleted (a file the manifest knew): a restore verifies the copy it reads. */
+  hash?: string;
+}
+
+const ID = /^(\d{10,16})-[0-9a-f]{4,32}$/;
+
+export const isTrashId = (s: string): boolean => ID.test(s);
+
+/** `${time}-${random}`: sorts by time, and says when it was deleted without reading anything. */
+export const newTrashId = (at: number): string => `${Math.floor(at)}-${randomBytes(4).toString('hex')}`;
+
+export const deletedAtOf = (id: string): number => Number(ID.exec(id)?.[1] ?? 0);
+
+const entryPath = (m: Member, id: string) => join(m.trashDir, id);
+const metaPath = (m: Member, id: string) => join(m.trashDir, `${id}.json`);
+
+async function writeMeta(m: Member, meta: TrashMeta): Promise<void> {
+  await m.fs.mkdir(m.trashDir);
+  await writeFileAtomic(m.fs, metaPath(m, meta.id), m.tmpDir, Buffer.from(JSON.stringify(meta) + '\n'));
+}
+
+/** A ticket for a delete no write request decided (a catch-up removing a stale copy, an older caller). */
+function ticketFor(m: Member, path: string, given: Partial<TrashTicket>, reason: TrashReason): Promise<TrashTicket> | TrashTicket {
+  if (given.id !== undefined && given.type !== undefined && given.size !== undefined) {
+    return { id: given.id, deletedAt: given.deletedAt ?? deletedAtOf(given.id), reason: given.reason ?? reason, type: given.type, size: given.size };
+  }
+  return measureEntry(m, path).then((x) => {
+    const at = given.deletedAt ?? Date.now();
+    return { id: given.id ?? newTrashId(at), deletedAt: at, reason: given.reason ?? reason, type: x?.type ?? 'file', size: x?.size ?? 0 };
+  });
+}
+
+/** Whether `path` is a file or a folder on the member and how many bytes it holds (a folder: all its files). */
+export async function measureEntry(m: Member, path: string): Promise<{ type: 'file' | 'dir'; size: number } | null> {
+  const s = await m.statOrNull(path);
+  if (s === null || s.type === 'other') return null;
+  if (s.type === 'file') return { type: 'file', size: s.size };
+  let size = 0;
+  const stack = [m.abs(path)];
+  while (stack.length) {
+    const dir = stack.pop()!;
+    for (const e of await m.fs.readdir(dir)) {
+      const p = join(dir, e.name);
+      if (e.type === 'dir') stack.push(p);
+      else if (e.type === 'file') size += (await m.fs.stat(p).catch(() => ({ size: 0 }))).size;
+    }
+  }
+  return { type: 'dir', size };
+}
+
+/**
+ * Moves `path` into the member's trash (a rename: atomic and cheap), its record written first. Already gone: the
+ * outcome is the same (the record is taken back).
+ */
+export async function quarantine(m: Member, path: string, ticket: Partial<TrashTicket> = {}): Promise<void> {
+  const t = await ticketFor(m, path, ticket, 'deleted');
+  const hash = t.type === 'file' ? m.manifest?.get(path) : undefined;
+  await writeMeta(m, { format: 1, ...t, path, ...(hash ? { hash } : {}) });
   for (let attempt = 0; ; attempt++) {
-    await m.fs.mkdir(m.trashDir);
     try {
-      await m.fs.rename(m.abs(path), trashName(m));
+      await m.fs.rename(m.abs(path), entryPath(m, t.id));
       return;
     } catch (e) {
       if (errnoCode(e) !== 'ENOENT' && errnoCode(e) !== 'ENOTDIR') throw e;
-      // ENOENT is the file already gone (a member that caught up through a resync) — or the trash folder emptied
-      // between our mkdir and rename: then the file is still there, and the move is tried again.
-      if ((await m.statOrNull(path)) === null) return;
-      if (attempt >= 3) throw e;
+      // The path already gone (a member that caught up through a resync): nothing to keep, so no record either.
+      if ((await m.statOrNull(path)) === null || attempt >= 3) {
+        await m.fs.remove(metaPath(m, t.id)).catch(() => {});
+        if ((await m.statOrNull(path)) === null) return;
+        throw e;
+      }
+      await m.fs.mkdir(m.trashDir); // the trash folder itself went (removed by hand): make it again
     }
   }
 }
 
-/** Keeps a second name in the trash for a file a rename is about to replace (no hard links on exFAT/FAT: no copy). */
-export async function keepReplaced(m: Member, path: string): Promise<void> {
-  await m.fs.mkdir(m.trashDir);
-  await m.fs.link(m.abs(path), trashName(m)).catch(() => {});
-}
-
-/** Empties the trash: renamed aside first, so a delete quarantining at the same moment starts a new trash. */
-export async function emptyTrash(m: Member): Promise<void> {
-  const aside = join(m.root, META_DIR, `purge-${randomBytes(4).toString('hex')}`);
+/**
+ * Keeps the file a rename is about to replace: a second name in the trash (a hard link), so the rename itself stays
+ * one atomic step — a crash leaves the old file or the new one at `path`, never neither. Drives without hard links
+ * (exFAT, FAT) get a copy instead.
+ */
+export async function keepReplaced(m: Member, path: string, ticket: Partial<TrashTicket> = {}): Promise<void> {
+  const t = await ticketFor(m, path, ticket, 'replaced');
+  const hash = m.manifest?.get(path);
+  await writeMeta(m, { format: 1, ...t, type: 'file', path, ...(hash ? { hash } : {}) });
   try {
-    await m.fs.rename(m.trashDir, aside);
+    await m.fs.link(m.abs(path), entryPath(m, t.id));
+    return;
   } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return;
+    if (errnoCode(e) === 'ENOENT') { await m.fs.remove(metaPath(m, t.id)).catch(() => {}); return; }
+  }
+  const w = await m.fs.createAtomic(entryPath(m, t.id), m.tmpDir);
+  try {
+    for await (const chunk of m.fs.readStream(m.abs(path))) await w.write(chunk);
+    await w.commit();
+  } catch (e) {
+    await w.abort().catch(() => {});
+    await m.fs.remove(metaPath(m, t.id)).catch(() => {});
     throw e;
   }
-  await m.fs.remove(aside);
+}
+
+/** The ids of the entries a member holds: those with their record and their content both there. */
+export async function trashIds(m: Member): Promise<Set<string>> {
+  const names = await m.fs.readdir(m.trashDir).catch((e) => {
+    if (errnoCode(e) === 'ENOENT') return [];
+    throw e;
+  });
+  const all = new Set(names.map((e) => e.name));
+  return new Set([...all].filter((n) => ID.test(n) && all.has(`${n}.json`)));
+}
+
+export async function readMeta(m: Member, id: string): Promise<TrashMeta | null> {
+  try {
+    const meta = JSON.parse(Buffer.from(await m.fs.readFile(metaPath(m, id))).toString('utf8')) as TrashMeta;
+    return meta && meta.id === id && typeof meta.path === 'string' ? meta : null;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT' || e instanceof SyntaxError) return null;
+    throw e;
+  }
+}
+
+/** Where the entry's content is on the member (a file, or a folder holding the tree). */
+export const entryContent = (m: Member, id: string): string => entryPath(m, id);
+
+/** Deletes an entry for good: the content first, then its record (a record without content is only tidied away). */
+export async function removeEntry(m: Member, id: string): Promise<void> {
+  for (const p of [entryPath(m, id), metaPath(m, id)]) {
+    await m.fs.remove(p).catch((e) => { if (errnoCode(e) !== 'ENOENT') throw e; });
+  }
+}
+
+/**
+ * At open: records whose content never arrived (a crash between the two steps of a quarantine) go; content without a
+ * record (a trash written before records existed) gets one, so it is listed and can be restored, never lost.
+ */
+export async function tidyTrash(m: Member): Promise<void> {
+  const names = await m.fs.readdir(m.trashDir).catch(() => null);
+  if (!names) return;
+  const all = new Set(names.map((e) => e.name));
+  for (const name of all) {
+    if (name.endsWith('.json')) {
+      if (!all.has(name.slice(0, -5))) await m.fs.remove(join(m.trashDir, name)).catch(() => {});
+      continue;
+    }
+    if (all.has(`${name}.json`) || name.endsWith('.tmp')) continue;
+    const s = await m.fs.stat(join(m.trashDir, name)).catch(() => null);
+    if (!s || s.type === 'other') continue;
+    const id = ID.test(name) ? name : newTrashId(s.mtimeMs);
+    if (id !== name) await m.fs.rename(join(m.trashDir, name), entryPath(m, id));
+    const size = s.type === 'file' ? s.size : (await measureEntry(m, `.nas-mirror/trash/${id}`))?.size ?? 0;
+    await writeMeta(m, { format: 1, id, deletedAt: deletedAtOf(id), reason: 'deleted', type: s.type, size, path: `Recovered/${name}` });
+  }
+}
+
+/**
+ * The entry a source member holds for a delete at `path` (the newest), so a member applying that delete late — a
+ * catch-up — keeps its copy under the same id. Read from the source's records, cached per source and refreshed on a miss.
+ */
+const known = new WeakMap<Member, { byPath: Map<string, TrashMeta>; seen: Set<string> }>();
+
+export async function ticketOf(source: Member, path: string): Promise<Partial<TrashTicket>> {
+  let k = known.get(source);
+  if (!k) known.set(source, (k = { byPath: new Map(), seen: new Set() }));
+  const hit = k.byPath.get(path);
+  if (hit) return { id: hit.id, deletedAt: hit.deletedAt, reason: hit.reason };
+  for (const id of await trashIds(source).catch(() => new Set<string>())) {
+    if (k.seen.has(id)) continue;
+    k.seen.add(id);
+    const meta = await readMeta(source, id).catch(() => null);
+    const had = meta ? k.byPath.get(meta.path) : undefined;
+    if (meta && (!had || had.deletedAt <= meta.deletedAt)) k.byPath.set(meta.path, meta);
+  }
+  const found = k.byPath.get(path);
+  return found ? { id: found.id, deletedAt: found.deletedAt, reason: found.reason } : {};
 }

@@ -30,7 +30,7 @@ for (let seq = 0; ; seq++) {
   process.stdout.write(JSON.stringify({ s: seq, op }) + '\n');
   try {
     if (op.k === 'write') await m.writeFile(op.p, op.stream ? chunks(op.v!) : op.v!);
-    else if (op.k === 'rename') await m.rename(op.p, op.to!);
+    else if (op.k === 'rename') await m.rename(op.p, op.to!, { replace: true }); // replacing renames are crash-tested too
     else await m.remove(op.p);
     process.stdout.write(JSON.stringify({ a: seq }) + '\n');
   } catch (e) {

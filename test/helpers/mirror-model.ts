@@ -8,7 +8,8 @@ export type ModelOp =
   | { k: 'write'; p: string; v: string }
   | { k: 'mkdir'; p: string }
   | { k: 'remove'; p: string }
-  | { k: 'rename'; p: string; to: string };
+  /** replace: the rename may land on an existing file (issue 11 part 3); without it, an existing `to` refuses it. */
+  | { k: 'rename'; p: string; to: string; replace?: boolean };
 
 const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
@@ -86,7 +87,7 @@ export class MirrorModel {
         const { p: from, to } = op;
         if (this.throughLink(from) || this.throughLink(to) || this.#twin(to, from) || !this.exists(from) || from === to) return false;
         if (this.#keyPath(to).startsWith(this.#keyPath(from) + '/')) return false; // into itself, as names compare
-        if (this.exists(to) && (this.isDir(to) || this.isDir(from))) return false;
+        if (this.exists(to) && (this.isDir(to) || this.isDir(from) || !op.replace)) return false;
         if (this.#fileAbove(to)) return false;
         const moved = (x: string) => to + x.slice(from.length);
         const files = [...this.files].filter(([f]) => under(f, from));

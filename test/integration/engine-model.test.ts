@@ -29,9 +29,10 @@ const dataOpArb: fc.Arbitrary<DataCmd> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ k: fc.constant('write' as const), p: fileArb, v: valueArb }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('mkdir' as const), p: fc.constantFrom(...DIRS) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('remove' as const), p: anyArb }) },
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('rename' as const), p: anyArb, to: anyArb }) },
+  // Onto existing names too: without replace they must be refused (no silent overwrite), with it a file is replaced.
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('rename' as const), p: anyArb, to: anyArb, replace: fc.boolean() }) },
 );
-type DataCmd = { k: 'write'; p: string; v: number } | { k: 'mkdir'; p: string } | { k: 'remove'; p: string } | { k: 'rename'; p: string; to: string };
+type DataCmd = { k: 'write'; p: string; v: number } | { k: 'mkdir'; p: string } | { k: 'remove'; p: string } | { k: 'rename'; p: string; to: string; replace: boolean };
 type MemberCmd = { k: 'fail' | 'eject' | 'readd'; i: number };
 const memberOpArb: fc.Arbitrary<MemberCmd> = fc.record({ k: fc.constantFrom('fail' as const, 'eject' as const, 'readd' as const), i: fc.nat(3) });
 const cmdArb = fc.oneof(
@@ -116,7 +117,7 @@ async function runScheduleOnce(setup: Setup, cmds: Cmd[]): Promise<void> {
         case 'write': return mirror.writeFile(op.p, op.v);
         case 'mkdir': return mirror.mkdir(op.p);
         case 'remove': return mirror.remove(op.p);
-        case 'rename': return mirror.rename(op.p, op.to);
+        case 'rename': return mirror.rename(op.p, op.to, { replace: op.replace });
       }
     };
     const check = async (op: ModelOp, expected: boolean, outcome: Promise<void>) => {

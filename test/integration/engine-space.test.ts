@@ -1,5 +1,6 @@
-// Space on full drives (invariants 10, 22, 27): deletes wait in the trash, which a write that needs the room empties at
-// once when every member has the deletes — and never while a member that has not applied them is away.
+// Space on full drives (invariants 10, 22, 27): deletes wait in the trash (recently deleted), whose oldest entries a
+// write that needs the room deletes first when every member is present — and never while a member that has not
+// applied them is away.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -14,7 +15,22 @@ import { isMountPoint } from '../helpers/loop.ts';
 const exec = promisify(execFile);
 const MiB = 1 << 20;
 const body = (i: number, size = MiB) => new Uint8Array(size).fill(i);
-const trashOf = async (root: string) => readdir(join(root, '.nas-mirror', 'trash')).catch(() => []);
+/** The recently deleted entries a member folder holds: each is `<id>` with its record `<id>.json` beside it. */
+const trashOf = async (root: string) => {
+  const names = await readdir(join(root, '.nas-mirror', 'trash')).catch(() => [] as string[]);
+  return names.filter((n) => !n.endsWith('.json') && names.includes(`${n}.json`));
+};
+/** Which of the deleted old/<i>.bin files a member still keeps, by i. */
+const keptOf = async (root: string) => {
+  const names = await trashOf(root);
+  const paths = await Promise.all(names.map(async (n) => JSON.parse(await readFile(join(root, '.nas-mirror', 'trash', `${n}.json`), 'utf8')).path as string));
+  return paths.map((p) => Number(/old\/(\d)\.bin/.exec(p)![1])).sort();
+};
+/** The entries that went are the oldest: what is kept is the newest run, ending with the last delete (old/6.bin). */
+const assertOldestWent = (kept: number[], root: string) => {
+  assert.ok(kept.length > 0 && kept.length < 7, `${root}: only as many entries went as the write needed (${kept.join(',')} kept)`);
+  assert.deepEqual(kept, Array.from({ length: kept.length }, (_, i) => 7 - kept.length + i), `${root}: the oldest went first`);
+};
 const freeBytes = async (root: string) => { const s = await statfs(root); return s.bavail * s.bsize; };
 const memberOf = (m: Mirror, label: string) => m.status().members.find((x) => x.label === label)!;
 /** Never purged by the journal's idle tick during a test: only a write that needs the room may empty the trash. */
@@ -69,7 +85,7 @@ async function fullMirror(t: Parameters<typeof ramDrives>[0]) {
 
 const BIG = body(0xb1, 5 * MiB);
 
-test('deleting files on a full mirror frees their space at once: a write that needs it empties the trash and succeeds', async (t) => {
+test('deleting files on a full mirror frees their space at once: a write that needs it deletes the oldest entries first and succeeds', async (t) => {
   const s = await fullMirror(t);
   if (!s) return;
   const { m, D1, D2 } = s;
@@ -79,13 +95,13 @@ test('deleting files on a full mirror frees their space at once: a write that ne
     assert.ok(await freeBytes(root) < BIG.byteLength, `only ${await freeBytes(root)} bytes free: the write fits only once the trash is emptied`);
   }
 
-  await m.writeFile('new.bin', BIG); // refused ENOSPC before the engine emptied the trash for it
+  await m.writeFile('new.bin', BIG); // refused ENOSPC before the engine made room for it
   assert.ok(Buffer.from(await m.readFile('new.bin')).equals(BIG));
   for (const root of [D1, D2]) {
-    assert.deepEqual(await trashOf(root), [], `the trash of ${root} is empty`);
+    assertOldestWent(await keptOf(root), root);
     assert.deepEqual([...(await treeOf(root)).keys()].sort(), ['new.bin', 'old/']);
-    assert.deepEqual((await readdir(join(root, '.nas-mirror'))).filter((n) => n.startsWith('purge-')), [], 'no half-emptied trash is left');
   }
+  assert.deepEqual((await m.listDeleted()).map((e) => e.path), (await keptOf(D1)).reverse().map((i) => `old/${i}.bin`), 'what is kept is still listed');
   assert.deepEqual(m.status().members.map((x) => x.state), ['in_sync', 'in_sync']);
 });
 
@@ -112,13 +128,13 @@ test('with a member away, the trash is kept: the write is refused ENOSPC naming 
   assert.equal(memberOf(m, 'Disk 1').state, 'in_sync', 'a full drive refuses the write; it is not failed');
   assert.equal((await treeOf(D2)).size, 8, 'Disk 2 (away) still holds every file it had');
 
-  // Back, Disk 2 catches up the deletes; with every member holding them, the same write empties the trash and lands.
+  // Back, Disk 2 catches up the deletes; with every member present, the same write deletes the oldest and lands.
   const back = nextEvent(m, 'member-state', (e) => e.memberId === away && e.state === 'in_sync');
   await m.addMember({ path: D2 });
   await back;
   await m.writeFile('new.bin', BIG);
   for (const root of [D1, D2]) {
-    assert.deepEqual(await trashOf(root), []);
+    assertOldestWent(await keptOf(root), root);
     assert.deepEqual([...(await treeOf(root)).keys()].sort(), ['new.bin', 'old/']);
   }
   assert.ok(Buffer.from(await readFile(join(D2, 'new.bin'))).equals(BIG));
