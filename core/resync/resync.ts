@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { MirrorEvent } from '../api/types.ts';
 import { errnoCode, type FsStat } from '../fs/filesystem.ts';
-import { hashStream } from '../journal/manifest.ts';
+import { hashStream, metaOf } from '../journal/manifest.ts';
 import type { Member } from '../mirror/member.ts';
 import { isReadable } from '../mirror/member-state.ts';
 import { baseName, foldPath, META_DIR, parentOf } from '../mirror/paths.ts';
@@ -130,8 +130,9 @@ function keptCopy(source: Member, target: Member, path: string, s: FsStat, t: Fs
   const r = o.resume.trusted(path, s, t);
   const expected = source.manifest?.get(path);
   if (!r || (expected !== undefined && expected !== r.hash)) return null;
-  if (target.manifest?.get(path) !== r.hash) target.manifest?.set(path, r.hash);
-  if (expected === undefined) source.manifest?.set(path, r.hash);
+  // With the size, time and inode each copy has now: the engine wrote them (outside changes tell edits by these).
+  target.manifest?.set(path, r.hash, metaOf(t));
+  if (expected === undefined) source.manifest?.set(path, r.hash, metaOf(s));
   return r;
 }
 

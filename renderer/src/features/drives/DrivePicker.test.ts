@@ -3,7 +3,7 @@ import { render } from 'vitest-browser-svelte';
 import DrivePicker from './DrivePicker.svelte';
 import { AppState } from '../../lib/app-state.svelte.ts';
 import { FakeBridge, mirror, snapshot, ssd, usb } from '../../testing/fake-bridge.ts';
-import type { DriveInfo, MemberSpec, PlacementIssue } from '../../../../core/api/types.ts';
+import type { DriveInfo, FolderContents, MemberSpec, PlacementIssue } from '../../../../core/api/types.ts';
 
 const GB = 1024 ** 3;
 const drive = (over: Partial<DriveInfo> & { mountPoint: string }): DriveInfo => ({
@@ -29,7 +29,7 @@ async function setup(check: (specs: MemberSpec[]) => PlacementIssue[] = () => []
 }
 
 const rowOf = (screen: ReturnType<typeof render>, mount: string) =>
-  screen.getByTestId('drive-row').filter({ has: screen.getByText(mount, { exact: false }) }).first();
+  screen.getByTestId('drive-row').filter({ hasText: mount }).first();
 
 test('lists drives with their facts and badges, and warns about the system drive', async () => {
   const { screen } = await setup();
@@ -122,4 +122,103 @@ test('a mirror used before can be assembled again in one click', async () => {
   await screen.getByRole('button', { name: 'Assemble', exact: true }).click();
   await expect.poll(() => bridge.callsOf('mirror.assemble')).toEqual([[{ members }]]);
   expect(app.mirror).not.toBeNull();
+});
+
+// -- adoption (issue 11, part 1): what the drives hold, whose files the mirror keeps, members in the order picked --
+const contents = (path: string, o: Partial<FolderContents> = {}): FolderContents =>
+  ({ path, exists: true, files: 0, folders: 0, bytes: 0, complete: true, sample: [], systemNames: [], ...o });
+
+async function setupHoldings(held: Record<string, Partial<FolderContents>>, check: (specs: MemberSpec[], o?: { adoptFrom?: number }) => PlacementIssue[] = () => []) {
+  const bridge = new FakeBridge({
+    'app.snapshot': () => snapshot({ mirror: null, drives }),
+    'drives.inspect': (path) => contents(path, held[path] ?? { exists: false }),
+    'drives.checkPlacement': (specs, o) => check(specs, o),
+    'mirror.create': (o) => mirror([ssd(), usb()], { label: o.label }),
+  });
+  const app = new AppState(bridge, { tickMs: 0 });
+  await app.start();
+  const screen = render(DrivePicker, { app, checkDelayMs: 0 });
+  return { bridge, screen };
+}
+
+const photos = { files: 2000, folders: 40, bytes: 1.5 * GB, sample: ['Photos'], systemNames: ['lost+found'] };
+
+test('each drive shows what it holds; the folder defaults to where the data is; the plan says whose files are kept', async () => {
+  const { screen, bridge } = await setupHoldings({ '/mnt/ssd': photos, '/media/usb': { systemNames: ['lost+found', '.Trashes'] } });
+  await expect.element(rowOf(screen, '/mnt/ssd').getByTestId('drive-holds')).toHaveTextContent('This drive holds 2,000 files in 40 folders · 1.5 GB.');
+  await expect.element(rowOf(screen, '/media/usb').getByTestId('drive-holds')).toHaveTextContent('This drive holds no files.');
+  await expect.element(rowOf(screen, '/media/usb').getByTestId('drive-system')).toHaveTextContent(/lost\+found, \.Trashes are the system's own.*never copied/);
+  expect(bridge.callsOf('drives.inspect').map(([p]) => p)).not.toContain('/'); // never the whole system drive
+  await screen.getByRole('checkbox', { name: /Data SSD/ }).click();
+  await screen.getByRole('checkbox', { name: /USB Backup/ }).click();
+  const folders = screen.getByRole('textbox', { name: 'Folder on this drive' });
+  await expect.element(folders.nth(0)).toHaveValue('/mnt/ssd');
+  await expect.element(rowOf(screen, '/mnt/ssd').getByTestId('folder-holds')).toHaveTextContent("The drive's root");
+  await expect.element(folders.nth(1)).toHaveValue('/media/usb/NAS Mirror');
+  await expect.element(rowOf(screen, '/media/usb').getByTestId('folder-holds')).toHaveTextContent('does not exist yet');
+  await expect.element(screen.getByTestId('adoption-plan')).toHaveTextContent('Keep the files on Data SSD (2,000 files in 40 folders · 1.5 GB); copy them to USB Backup.');
+  await screen.getByRole('button', { name: 'Create mirror' }).click();
+  await expect.poll(() => bridge.callsOf('mirror.create').length).toBe(1);
+  const [o] = bridge.callsOf('mirror.create')[0] as [{ members: MemberSpec[]; adoptFrom?: number }];
+  expect(o.members.map((m) => m.path)).toEqual(['/mnt/ssd', '/media/usb/NAS Mirror']);
+  expect(o.adoptFrom).toBe(0);
+  expect(bridge.callsOf('drives.checkPlacement').at(-1)![1]).toEqual({ adoptFrom: 0 });
+});
+
+test('members are in the order the drives were picked, whatever order they are listed in', async () => {
+  const { screen, bridge } = await setupHoldings({ '/mnt/ssd': photos, '/media/usb': {} });
+  await screen.getByRole('checkbox', { name: /USB Backup/ }).click();
+  await screen.getByRole('checkbox', { name: /Data SSD/ }).click();
+  await expect.element(rowOf(screen, '/media/usb').getByText('member 1')).toBeVisible();
+  await expect.element(rowOf(screen, '/mnt/ssd').getByText('member 2')).toBeVisible();
+  await expect.element(screen.getByTestId('adoption-plan')).toHaveTextContent('Keep the files on Data SSD');
+  await screen.getByRole('button', { name: 'Create mirror' }).click();
+  await expect.poll(() => bridge.callsOf('mirror.create').length).toBe(1);
+  const [o] = bridge.callsOf('mirror.create')[0] as [{ members: MemberSpec[]; adoptFrom?: number }];
+  expect(o.members.map((m) => m.label)).toEqual(['USB Backup', 'Data SSD']);
+  expect(o.adoptFrom).toBe(1);
+});
+
+test('two drives holding files: said plainly, the user chooses whose to keep, the other gets a new empty folder', async () => {
+  const held = { '/mnt/ssd': photos, '/media/usb': { files: 12, folders: 1, bytes: 3 * 1024 ** 2, sample: ['Old stuff'] } };
+  const { screen, bridge } = await setupHoldings(held, (specs, o) => specs
+    .filter((s, i) => o?.adoptFrom !== undefined && i !== o.adoptFrom && s.path === '/media/usb')
+    .map((s) => ({ memberPath: s.path, severity: 'error', code: 'NOT_EMPTY', message: 'The folder must be empty.' })));
+  await screen.getByRole('checkbox', { name: /Data SSD/ }).click();
+  await screen.getByRole('checkbox', { name: /USB Backup/ }).click();
+  const create = screen.getByRole('button', { name: 'Create mirror' });
+  await expect.element(screen.getByTestId('adoption-conflict')).toHaveTextContent(/Data SSD and USB Backup both hold files.*never merged or overwritten/);
+  await expect.element(screen.getByTestId('blocker')).toHaveTextContent("Choose which drive's files the mirror keeps.");
+  await expect.element(create).toBeDisabled();
+
+  await screen.getByRole('radio', { name: /Keep the files on Data SSD/ }).click();
+  await expect.element(screen.getByTestId('adoption-plan')).toHaveTextContent('Keep the files on Data SSD');
+  await expect.element(screen.getByTestId('other-files')).toHaveTextContent(/USB Backup holds 12 files in 1 folder · 3 MB of its own.*stay where they are, untouched/);
+  await expect.element(screen.getByText('The folder must be empty.')).toBeVisible();
+  await expect.element(create).toBeDisabled();
+
+  await screen.getByRole('button', { name: 'Use a new folder "NAS Mirror" on USB Backup' }).click();
+  await expect.element(screen.getByRole('textbox', { name: 'Folder on this drive' }).nth(1)).toHaveValue('/media/usb/NAS Mirror');
+  await expect.element(screen.getByTestId('other-files')).not.toBeInTheDocument();
+  await expect.element(create).toBeEnabled();
+  await create.click();
+  await expect.poll(() => bridge.callsOf('mirror.create').length).toBe(1);
+  const [o] = bridge.callsOf('mirror.create')[0] as [{ members: MemberSpec[]; adoptFrom?: number }];
+  expect(o.members.map((m) => m.path)).toEqual(['/mnt/ssd', '/media/usb/NAS Mirror']);
+  expect(o.adoptFrom).toBe(0);
+});
+
+test('keeping the other drive\'s files instead starts the mirror from them', async () => {
+  const held = { '/mnt/ssd': photos, '/media/usb': { files: 12, folders: 1, bytes: 3 * 1024 ** 2 } };
+  const { screen, bridge } = await setupHoldings(held);
+  await screen.getByRole('checkbox', { name: /Data SSD/ }).click();
+  await screen.getByRole('checkbox', { name: /USB Backup/ }).click();
+  await screen.getByRole('radio', { name: /Keep the files on USB Backup/ }).click();
+  await expect.element(screen.getByTestId('adoption-plan')).toHaveTextContent('Keep the files on USB Backup (12 files in 1 folder · 3 MB); copy them to Data SSD.');
+  await screen.getByRole('button', { name: 'Use a new folder "NAS Mirror" on Data SSD' }).click();
+  await screen.getByRole('button', { name: 'Create mirror' }).click();
+  await expect.poll(() => bridge.callsOf('mirror.create').length).toBe(1);
+  const [o] = bridge.callsOf('mirror.create')[0] as [{ members: MemberSpec[]; adoptFrom?: number }];
+  expect(o.members.map((m) => m.path)).toEqual(['/mnt/ssd/NAS Mirror', '/media/usb']);
+  expect(o.adoptFrom).toBe(1);
 });

@@ -1,5 +1,6 @@
 // What the user chose for one drive in the picker, and how that becomes a MemberSpec.
-import type { DriveInfo, MemberSpec } from '../../../../core/api/types.ts';
+import type { DriveInfo, FolderContents, MemberSpec } from '../../../../core/api/types.ts';
+import { holdsUserData } from './holdings.ts';
 
 export interface DriveChoice {
   path: string;
@@ -8,6 +9,8 @@ export interface DriveChoice {
   simulateSlow: boolean;
   slowKBps: number;
   slowLatencyMs: number;
+  /** The user set the folder (typed, browsed, or chose a new one): it is no longer moved to where the data is. */
+  pathEdited?: boolean;
 }
 
 export function driveName(d: DriveInfo): string {
@@ -27,8 +30,16 @@ export function suggestWriteMostly(d: DriveInfo): boolean {
   return d.removable || d.rotational === true;
 }
 
-export function initialChoice(d: DriveInfo): DriveChoice {
-  return { path: defaultFolder(d.mountPoint), label: driveName(d), writeMostly: suggestWriteMostly(d), simulateSlow: false,
+/**
+ * Where the mirror's folder goes by default: where the data is — the drive's root when it holds files of the user's
+ * (they become the mirror's, or the picker says they cannot), otherwise a new "NAS Mirror" folder.
+ */
+export function defaultPath(d: DriveInfo, root: FolderContents | undefined): string {
+  return holdsUserData(root) ? d.mountPoint : defaultFolder(d.mountPoint);
+}
+
+export function initialChoice(d: DriveInfo, root?: FolderContents): DriveChoice {
+  return { path: defaultPath(d, root), label: driveName(d), writeMostly: suggestWriteMostly(d), simulateSlow: false,
     slowKBps: 512, slowLatencyMs: 20 };
 }
 

@@ -104,3 +104,20 @@ test('an attached drive offers eject, not forget', async () => {
   await expect.element(screen.getByRole('button', { name: 'Eject…' })).toBeVisible();
   await expect.element(screen.getByRole('button', { name: 'Forget…' })).not.toBeInTheDocument();
 });
+
+// -- adoption (issue 11, part 1): a long copy shows its ETA, from the rate of the last seconds --
+test('a resync shows files, bytes and an ETA from its recent rate', async () => {
+  let now = 0;
+  const bridge = new FakeBridge({ 'app.snapshot': () => snapshot({ mirror: mirror([ssd(), usb({ state: 'resyncing' })]) }) });
+  const app = new AppState(bridge, { tickMs: 0, clock: () => now });
+  await app.start();
+  const progress = (donePaths: number, doneBytes: number) =>
+    app.apply({ type: 'resync-progress', memberId: 'usb', donePaths, totalPaths: 2000, doneBytes, totalBytes: 10 * MiB });
+  progress(0, 0);
+  expect(app.resyncEta.etaMs('usb', app.member('usb')!.resync)).toBeNull(); // nothing to go on yet
+  now = 2000;
+  progress(400, 2 * MiB);
+  const screen = render(MemberCard, { app, member: app.member('usb')! });
+  await expect.element(screen.getByRole('progressbar', { name: 'Catching up USB Backup' }))
+    .toHaveAttribute('aria-valuetext', '400 of 2000 files · 2 MB of 10 MB · about 8 s left');
+});
