@@ -2,7 +2,7 @@
 import { expect, test } from '@playwright/test';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { artifact, publishScreens, serve, type Served } from './serve.ts';
@@ -89,17 +89,27 @@ test('demo: a damaged copy on the USB drive is found by check and healed by repa
   const usbCopy = join(server.configDir, 'drives', 'USB Backup', 'documents', 'taxes-2024.csv');
   const good = await readFile(usbCopy);
   const bad = Buffer.from(good);
-  bad[0] ^= 0xff; // one flipped byte, same size: only a checksum can tell
+  bad[0] ^= 0xff; // one flipped byte, same size and date: only a checksum can tell (an edit would move the date)
+  const { atimeMs, mtimeMs } = await stat(usbCopy);
   await writeFile(usbCopy, bad);
+  await utimes(usbCopy, atimeMs / 1000, mtimeMs / 1000);
 
   await page.goto(server.url);
   await page.getByRole('button', { name: 'Scrub', exact: true }).click();
   const result = page.getByTestId('scrub-result');
   await page.getByRole('button', { name: 'Check', exact: true }).click();
-  await expect(result).toContainText('1 mismatch found: run Repair to heal it.', { timeout: 60_000 });
+  await expect(result).toContainText('1 mismatch found: review them below, then Repair.', { timeout: 60_000 });
+  const finding = page.getByTestId('finding');
+  await expect(finding).toContainText('documents/taxes-2024.csv');
+  await expect(finding).toContainText('USB Backup');
+  await expect(finding).toContainText('Damaged');
+  await expect(finding).toContainText('Rewrite from a good copy');
   expect(await readFile(usbCopy)).toEqual(bad); // check never writes
 
-  await page.getByRole('button', { name: 'Repair', exact: true }).click();
+  await page.getByRole('button', { name: 'Repair…' }).click();
+  const plan = page.getByRole('dialog', { name: 'Repair what the check found?' });
+  await expect(plan).toContainText('Rewrite 1 damaged copy from a good one.');
+  await plan.getByRole('button', { name: 'Repair', exact: true }).click();
   await expect(result).toContainText('1 copy repaired of 1 mismatch.', { timeout: 60_000 });
   await page.screenshot({ path: artifact('demo-scrub-repair.png') });
   expect(await readFile(usbCopy)).toEqual(good);
