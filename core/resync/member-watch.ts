@@ -21,10 +21,12 @@ interface ParcelWatcher {
 let parcel: Promise<ParcelWatcher | null> | undefined;
 
 /**
- * Loaded on first use, by a name the bundler does not follow: the Electron main bundle must not pull a native module
- * in (it ships without node_modules), and there the Node watcher serves instead.
+ * Loaded on first use, by a name the bundler does not follow, and never inside Electron: its main bundle ships without
+ * node_modules and must not load a native module (a development run would then differ from the packaged app). There,
+ * and wherever the package is missing, Node's recursive watcher serves instead.
  */
 function loadParcel(): Promise<ParcelWatcher | null> {
+  if (process.versions.electron) return Promise.resolve(null);
   const name = '@parcel/watcher';
   parcel ??= (import(name) as Promise<ParcelWatcher & { default?: ParcelWatcher }>)
     .then((mod) => (typeof mod.subscribe === 'function' ? mod : mod.default ?? null))
