@@ -78,6 +78,8 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     this.generationCleared = init.generationCleared;
     this.intent = new IntentTracker(this, init.intentClearMs);
     this.outside = new OutsideChanges(this, init.outside ?? { watch: false, settleMs: 1000, intervalMs: 0 });
+    // A change taken as a write settles what the last scrub found at that path.
+    this.onEvent((e) => { if (e.type === 'outside-change' && e.outcome === 'taken') for (const f of this.#findings) if (f.path === e.path) f.done = true; });
     this.deleted = new RecentlyDeleted(this, init.deleted ?? { retentionDays: DEFAULT_RETENTION_DAYS });
   }
 
@@ -105,7 +107,9 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   conflicts(): Conflict[] { return this.outside.list(); }
   async resolveConflict(id: string, choice: ConflictChoice, memberId?: string): Promise<void> {
     this.assertRunning();
+    const path = this.outside.list().find((c) => c.id === id)?.path;
     await this.outside.resolve(id, choice, memberId);
+    for (const f of this.#findings) if (f.path === path) f.done = true; // what scrub found there is settled too
   }
   /** Looks at every member's tree now (size, time, inode) and acts on what changed; resolves when done. */
   reconcile(): Promise<void> { this.assertRunning(); return this.outside.reconcile(); }

@@ -282,3 +282,18 @@ test('what changed on the drives while the mirror was closed is found at open', 
   await assert.rejects(stat(join(USB, 'gone.txt')));
   assert.equal(again.status().conflicts, 0);
 });
+
+test('resolving a conflict settles what scrub found at that path: nothing stays open for the header', async (t) => {
+  const { USB, m } = await twoDrives(t, { watch: false });
+  await m.writeFile('p.txt', 'mirror');
+  await m.drain();
+  await writeFile(join(USB, 'p.txt'), 'edited on USB');
+  await m.scrub();
+  assert.deepEqual([m.status().openFindings, m.status().conflicts], [1, 0]);
+  await m.reconcile();
+  assert.equal(m.status().conflicts, 1);
+  await m.resolveConflict(m.conflicts()[0]!.id, 'keep-mirror');
+  assert.deepEqual([m.status().openFindings, m.status().conflicts], [0, 0]);
+  assert.equal(await readFile(join(USB, 'p.txt'), 'utf8'), 'mirror');
+  assert.ok((await trashed(USB)).includes('edited on USB'));
+});
