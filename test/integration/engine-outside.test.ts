@@ -3,7 +3,7 @@
 // edits are told apart by size, time and inode; scrub repair never destroys a version it did not write.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMirror, openMirror, type Mirror, type MirrorEvent } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -296,4 +296,35 @@ test('resolving a conflict settles what scrub found at that path: nothing stays 
   assert.deepEqual([m.status().openFindings, m.status().conflicts], [0, 0]);
   assert.equal(await readFile(join(USB, 'p.txt'), 'utf8'), 'mirror');
   assert.ok((await trashed(USB)).includes('edited on USB'));
+});
+
+test('a folder moved into the fast drive whole: everything in it reaches the backup drive (the watcher sees only the folder)', async (t) => {
+  const { dir, SSD, USB, m } = await twoDrives(t);
+  const staged = join(dir, 'camera-import');
+  await mkdir(join(staged, 'day1', 'raw'), { recursive: true });
+  for (let i = 0; i < 20; i++) await writeFile(join(staged, 'day1', i % 2 ? 'raw' : '', `img${i}.jpg`), `image ${i}`);
+  const seen = outsideChange(m, 'camera-import');
+  await rename(staged, join(SSD, 'camera-import'));
+  assert.deepEqual([(await seen).change, m.status().conflicts], ['added', 0]);
+  await m.reconcile(); // the looks the folder's taking queued
+  await m.drain();
+  for (let i = 0; i < 20; i++) {
+    assert.equal(await readFile(join(USB, 'camera-import', 'day1', i % 2 ? 'raw' : '', `img${i}.jpg`), 'utf8'), `image ${i}`);
+  }
+  assert.deepEqual((await m.scrub()).findings, []);
+});
+
+test('a write through the app over a version changed on the backup drive keeps that version in its trash', async (t) => {
+  const { USB, m } = await twoDrives(t);
+  await m.writeFile('w.txt', 'v1');
+  await m.drain();
+  const seen = outsideChange(m, 'w.txt');
+  await writeFile(join(USB, 'w.txt'), 'edited on USB, not yet resolved');
+  await seen;
+  await m.writeFile('w.txt', 'v2 through the app');
+  await m.drain();
+  assert.equal(await readFile(join(USB, 'w.txt'), 'utf8'), 'v2 through the app');
+  assert.ok((await trashed(USB)).includes('edited on USB, not yet resolved'), 'the edit is recoverable');
+  await m.reconcile();
+  assert.equal(m.status().conflicts, 0, 'the drives agree again: the conflict went away');
 });
