@@ -123,6 +123,8 @@ export interface DeletedEntry {
   /** When it was deleted, ms since the epoch. */
   deletedAt: number;
   reason: 'deleted' | 'replaced';
+  /** The labels of the in-sync drives that hold it (a version kept on one drive only shows which). */
+  drives: string[];
 }
 export interface FileStat { type: 'file' | 'dir'; size: number; mtimeMs: number }
 

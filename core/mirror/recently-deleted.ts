@@ -206,14 +206,23 @@ export class RecentlyDeleted {
     return out;
   }
 
-  /** The entries an in-sync member holds, newest first. */
+  /**
+   * The entries the in-sync members hold, newest first, with the drives holding each: read from the best member, plus
+   * the records of what only another drive keeps (a version an outside change or a full drive left on one drive).
+   */
   async list(): Promise<DeletedEntry[]> {
     this.host.assertOpen();
-    const m = this.#sources()[0];
-    if (!m) throw new MirrorError('ENOINSYNC', 'No member holds an up-to-date copy, so recently deleted files cannot be listed. Reconnect a drive of this mirror.');
-    const ids = await m.track(trashIds(m));
-    const metas = await m.track(Promise.all([...ids].map((id) => readMeta(m, id).catch(() => null))));
-    return metas.filter((x): x is TrashMeta => x !== null).map(toEntry).sort((a, b) => b.deletedAt - a.deletedAt || (a.id < b.id ? 1 : -1));
+    const sources = this.#sources();
+    if (sources.length === 0) throw new MirrorError('ENOINSYNC', 'No member holds an up-to-date copy, so recently deleted files cannot be listed. Reconnect a drive of this mirror.');
+    const held = await Promise.all(sources.map((m) => m.track(trashIds(m)).catch(() => new Set<string>())));
+    const out = new Map<string, DeletedEntry>();
+    for (const [i, m] of sources.entries()) {
+      const fresh = [...held[i]!].filter((id) => !out.has(id));
+      const metas = await m.track(Promise.all(fresh.map((id) => readMeta(m, id).catch(() => null))));
+      for (const meta of metas) if (meta) out.set(meta.id, toEntry(meta, []));
+    }
+    for (const e of out.values()) e.drives = sources.filter((_, i) => held[i]!.has(e.id)).map((m) => m.label);
+    return [...out.values()].sort((a, b) => b.deletedAt - a.deletedAt || (a.id < b.id ? 1 : -1));
   }
 
   /**
@@ -331,8 +340,8 @@ export class RecentlyDeleted {
   }
 }
 
-function toEntry(meta: TrashMeta): DeletedEntry {
-  return { id: meta.id, path: meta.path, type: meta.type, size: meta.size, deletedAt: meta.deletedAt, reason: meta.reason };
+function toEntry(meta: TrashMeta, drives: string[]): DeletedEntry {
+  return { id: meta.id, path: meta.path, type: meta.type, size: meta.size, deletedAt: meta.deletedAt, reason: meta.reason, drives };
 }
 
 /** The entry's bytes, checked at the end against the checksum it had when deleted: a bad copy never lands. */

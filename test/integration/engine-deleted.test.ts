@@ -51,7 +51,7 @@ test('rename refuses to land on an existing name unless asked to replace; a fold
   await m.drain();
   assert.equal(text(await m.readFile('pic_2.jpg')), 'one');
   const [entry] = await m.listDeleted();
-  assert.deepEqual({ ...entry, id: undefined, deletedAt: undefined }, { id: undefined, deletedAt: undefined, path: 'pic_2.jpg', type: 'file', size: 3, reason: 'replaced' });
+  assert.deepEqual({ ...entry, id: undefined, deletedAt: undefined }, { id: undefined, deletedAt: undefined, path: 'pic_2.jpg', type: 'file', size: 3, reason: 'replaced', drives: ['SSD', 'USB'] });
   for (const root of [A, B]) {
     assert.deepEqual(await entriesOf(root), [entry!.id], `${root}: the replaced file is kept under the same id`);
     assert.equal(await readFile(join(trash(root), entry!.id), 'utf8'), 'two');
@@ -124,6 +124,7 @@ test('a delete made while a member was away: on its return it keeps its copy und
   await m.eject(usb);
   await m.remove('keep/f.txt');
   const [entry] = await m.listDeleted();
+  assert.deepEqual(entry!.drives, ['SSD']);
   assert.deepEqual(await entriesOf(A), [entry!.id]);
   assert.deepEqual(await entriesOf(B), [], 'the USB drive was away: it still has the file');
   assert.ok(existsSync(join(B, 'keep', 'f.txt')));
@@ -134,6 +135,7 @@ test('a delete made while a member was away: on its return it keeps its copy und
   await m.drain();
   assert.ok(!existsSync(join(B, 'keep', 'f.txt')), 'the delete reached it (no resurrection)');
   assert.deepEqual(await entriesOf(B), [entry!.id], 'its copy is kept under the same id');
+  assert.deepEqual((await m.listDeleted()).map((e) => e.drives), [['SSD', 'USB']], 'listed once, on both drives');
   assert.equal((await metaOf(B, entry!.id)).path, 'keep/f.txt');
 
   await m.restoreDeleted(entry!.id);
