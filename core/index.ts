@@ -3,6 +3,8 @@ export type {
   MemberSpec, MirrorOptions, MemberState, MirrorState, MemberStatus, MirrorStatus, MirrorEvent, DirEntry, FileStat,
   ScrubResult, MirrorErrorCode, DriveInfo, PlacementIssue, EjectProgress, ResyncProgress,
 } from './api/types.ts';
+// -- recently deleted (issue 11, part 4) --
+export type { DeletedEntry } from './api/types.ts';
 // -- outside changes (issue 11, part 2) --
 export type {
   Conflict, ConflictChoice, ConflictVersion, FindingAction, FindingKind, OutsideChangeKind, ScrubFinding,
