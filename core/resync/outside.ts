@@ -215,7 +215,7 @@ export class OutsideChanges {
       const now = Date.now();
       const due = [...this.#pending].filter(([, t]) => now - t >= this.o.settleMs).map(([p]) => p).sort();
       for (const p of due) this.#pending.delete(p);
-      for (const p of due) void this.#work(() => this.check(p));
+      for (const p of due) void this.#work(() => this.#check(p));
       this.#arm();
     }, Math.max(0, oldest + this.o.settleMs - Date.now()));
   }
@@ -266,7 +266,7 @@ export class OutsideChanges {
     // Folders before what they hold: a folder deleted whole is one delete, not one per file.
     for (const p of [...suspects].sort()) {
       if (this.#stopped || this.host.stopping) return;
-      await this.check(p);
+      await this.#check(p);
     }
   }
 
@@ -319,7 +319,9 @@ export class OutsideChanges {
    * recorded), and applies the policy: a change on in-sync fast drives only, the same on each, is taken as a write;
    * anything else is a conflict.
    */
-  async check(path: string): Promise<void> {
+  check(path: string): Promise<void> { return this.#serial(() => this.#check(path)); }
+
+  async #check(path: string): Promise<void> {
     const members = this.#readable();
     if (members.length === 0 || this.host.stopping) return;
     // While a drive is being filled or caught up, what it copies is what the fast drive holds: look again after.
@@ -410,7 +412,7 @@ export class OutsideChanges {
       const p = `${path}/${e.name}`;
       if (e.type === 'dir') await this.#noticeTree(m, p);
       const look = await lookAt(m, p);
-      if (look.kind !== 'same') void this.#work(() => this.check(p));
+      if (look.kind !== 'same') void this.#work(() => this.#check(p));
     }
   }
 
@@ -493,7 +495,7 @@ export class OutsideChanges {
       }
     }
     await this.#drop(c.path);
-    void this.#work(() => this.check(c.path));
+    void this.#work(() => this.#check(c.path));
   }
 
   /** Every drive gets `winner`'s version back; what each had instead goes to its trash first. */
