@@ -10,10 +10,11 @@ const SUITES = ['basic', 'copymove', 'props', 'locks', 'http'] as const;
 const PASSWORD = 'litmus password';
 
 /** One suite's summary line: `<- summary for `props': of 30 tests run: 30 passed, 0 failed. 100.0%`. */
-function runSuite(suite: string, url: string): Promise<{ run: number; passed: number; failed: number; out: string }> {
+function runSuite(suite: string, url: string, cwd: string): Promise<{ run: number; passed: number; failed: number; out: string }> {
   return new Promise((resolve, reject) => {
-    // -k: go on after a failure (litmus then exits 0 whatever happened, so the summary line is what counts).
-    execFile('litmus', ['-k', url, 'nas', PASSWORD], { env: { ...process.env, TESTS: suite }, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+    // -k: go on after a failure (litmus then exits 0 whatever happened, so the summary line is what counts). It
+    // writes debug.log and child.log where it runs: a temp folder.
+    execFile('litmus', ['-k', url, 'nas', PASSWORD], { cwd, env: { ...process.env, TESTS: suite }, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       const out = `${stdout}${stderr}`;
       const m = /summary for `(\w+)': of (\d+) tests run: (\d+) passed, (\d+) failed/.exec(out);
       if (!m) { reject(new Error(`litmus ${suite} printed no summary (${err?.message ?? 'no error'}):\n${out}`)); return; }
@@ -35,7 +36,7 @@ test('litmus: basic, copymove, props, locks and http all pass against serve --we
   let total = 0, passed = 0;
   const failures: string[] = [];
   for (const suite of SUITES) {
-    const r = await runSuite(suite, `${s.davUrl}litmus/`);
+    const r = await runSuite(suite, `${s.davUrl}litmus/`, dir);
     results.push(`${suite} ${r.passed}/${r.run}`);
     total += r.run;
     passed += r.passed;

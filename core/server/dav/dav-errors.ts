@@ -74,7 +74,7 @@ export function davErrorHandler(log: (m: string) => void): ErrorHandler {
     if (error instanceof DavStatusError) status = error.status;
     if (status === 500 && !(error instanceof DavStatusError) && !(error instanceof MirrorError)) {
       // A client that went away mid-transfer is no server error: nothing was written, and nobody is left to tell.
-      if (request.destroyed || (error as { code?: string } | undefined)?.code === 'ECONNRESET') log(`WebDAV ${request.method} ${request.originalUrl}: the client disconnected; nothing was changed.`);
+      if (request.socket.destroyed || (error as { code?: string } | undefined)?.code === 'ECONNRESET') log(`WebDAV ${request.method} ${request.originalUrl}: the client disconnected; nothing was changed.`);
       else log(`WebDAV ${request.method} ${request.originalUrl}: ${error?.stack ?? message}`);
       text = 'Internal server error.';
     }

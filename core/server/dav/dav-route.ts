@@ -44,6 +44,9 @@ const plain = (res: ServerResponse, status: number, text: string, headers: Recor
   res.end(body);
 };
 
+/** NAS_DAV_TRACE=1: one line per request (method, path, status, time) and nephele's own steps, on the server's log. */
+const TRACE = process.env.NAS_DAV_TRACE === '1';
+
 /** Where handle() leaves the function that marks a request finished, for the Express handler to call. */
 const DONE = Symbol('dav request done');
 type RequestWithDone = IncomingMessage & { [DONE]?: () => void };
@@ -122,7 +125,10 @@ export class DavService {
       else res.destroy();
       finished();
     });
+    const t0 = performance.now();
+    const path = req.url;
     await done;
+    if (TRACE) this.#log(`WebDAV ${req.method} ${path} → ${res.statusCode} in ${Math.round(performance.now() - t0)} ms`);
     this.#inflight.delete(req);
   }
 
@@ -155,7 +161,8 @@ export class DavService {
     // What nephele's createServer puts in response.locals, minus plugins and its authenticator (settled above).
     inner.use((request: Request, response: AuthResponse, next: NextFunction) => {
       Object.assign(response.locals, {
-        debug: noDebug, errors: [], plugins: [], pluginsConfig: [], adapterConfig: adapter, adapter, user,
+        debug: TRACE ? Object.assign((...a: unknown[]) => this.#log(`  ${request.method} ${request.originalUrl}: ${a.map(String).join(' ')}`), { extend: () => noDebug }) : noDebug,
+        errors: [], plugins: [], pluginsConfig: [], adapterConfig: adapter, adapter, user,
         baseUrl: new URL(`${DAV_PREFIX}/`, `${request.protocol}://${request.headers.host}`),
       });
       response.set({ 'MS-Author-Via': 'DAV', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' });
