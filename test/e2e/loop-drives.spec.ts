@@ -44,8 +44,10 @@ async function pickDrive(page: Page, d: LoopDrive, o: { name: string; writeMostl
   }
 }
 
-async function upload(page: Page, files: { name: string; buffer: Buffer }[]): Promise<void> {
+/** Uploads through the Files view; `replace`: the name exists, and the user answers the question with Replace. */
+async function upload(page: Page, files: { name: string; buffer: Buffer }[], o: { replace?: boolean } = {}): Promise<void> {
   await page.getByTestId('upload-input').setInputFiles(files.map((f) => ({ ...f, mimeType: 'application/octet-stream' })));
+  if (o.replace) await page.getByRole('dialog', { name: /already exists/ }).getByRole('button', { name: 'Replace' }).click();
   await expect(page.getByRole('status').filter({ hasText: /^Uploaded/ })).toBeVisible();
 }
 
@@ -122,7 +124,7 @@ test('loop drives: create, lag, fallback read, eject, re-plug and catch up', asy
   await test.step('the fast drive fails: reads fall back to the USB member and wait for its writes', async () => {
     await tab(page, 'Files');
     await upload(page, [{ name: 'report.bin', buffer: randomBytes(64 * KiB) }]);
-    await upload(page, [{ name: 'report.bin', buffer: latest }]); // ~12 s behind at USB_KBPS
+    await upload(page, [{ name: 'report.bin', buffer: latest }], { replace: true }); // ~12 s behind at USB_KBPS
     await lab.unmount(fast, { lazy: true }); // yank the cable
     const downloading = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Download report.bin' }).click();

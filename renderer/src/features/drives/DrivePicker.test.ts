@@ -77,6 +77,8 @@ test('create stays disabled until two drives are picked; USB is suggested write-
     { path: '/media/usb/NAS Mirror', writeMostly: true, label: 'USB Backup' },
   ]);
   expect(o.maxBehindWrites).toBe(256);
+  // Without files to keep there are no placement options: none sent, not even `undefined` (a transport makes it null).
+  expect(bridge.callsOf('drives.checkPlacement').every((args) => args.length === 1)).toBe(true);
 });
 
 test('placement errors show inline and block; warnings need an explicit confirmation', async () => {
@@ -200,6 +202,7 @@ test('two drives holding files: said plainly, the user chooses whose to keep, th
   await screen.getByRole('button', { name: 'Use a new folder "NAS Mirror" on USB Backup' }).click();
   await expect.element(screen.getByRole('textbox', { name: 'Folder on this drive' }).nth(1)).toHaveValue('/media/usb/NAS Mirror');
   await expect.element(screen.getByTestId('other-files')).not.toBeInTheDocument();
+  await expect.element(screen.getByTestId('outside-files')).toHaveTextContent('The files already on USB Backup (12 files in 1 folder · 3 MB) are outside its chosen folder: they stay where they are');
   await expect.element(create).toBeEnabled();
   await create.click();
   await expect.poll(() => bridge.callsOf('mirror.create').length).toBe(1);
