@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMirror, FaultyFs, NodeFs, type EngineMemberSpec } from '../index.ts';
@@ -10,7 +10,7 @@ import type { Mirror } from '../mirror/mirror-api.ts';
 import { CHUNK_BYTES } from './contract.ts';
 import { MirrorError } from './errors.ts';
 import { Transfers } from './transfers.ts';
-import { nextEvent } from '../../test/helpers/engine.ts';
+import { nextEvent, rot } from '../../test/helpers/engine.ts';
 import { loopLab, loopUnsupported } from '../../test/helpers/loop.ts';
 
 type T = { after(fn: () => Promise<void>): void };
@@ -217,7 +217,7 @@ test('a download of a damaged copy fails with ECHECKSUM instead of handing out b
   await mirror.drain();
   const rotten = Buffer.from(data);
   rotten[5_000_000] ^= 0xff; // one flipped byte on the fast member, the one reads come from
-  await writeFile(join(roots[0]!, 'photos.zip'), rotten);
+  await rot(join(roots[0]!, 'photos.zip'), rotten); // size and date as written: damage, not an edit made on the drive
   const healed = nextEvent(mirror, 'read-healed', (e) => e.path === 'photos.zip');
   const e = await rejectsWith(download(transfers, mirror, 'photos.zip'), 'ECHECKSUM');
   assert.match(e.message, /being rewritten from "USB"/);

@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { EventHub } from '../../core/api/event-hub.ts';
 import type { Dispatch } from '../../core/api/handlers.ts';
 import { LoginLimiter } from '../../core/server/auth.ts';
@@ -56,6 +58,22 @@ test('bad input is refused with a reason, the server stays up, and the mirror is
   await s.dav.idle();
   await m.drain();
   assert.deepEqual([await snapshot(A), await snapshot(B)], before, 'nothing was changed by any refused request');
+});
+
+test('a path through a symbolic link inside a member is refused, never followed', async (t) => {
+  const { m, A } = await davMirror(t);
+  const s = await davServer(t, { mirror: m });
+  const outside = await tempDir(t);
+  await writeFile(join(outside, 'secret.txt'), 'outside the mirror');
+  await symlink(outside, join(A, 'link'));
+  for (const r of [await s.req('GET', '/dav/link/secret.txt'), await s.req('PROPFIND', '/dav/link/', { headers: { Depth: '1' } })]) {
+    assert.equal(r.status, 404, r.text);
+    assert.doesNotMatch(r.text, /outside the mirror/);
+  }
+  const put = await s.req('PUT', '/dav/link/planted.txt', { body: 'x' });
+  assert.ok(put.status === 403 || put.status === 409, `${put.status} ${put.text}`);
+  assert.deepEqual(await readdir(outside), ['secret.txt'], 'nothing was written through the link');
+  assert.doesNotMatch((await s.req('PROPFIND', '/dav/', { headers: { Depth: '1' } })).text, /link/, 'links are not listed');
 });
 
 test('PUT onto a full mirror is a 507 that says so, and leaves nothing; the old version stays', async (t) => {

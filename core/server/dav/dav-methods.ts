@@ -12,7 +12,6 @@ import {
   ResourceTreeNotCompleteError, UNLOCK,
 } from 'nephele';
 import type { Mirror } from '../../index.ts';
-import { MirrorError } from '../../index.ts';
 import { conditionXml, DavStatusError, engine, fromEngine } from './dav-errors.ts';
 import { hrefOf, isAtOrUnder, parentPath } from './dav-paths.ts';
 import { EngineAdapter, EngineLock, EngineResource, parentResource } from './engine-adapter.ts';
@@ -494,9 +493,7 @@ export class DavDelete extends TreeMethod {
     const inside = this.lockedInside(request, r);
     if (inside.length) throw this.locked(inside, 'Something inside the folder is locked and its lock token was not submitted.');
     await this.checkConditionalHeaders(request, response);
-    // One engine remove for the whole tree: atomic on every member, and kept recoverable by the engine.
-    // TODO(issue 11): when the engine's "Recently deleted" lands, this is where a share user's deletes go; say so in
-    // the Sharing panel once the engine exposes it.
+    // One engine remove for the whole tree: atomic on every member, and kept in Recently deleted for its retention.
     await r.delete(response.locals.user);
     response.status(204).set('Content-Length', '0').end();
   }
@@ -562,24 +559,14 @@ export class DavMove extends TreeMethod {
     const t = await this.prepareTransfer(request, response, { moving: true });
     const mirror = t.source.mirror;
     const from = t.source.path, to = t.dest.path;
-    // One engine rename: the tree moves atomically on every member. A replaced destination is kept recoverable by the
-    // engine (a file it replaces goes to its trash; a folder is removed first, through the trash).
-    // TODO(issue 11): use `mirror.rename(from, to, { replace: true })` once the engine has it, so that replacing a
-    // folder is one step too; until then a rename onto something that exists is a remove then a rename.
+    // One engine rename: the tree moves atomically on every member. A file it replaces is kept in Recently deleted
+    // (the engine's `replace`); the engine never lets a rename replace a folder, so a folder in the way (or a file in
+    // the way of a folder) is removed first, through Recently deleted too, then the rename lands.
     if (t.target && (t.targetIsDir || t.collection)) {
       await t.target.delete(response.locals.user);
       await engine(mirror.rename(from, to));
-    } else if (t.target) {
-      try {
-        await mirror.rename(from, to);
-      } catch (e) {
-        // An engine that refuses to replace by default (issue 11) says EEXIST: Overwrite: T asked for it.
-        if (!(e instanceof MirrorError && e.code === 'EEXIST')) throw fromEngine(e);
-        await t.target.delete(response.locals.user);
-        await engine(mirror.rename(from, to));
-      }
     } else {
-      await engine(mirror.rename(from, to));
+      await engine(mirror.rename(from, to, { replace: t.target !== null }));
     }
     await t.source.share.props.move(mirror.id, from, to);
     t.source.share.locks.dropUnder(mirror.id, from);
