@@ -4,10 +4,10 @@ import { guardedCall, isTrustedSender } from './ipc-guard.ts';
 import type { SenderFacts, TrustedRenderer } from './ipc-guard.ts';
 import { externalUrl, navigationAllowed } from './nav-policy.ts';
 import { NotificationPolicy, trayHealth } from './health.ts';
-import type { Dispatch } from '../core/api/handlers.ts';
-import { createDispatch } from '../core/api/handlers.ts';
-import type { Handlers } from '../core/api/contract.ts';
-import type { MirrorStatus } from '../core/api/types.ts';
+import type { Dispatch } from '../core/app/handlers.ts';
+import { createDispatch } from '../core/app/handlers.ts';
+import type { Handlers } from '../core/contract/contract.ts';
+import type { MirrorStatus } from '../core/contract/types.ts';
 
 const trusted: TrustedRenderer = { webContentsId: 7, indexUrl: 'file:///opt/NAS%20Mirror/resources/app.asar/dist/renderer/index.html' };
 const good: SenderFacts = { webContentsId: 7, isMainFrame: true, frameUrl: `${trusted.indexUrl}#/files` };

@@ -1,6 +1,6 @@
 // Electron-free wording of mirror health for the tray and native notifications, from the same events the UI gets.
-import type { AppEvent, AppState } from '../core/api/contract.ts';
-import type { MemberState, MirrorStatus } from '../core/api/types.ts';
+import type { AppEvent, AppState } from '../core/contract/contract.ts';
+import type { MemberState, MirrorStatus } from '../core/contract/types.ts';
 
 export type HealthLevel = 'ok' | 'busy' | 'warning' | 'off';
 export interface TrayHealth { level: HealthLevel; tooltip: string; lines: string[] }

@@ -1,7 +1,7 @@
 // Electron-free IPC checks (unit-tested without Electron): a message is served only when it comes from our own
 // window's main frame showing our own index.html; then the one dispatch validates the method and arguments.
-import type { CallResult, MethodName } from '../core/api/contract.ts';
-import type { Dispatch } from '../core/api/handlers.ts';
+import type { CallResult, MethodName } from '../core/contract/contract.ts';
+import type { Dispatch } from '../core/app/handlers.ts';
 
 /** What main knows about who sent an IPC message, taken from the event as plain data. */
 export interface SenderFacts {

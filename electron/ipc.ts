@@ -2,9 +2,9 @@
 // The sender is checked on every message; the method and arguments by the same dispatch `serve` uses.
 import { dialog, ipcMain } from 'electron';
 import type { BrowserWindow, IpcMainInvokeEvent } from 'electron';
-import type { Dispatch } from '../core/api/handlers.ts';
-import type { EventHub } from '../core/api/event-hub.ts';
-import { ownTransfers } from '../core/api/owned-transfers.ts';
+import type { Dispatch } from '../core/app/handlers.ts';
+import type { EventHub } from '../core/app/event-hub.ts';
+import { ownTransfers } from '../core/app/owned-transfers.ts';
 import { CHANNELS } from './channels.ts';
 import { guardedCall, isTrustedSender } from './ipc-guard.ts';
 import type { SenderFacts, TrustedRenderer } from './ipc-guard.ts';

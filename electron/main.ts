@@ -3,10 +3,10 @@
 import { app, BrowserWindow, dialog } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AppCore } from '../core/api/app-core.ts';
-import { coreDeps } from '../core/api/core-deps.ts';
-import { createDispatch, createHandlers } from '../core/api/handlers.ts';
-import { demoLayout, startDemo } from '../core/server/demo.ts';
+import { AppCore } from '../core/app/app-core.ts';
+import { coreDeps } from '../core/app/core-deps.ts';
+import { createDispatch, createHandlers } from '../core/app/handlers.ts';
+import { demoLayout, startDemo } from '../core/app/demo.ts';
 import { secureWindowOptions } from './window-options.ts';
 import { installSecurityGuards } from './security.ts';
 import { registerIpc } from './ipc.ts';

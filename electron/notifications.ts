@@ -1,7 +1,7 @@
 // Native notifications for what a person must know even with the window closed: a drive failed, reads fell back
 // to a lagging drive, a drive is safe to remove, a resync finished. Wording and throttling live in health.ts.
 import { Notification } from 'electron';
-import type { AppCore } from '../core/api/app-core.ts';
+import type { AppCore } from '../core/app/app-core.ts';
 import { NotificationPolicy } from './health.ts';
 
 export function startNotifications(core: AppCore): () => void {

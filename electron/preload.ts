@@ -1,7 +1,7 @@
 // Sandboxed preload: exposes the Bridge (call, onEvent, pickFolder) as window.nasMirror, never ipcRenderer itself.
 import { contextBridge, ipcRenderer } from 'electron';
-import type { Bridge } from '../core/api/bridge.ts';
-import type { CallResult, EventEnvelope, MethodArgs, MethodName } from '../core/api/contract.ts';
+import type { Bridge } from '../core/contract/bridge.ts';
+import type { CallResult, EventEnvelope, MethodArgs, MethodName } from '../core/contract/contract.ts';
 import { CHANNELS } from './channels.ts';
 
 const bridge = {

@@ -1,7 +1,7 @@
 // App-wide guards, set once before any window exists: no navigation away from index.html, no new windows (https
 // links go to the OS browser), no webviews, every permission denied, and the CSP on every response.
 import { app, session, shell } from 'electron';
-import { APP_CSP } from '../core/server/csp.ts';
+import { APP_CSP } from '../core/app/csp.ts';
 import { externalUrl, navigationAllowed } from './nav-policy.ts';
 
 export function installSecurityGuards(indexUrl: string): void {

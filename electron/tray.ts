@@ -1,6 +1,6 @@
 // The tray icon: its tooltip and menu show the mirror's health, refreshed from the app's events.
 import { Menu, Tray, nativeImage } from 'electron';
-import type { AppCore } from '../core/api/app-core.ts';
+import type { AppCore } from '../core/app/app-core.ts';
 import { trayHealth } from './health.ts';
 
 export function createTray(iconPath: string, core: AppCore, actions: { show(): void; quit(): void }): () => void {

@@ -1,8 +1,8 @@
 // ejectDrive: the engine's eject (drain, fsync, clean superblock) with progress, then unmount; "done" only after that.
 import { realpath } from 'node:fs/promises';
-import type { DriveInfo, EjectProgress } from '../api/types.ts';
-import { MirrorError } from '../api/errors.ts';
-import { engineEject } from '../api/engine-eject.ts';
+import type { DriveInfo, EjectProgress } from '../contract/types.ts';
+import { MirrorError } from '../contract/errors.ts';
+import { engineEject } from '../mirror/engine-eject.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 import { nodeCommandRunner, type CommandRunner } from './command-runner.ts';
 import { listDrives } from './list-drives.ts';

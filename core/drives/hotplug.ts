@@ -1,6 +1,6 @@
 // attachHotplug: a returning drive's member is re-added (catch-up), a vanished drive's member is failed at once.
 import { isAtOrInside } from '../mirror/paths.ts';
-import type { DriveInfo } from '../api/types.ts';
+import type { DriveInfo } from '../contract/types.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 import { findMembersOnDrive } from './member-probe.ts';
 import { watchDrives, type DriveChange, type Unwatch, type WatchOptions } from './watch-drives.ts';

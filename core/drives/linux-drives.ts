@@ -1,7 +1,7 @@
 // Linux discovery: node-disk-info's df listing, corrected and enriched with findmnt, lsblk, blkid and /sys/block.
 import { readFile, realpath, access } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { DriveInfo } from '../api/types.ts';
+import type { DriveInfo } from '../contract/types.ts';
 import { tryStdout, type CommandRunner } from './command-runner.ts';
 import {
   isDriveMount, isRemovable, joinDfWithMounts, pairDfWithMounts, parseFindmnt, parseLsblk, parseMountinfo, SYSTEM_MOUNTS, wholeDisk,

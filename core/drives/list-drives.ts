@@ -1,6 +1,6 @@
 // listDrives: the platform's listing (node-disk-info's df where it has one), enriched with the platform's own tools.
 import { getDiskInfo } from 'node-disk-info';
-import type { DriveInfo } from '../api/types.ts';
+import type { DriveInfo } from '../contract/types.ts';
 import { nodeCommandRunner, type CommandRunner } from './command-runner.ts';
 import type { DfEntry } from './linux-parse.ts';
 import { listLinuxDrives } from './linux-drives.ts';

@@ -1,5 +1,5 @@
 // macOS discovery: node-disk-info's df listing, each /dev/disk* volume described by `diskutil info -plist`.
-import type { DriveInfo } from '../api/types.ts';
+import type { DriveInfo } from '../contract/types.ts';
 import type { CommandRunner } from './command-runner.ts';
 import type { DfEntry } from './linux-parse.ts';
 import { findMembersOnDrive } from './member-probe.ts';

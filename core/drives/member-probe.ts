@@ -1,26 +1,10 @@
 // Recognising a mirror member on a drive: a .nas-mirror/superblock.json at the mount point or in a folder just below it.
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { superblockPath } from '../journal/superblock.ts';
-import { META_DIR } from '../mirror/paths.ts';
+import { META_DIR } from '../journal/meta-dir.ts';
+import { readMemberIdentity, type FoundMember } from '../journal/superblock-identity.ts';
 
-export interface FoundMember { path: string; mirrorId: string; memberId: string; mirrorLabel?: string }
-
-/**
- * Reads just the identity out of a folder's superblock; null when there is none or it is not ours. Deliberately
- * lenient (no schema): discovery must not fail on a superblock from a newer format, it only needs the two ids.
- */
-export async function readMemberIdentity(folder: string): Promise<FoundMember | null> {
-  try {
-    const sb = JSON.parse(await readFile(superblockPath(folder), 'utf8')) as Record<string, unknown>;
-    if (typeof sb.mirrorId === 'string' && sb.mirrorId && typeof sb.memberId === 'string' && sb.memberId) {
-      return { path: folder, mirrorId: sb.mirrorId, memberId: sb.memberId, ...(typeof sb.mirrorLabel === 'string' ? { mirrorLabel: sb.mirrorLabel } : {}) };
-    }
-  } catch {
-    // Missing, unreadable or not JSON: not a member, whatever the folder contains (DESIGN §3).
-  }
-  return null;
-}
+export type { FoundMember };
 
 /**
  * Members on a drive: the mount point itself, then each folder directly inside it (the picker's default is

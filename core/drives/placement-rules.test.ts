@@ -1,7 +1,7 @@
 // The placement rules on hand-made facts: every rule, including FAT32's 4 GiB limit that no loop image here can show.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DriveInfo } from '../api/types.ts';
+import type { DriveInfo } from '../contract/types.ts';
 import { contentConflicts, evaluatePlacement, fullThreshold, type FolderFacts } from './placement-rules.ts';
 import { rulesFor, FAT32_MAX_FILE } from './fs-rules.ts';
 

@@ -1,5 +1,5 @@
 // The placement rules as a pure function over what was learned about each folder (DESIGN invariant 22).
-import type { DriveInfo, PlacementIssue } from '../api/types.ts';
+import type { DriveInfo, PlacementIssue } from '../contract/types.ts';
 import { isInside, nameProblem, type NameRules } from '../mirror/paths.ts';
 import { rulesFor } from './fs-rules.ts';
 

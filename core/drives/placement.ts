@@ -3,9 +3,9 @@ import { isAtOrInside, META_DIR } from '../mirror/paths.ts';
 import { isSystemName } from '../mirror/system-names.ts';
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { DriveInfo, MemberSpec, PlacementIssue } from '../api/types.ts';
+import type { DriveInfo, MemberSpec, PlacementIssue } from '../contract/types.ts';
 import { listDrives } from './list-drives.ts';
-import { readMemberIdentity } from './member-probe.ts';
+import { readMemberIdentity } from '../journal/superblock-identity.ts';
 import { evaluatePlacement, type FolderFacts, type PlacementContext } from './placement-rules.ts';
 
 /** Walking a huge tree before every click would freeze the picker; this many entries is enough to judge. */

@@ -1,7 +1,7 @@
 // Unmount command plans per platform, busy detection, and the holder parsers (lsof, fuser, diskutil).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DriveInfo } from '../api/types.ts';
+import type { DriveInfo } from '../contract/types.ts';
 import { isBusyFailure, linuxUnmountPlan, macUnmountPlan, parseDiskutilDissenters, windowsUnmountPlan } from './unmount.ts';
 import { describeHolders, parseFuserVerbose, parseLsofFields } from './holders.ts';
 

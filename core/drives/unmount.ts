@@ -1,6 +1,6 @@
 // Unmounting (and powering off) a member's drive on each platform: the command plan is pure, running it is not.
-import type { DriveInfo } from '../api/types.ts';
-import { MirrorError } from '../api/errors.ts';
+import type { DriveInfo } from '../contract/types.ts';
+import { MirrorError } from '../contract/errors.ts';
 import type { CommandRunner } from './command-runner.ts';
 import { describeHolders, findHolders, type Holder } from './holders.ts';
 import { POWERSHELL_ARGS } from './windows-drives.ts';

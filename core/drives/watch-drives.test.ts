@@ -1,7 +1,7 @@
 // The watcher's bookkeeping with a hand-driven trigger: diffs, one listing at a time, nothing after unsubscribe.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DriveInfo } from '../api/types.ts';
+import type { DriveInfo } from '../contract/types.ts';
 import { diffDrives, watchDrives, type DriveChange } from './watch-drives.ts';
 
 const d = (mountPoint: string, device = `/dev/${mountPoint.slice(1)}`): DriveInfo =>

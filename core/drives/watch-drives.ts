@@ -1,5 +1,5 @@
 // watchDrives: turns mount-table changes into 'added' / 'removed' drive events by comparing listings.
-import type { DriveInfo } from '../api/types.ts';
+import type { DriveInfo } from '../contract/types.ts';
 import { listDrives } from './list-drives.ts';
 import { platformTrigger, type TriggerFactory } from './mount-triggers.ts';
 

@@ -1,5 +1,5 @@
 // Windows discovery: one PowerShell call (Get-Volume, Get-Partition, Get-Disk, Get-PhysicalDisk) joined into DriveInfo.
-import type { DriveInfo } from '../api/types.ts';
+import type { DriveInfo } from '../contract/types.ts';
 import type { CommandRunner } from './command-runner.ts';
 import { findMembersOnDrive } from './member-probe.ts';
 

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic, errnoCode, type Filesystem } from '../fs/filesystem.ts';
-import { META_DIR } from '../mirror/paths.ts';
+import { META_DIR } from './meta-dir.ts';
 
 const memberEntry = z.object({
   id: z.string(),

@@ -1,5 +1,5 @@
 // A tiny typed event emitter for MirrorEvents: listeners never break the engine.
-import type { MirrorEvent } from '../api/types.ts';
+import type { MirrorEvent } from '../contract/types.ts';
 
 export class MirrorEvents {
   readonly #listeners = new Set<(e: MirrorEvent) => void>();

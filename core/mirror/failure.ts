@@ -1,5 +1,5 @@
 // Why a member failed, in the words a user acts on: unplugged, stopped answering, full, read-only, an I/O error.
-import { MirrorError } from '../api/errors.ts';
+import { MirrorError } from '../contract/errors.ts';
 import { errnoCode } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 

@@ -1,6 +1,6 @@
 // Symbolic links and other special entries inside a member are never followed nor changed (invariant 24): a path
 // that meets one is refused with a clear error, and listings leave such entries out (the mirror holds files and folders).
-import { MirrorError } from '../api/errors.ts';
+import { MirrorError } from '../contract/errors.ts';
 import { errnoCode } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 

@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, realpath, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MirrorError } from '../api/errors.ts';
-import type { MemberSpec } from '../api/types.ts';
+import { MirrorError } from '../contract/errors.ts';
+import type { MemberSpec } from '../contract/types.ts';
 import { errnoCode, writeFileAtomic, type Filesystem } from '../fs/filesystem.ts';
 import { ConfinedFs } from '../fs/confined-fs.ts';
 import { NodeFs } from '../fs/node-fs.ts';
@@ -12,7 +12,7 @@ import { DEFAULT_STALL_MS, WatchdogFs } from '../fs/watchdog-fs.ts';
 import { readSuperblock, tmpDirOf } from '../journal/superblock.ts';
 import { isInside, META_DIR, POSIX_RULES, type NameRules } from './paths.ts';
 import { isSystemName } from './system-names.ts';
-import { describeContents, inspectFolder } from '../drives/inspect-folder.ts';
+import { describeContents, inspectFolder } from './inspect-folder.ts';
 
 const MSDOS_SUPER_MAGIC = 0x4d44;
 const FAT32_MAX = 4 * 1024 ** 3 - 1;

@@ -1,7 +1,7 @@
 // Member states (DESIGN §6): one transition function, every state × transition.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MemberState } from '../api/types.ts';
+import type { MemberState } from '../contract/types.ts';
 import { isActive, isReadable, nextState, type MemberTransition } from './member-state.ts';
 
 const states: MemberState[] = ['in_sync', 'behind', 'resyncing', 'faulty', 'removed'];

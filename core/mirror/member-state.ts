@@ -1,5 +1,5 @@
 // Member states and their one transition function: in_sync ⇄ behind → faulty → removed → resyncing → in_sync.
-import type { MemberState } from '../api/types.ts';
+import type { MemberState } from '../contract/types.ts';
 
 export type MemberTransition = 'went-behind' | 'caught-up' | 'failed' | 'removed' | 'resync-started' | 'resync-done';
 

@@ -1,6 +1,6 @@
 // One member: a folder on a drive holding a full copy, with its behind writes, ordering, and health (cf. md rdev).
 import { join } from 'node:path';
-import type { MemberState, MemberStatus } from '../api/types.ts';
+import type { MemberState, MemberStatus } from '../contract/types.ts';
 import { errnoCode, type Filesystem, type FsStat } from '../fs/filesystem.ts';
 import type { MemberJournal } from '../journal/intent-journal.ts';
 import type { Manifest } from '../journal/manifest.ts';

@@ -1,6 +1,6 @@
 // The Mirror interface: what createMirror/openMirror hand back to every host.
-import type { DeletedEntry, DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../api/types.ts';
-import type { Conflict, ConflictChoice, ScrubFinding } from '../api/types.ts';
+import type { DeletedEntry, DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../contract/types.ts';
+import type { Conflict, ConflictChoice, ScrubFinding } from '../contract/types.ts';
 
 export interface Mirror {
   readonly id: string;

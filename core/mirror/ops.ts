@@ -1,5 +1,5 @@
 // The operations a write request carries, how each lands on one member, and the checks made before any leg starts.
-import { MirrorError } from '../api/errors.ts';
+import { MirrorError } from '../contract/errors.ts';
 import { errnoCode, type AtomicWriter } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 import { baseName, foldPath, nameProblem, parentOf } from './paths.ts';

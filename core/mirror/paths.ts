@@ -1,8 +1,10 @@
 // Path rules: what a mirror path may be, on every member's filesystem (POSIX, exFAT/NTFS USB disks, FAT32).
-import { MirrorError } from '../api/errors.ts';
+import { MirrorError } from '../contract/errors.ts';
 import { systemNameProblem } from './system-names.ts';
 
-export const META_DIR = '.nas-mirror';
+import { META_DIR } from '../journal/meta-dir.ts';
+
+export { META_DIR };
 
 /** What a member's filesystem accepts, learned by probing it when the member is opened. */
 export interface NameRules {

@@ -1,7 +1,7 @@
 // chooseReadMember (cf. md read_balance): fast members first by pending reads; a write-mostly one only when none is left.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MemberState } from '../api/types.ts';
+import type { MemberState } from '../contract/types.ts';
 import { NodeFs } from '../fs/node-fs.ts';
 import { Member } from './member.ts';
 import { chooseReadMember } from './read-balance.ts';

@@ -1,6 +1,6 @@
 // The read path: fast members first; on fallback to a write-mostly member, wait for the behind writes a read could overtake.
-import { MirrorError } from '../api/errors.ts';
-import type { DirEntry, FileStat, MirrorEvent } from '../api/types.ts';
+import { MirrorError } from '../contract/errors.ts';
+import type { DirEntry, FileStat, MirrorEvent } from '../contract/types.ts';
 import { errnoCode } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 import { isReadable } from './member-state.ts';

@@ -3,9 +3,9 @@
 // (oldest first), listing, restore as an ordinary write, and "delete now" — recorded for members that are away.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { MAX_RETENTION_DAYS } from '../api/contract.ts';
-import { MirrorError } from '../api/errors.ts';
-import type { DeletedEntry, FileStat } from '../api/types.ts';
+import { MAX_RETENTION_DAYS } from '../contract/contract.ts';
+import { MirrorError } from '../contract/errors.ts';
+import type { DeletedEntry, FileStat } from '../contract/types.ts';
 import type { Member } from './member.ts';
 import { isActive, isReadable } from './member-state.ts';
 import { normalizePath } from './paths.ts';

@@ -1,6 +1,6 @@
 // The write request (cf. md r1bio, raid1_write_request()): legs per member, behind legs from a copy, one acknowledgement.
 import { createHash } from 'node:crypto';
-import { MirrorError } from '../api/errors.ts';
+import { MirrorError } from '../contract/errors.ts';
 import { concatBytes } from '../fs/bytes.ts';
 import { errnoCode, type AtomicWriter, type FsStat } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';

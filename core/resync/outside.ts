@@ -3,8 +3,8 @@
 // change on an in-sync fast drive is taken as a write, any other is a conflict the user resolves. Nothing is lost.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { MirrorError } from '../api/errors.ts';
-import type { Conflict, ConflictChoice, ConflictVersion, MirrorEvent, OutsideChangeKind } from '../api/types.ts';
+import { MirrorError } from '../contract/errors.ts';
+import type { Conflict, ConflictChoice, ConflictVersion, MirrorEvent, OutsideChangeKind } from '../contract/types.ts';
 import { errnoCode, writeFileAtomic, type FsStat } from '../fs/filesystem.ts';
 import { compareMeta, hashStream, metaOf, type ManifestEntry } from '../journal/manifest.ts';
 import type { Member } from '../mirror/member.ts';

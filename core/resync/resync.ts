@@ -1,6 +1,6 @@
 // Resync: bring one member up to date from an in-sync one — the whole tree (new member) or only dirty paths (re-add).
 import { createHash } from 'node:crypto';
-import type { MirrorEvent } from '../api/types.ts';
+import type { MirrorEvent } from '../contract/types.ts';
 import { errnoCode, type FsStat } from '../fs/filesystem.ts';
 import { hashStream, metaOf } from '../journal/manifest.ts';
 import type { Member } from '../mirror/member.ts';

@@ -2,7 +2,7 @@
 // damaged (rot: content changed, size and time not), changed outside, missing, extra — with what repair will do.
 // Repair heals rot from a good copy and hands outside changes to the outside-change policy: it never deletes or
 // overwrites a version it did not write (invariant 27).
-import type { Conflict, FindingAction, FindingKind, MirrorEvent, ScrubFinding, ScrubResult } from '../api/types.ts';
+import type { Conflict, FindingAction, FindingKind, MirrorEvent, ScrubFinding, ScrubResult } from '../contract/types.ts';
 import { errnoCode, type FsStat } from '../fs/filesystem.ts';
 import { compareMeta, hashStream, metaOf, type ManifestEntry } from '../journal/manifest.ts';
 import type { Member } from '../mirror/member.ts';

@@ -1,7 +1,7 @@
 // The sign-in and sign-out pages `serve` shows on a non-loopback bind: no script, forms that post back to us. A right
 // password (or the printed token) starts a session whose token goes in an HttpOnly SameSite=Strict cookie.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LOGIN_CSP, securityHeaders } from './csp.ts';
+import { LOGIN_CSP, securityHeaders } from '../app/csp.ts';
 import { clearedCookie, clientKey, secretEquals, sessionCookie } from './auth.ts';
 import type { LoginLimiter, SessionStore } from './auth.ts';
 

@@ -7,14 +7,14 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
-import type { Dispatch } from '../api/handlers.ts';
-import type { EventHub } from '../api/event-hub.ts';
+import type { Dispatch } from '../app/handlers.ts';
+import type { EventHub } from '../app/event-hub.ts';
 import type { AccessPolicy, RequestFacts } from './auth.ts';
 import {
   authenticated, clearedCookie, hostAllowed, isLoopbackHost, judgeUpgrade, LoginLimiter, loopbackHosts, newToken, originAllowed,
   sessionCookie, sessionOf, SessionStore, sessionToken,
 } from './auth.ts';
-import { LOGIN_CSP, securityHeaders } from './csp.ts';
+import { LOGIN_CSP, securityHeaders } from '../app/csp.ts';
 import { handleLogin, handleLogout, sendLoginPage } from './login-page.ts';
 import { serveStatic } from './static-files.ts';
 import { MAX_MESSAGE_BYTES, serveConnection } from './ws-rpc.ts';

@@ -3,12 +3,12 @@
 // never a crash. Bytes cross raw in binary frames (or as {"$bytes": base64} in text) through the codec the renderer shares.
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
-import type { CallResult, ErrorData, EventEnvelope, MethodName } from '../api/contract.ts';
-import { MAX_WRITE_BYTES } from '../api/contract.ts';
-import type { Dispatch } from '../api/handlers.ts';
-import { ownTransfers } from '../api/owned-transfers.ts';
-import type { EventHub } from '../api/event-hub.ts';
-import { decodeWireFrame, encodeWire, encodeWireFrame } from '../api/wire-codec.ts';
+import type { CallResult, ErrorData, EventEnvelope, MethodName } from '../contract/contract.ts';
+import { MAX_WRITE_BYTES } from '../contract/contract.ts';
+import type { Dispatch } from '../app/handlers.ts';
+import { ownTransfers } from '../app/owned-transfers.ts';
+import type { EventHub } from '../app/event-hub.ts';
+import { decodeWireFrame, encodeWire, encodeWireFrame } from '../contract/wire-codec.ts';
 
 /** The largest single files.write as base64 plus room for the envelope; ws closes bigger frames with 1009. */
 export const MAX_MESSAGE_BYTES = Math.ceil(MAX_WRITE_BYTES / 3) * 4 + 64 * 1024;

@@ -2,7 +2,7 @@
 // reports, then waits to be killed: its behind writes never land.
 import { join } from 'node:path';
 import { NodeFs, openMirror, type AtomicWriter, type EngineMemberSpec } from '../../core/index.ts';
-import type { MirrorImpl } from '../../core/mirror/mirror.ts';
+import type { MirrorImpl } from '../../core/engine/mirror.ts';
 
 /** The journal's clear tick: short, so several pass at once; the test counts them, it does not time them. */
 const CLEAR_TICK_MS = 50;

@@ -1,8 +1,8 @@
 // A minimal client of the `serve` WebSocket for tests: connect (or learn why not), call, collect pushed events.
 import { WebSocket } from 'ws';
 import type { ClientOptions } from 'ws';
-import { decodeWireFrame, encodeWireFrame } from '../../core/api/wire-codec.ts';
-import type { CallResult, EventEnvelope, MethodName } from '../../core/api/contract.ts';
+import { decodeWireFrame, encodeWireFrame } from '../../core/contract/wire-codec.ts';
+import type { CallResult, EventEnvelope, MethodName } from '../../core/contract/contract.ts';
 
 type Reply = { id: unknown; result: CallResult<MethodName> };
 

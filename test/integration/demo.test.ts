@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AppSnapshot } from '../../core/api/contract.ts';
+import type { AppSnapshot } from '../../core/contract/contract.ts';
 import { startServe } from '../helpers/serve-process.ts';
 import { connect } from '../helpers/ws-client.ts';
 import { tempDir } from '../helpers/tmp.ts';

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createMirror, FaultyFs, NodeFs, openMirror, type EngineMemberSpec } from '../../core/index.ts';
 import { WatchdogFs } from '../../core/fs/watchdog-fs.ts';
-import type { MirrorImpl } from '../../core/mirror/mirror.ts';
+import type { MirrorImpl } from '../../core/engine/mirror.ts';
 import { RAM_DIR, tempDir } from '../helpers/tmp.ts';
 import { nextEvent, text, treeOf } from '../helpers/engine.ts';
 import { loopLab, loopUnsupported } from '../helpers/loop.ts';

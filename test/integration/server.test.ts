@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppCore } from '../../core/api/app-core.ts';
-import { createDispatch, createHandlers } from '../../core/api/handlers.ts';
+import { AppCore } from '../../core/app/app-core.ts';
+import { createDispatch, createHandlers } from '../../core/app/handlers.ts';
 import { startServer } from '../../core/server/server.ts';
 import type { ServerOptions } from '../../core/server/server.ts';
 import { resolveStatic } from '../../core/server/static-files.ts';
 import { COOKIE_NAME } from '../../core/server/auth.ts';
-import { coreDeps } from '../../core/api/core-deps.ts';
+import { coreDeps } from '../../core/app/core-deps.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { closed, connect } from '../helpers/ws-client.ts';
 

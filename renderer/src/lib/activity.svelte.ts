@@ -1,6 +1,6 @@
 // A short log of what happened (drives changing state, fallback reads, heals, ejects, scrubs), newest first.
-import type { AppEvent } from '../../../core/api/contract.ts';
-import type { MirrorStatus } from '../../../core/api/types.ts';
+import type { AppEvent } from '../../../core/contract/contract.ts';
+import type { MirrorStatus } from '../../../core/contract/types.ts';
 import { formatDuration, plural } from '../ui/format.ts';
 import { memberStateText, type Tone } from './health.ts';
 

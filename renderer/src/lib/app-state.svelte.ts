@@ -1,7 +1,7 @@
 // The renderer's live state: the app snapshot ($state.raw), kept current by events applied in seq order; a seq gap
 // (or a reconnect) refetches the snapshot. Also owns lag history, fallback waits, ejects and scrub, and the actions.
-import type { AppEvent, AppSnapshot, ErrorData, EventEnvelope, KnownMirrorInfo } from '../../../core/api/contract.ts';
-import type { DriveInfo, MemberSpec, MemberStatus, MirrorOptions, MirrorStatus } from '../../../core/api/types.ts';
+import type { AppEvent, AppSnapshot, ErrorData, EventEnvelope, KnownMirrorInfo } from '../../../core/contract/contract.ts';
+import type { DriveInfo, MemberSpec, MemberStatus, MirrorOptions, MirrorStatus } from '../../../core/contract/types.ts';
 import { Client, errorMessage } from './client.ts';
 import { ActivityLog } from './activity.svelte.ts';
 import { EjectState } from './eject-state.svelte.ts';

@@ -1,5 +1,5 @@
 // Picks the bridge for this page: Electron's preload (window.nasMirror) if present, else a WebSocket to `serve`.
-import type { Bridge } from '../../../core/api/bridge.ts';
+import type { Bridge } from '../../../core/contract/bridge.ts';
 import { rpcUrlFromLocation, WsBridge, type LiveBridge } from './ws-bridge.ts';
 
 declare global {

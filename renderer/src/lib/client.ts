@@ -1,6 +1,6 @@
 // The typed client over a Bridge: `call(name, ...args)` resolves with the value or throws a CallError.
-import type { Bridge } from '../../../core/api/bridge.ts';
-import type { ErrorData, MethodArgs, MethodName, MethodResults } from '../../../core/api/contract.ts';
+import type { Bridge } from '../../../core/contract/bridge.ts';
+import type { ErrorData, MethodArgs, MethodName, MethodResults } from '../../../core/contract/contract.ts';
 
 /** An error the core (or the transport) reported as data: a code, a message meant for people, and where. */
 export class CallError extends Error {

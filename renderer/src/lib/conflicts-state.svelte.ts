@@ -1,6 +1,6 @@
 // Conflicts waiting for the user (issue 11, part 2): files changed directly on a write-mostly drive, or on two drives
 // differently. Fetched from the core when the count changes; resolved one at a time, visibly.
-import type { Conflict, ConflictChoice } from '../../../core/api/types.ts';
+import type { Conflict, ConflictChoice } from '../../../core/contract/types.ts';
 import { errorMessage, type Client } from './client.ts';
 
 export class ConflictsState {

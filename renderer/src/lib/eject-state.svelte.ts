@@ -1,5 +1,5 @@
 // Eject of one member: requested → flushing → unmounting → done ("safe to remove"), or failed with a reason.
-import type { EjectProgress } from '../../../core/api/types.ts';
+import type { EjectProgress } from '../../../core/contract/types.ts';
 
 export interface EjectRun {
   memberId: string;

@@ -1,5 +1,5 @@
 // One sentence of mirror health for the dashboard header and the window title: tone, headline, detail.
-import type { MemberState, MemberStatus, MirrorStatus } from '../../../core/api/types.ts';
+import type { MemberState, MemberStatus, MirrorStatus } from '../../../core/contract/types.ts';
 import { formatBytes, plural } from '../ui/format.ts';
 
 export type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'neutral';

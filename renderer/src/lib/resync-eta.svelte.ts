@@ -1,6 +1,6 @@
 // The ETA of a member's resync (an adoption, a catch-up): the rate over the last few seconds of progress events, so a
 // resumed run that skips what it already copied, or a drive that slows down, does not skew it for long.
-import type { ResyncProgress } from '../../../core/api/types.ts';
+import type { ResyncProgress } from '../../../core/contract/types.ts';
 
 /** Samples older than this are forgotten: the estimate follows the drive's recent speed. */
 const WINDOW_MS = 15_000;

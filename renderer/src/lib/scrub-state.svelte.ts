@@ -1,6 +1,6 @@
 // A scrub (check or repair) in progress or finished: paths compared, and every finding with what repair does about it
 // (DESIGN §6, §8a). A check's findings are the plan a repair is confirmed against.
-import type { FindingAction, ScrubFinding, ScrubResult } from '../../../core/api/types.ts';
+import type { FindingAction, ScrubFinding, ScrubResult } from '../../../core/contract/types.ts';
 
 export interface ScrubView {
   repair: boolean;

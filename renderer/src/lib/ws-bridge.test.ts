@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { rpcUrlFromLocation, WsBridge } from './ws-bridge.ts';
-import { encodeWire, encodeWireFrame, decodeWireFrame } from '../../../core/api/wire-codec.ts';
+import { encodeWire, encodeWireFrame, decodeWireFrame } from '../../../core/contract/wire-codec.ts';
 
 /** A scripted stand-in for the browser WebSocket: records what is sent, lets the test open, reply, push and drop. */
 class FakeSocket {

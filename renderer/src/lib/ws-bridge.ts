@@ -1,8 +1,8 @@
 // The Bridge over a WebSocket for `serve` mode: JSON requests {id, method, args}, responses {id, result}, pushed
 // {event}; reconnects with backoff and reports connection changes so live state can refetch its snapshot.
-import type { Bridge } from '../../../core/api/bridge.ts';
-import type { CallResult, EventEnvelope, MethodArgs, MethodName } from '../../../core/api/contract.ts';
-import { decodeWireFrame, encodeWireFrame } from '../../../core/api/wire-codec.ts';
+import type { Bridge } from '../../../core/contract/bridge.ts';
+import type { CallResult, EventEnvelope, MethodArgs, MethodName } from '../../../core/contract/contract.ts';
+import { decodeWireFrame, encodeWireFrame } from '../../../core/contract/wire-codec.ts';
 
 /** A bridge that can lose its connection; AppState listens to it to refetch after a reconnect. */
 export interface LiveBridge extends Bridge {

@@ -1,6 +1,6 @@
 // A stand-in Bridge for component and state tests: scripted method results, recorded calls, events pushed by hand.
-import type { AppEvent, AppSnapshot, CallResult, ErrorData, EventEnvelope, MethodArgs, MethodName, MethodResults } from '../../../core/api/contract.ts';
-import type { MemberStatus, MirrorStatus } from '../../../core/api/types.ts';
+import type { AppEvent, AppSnapshot, CallResult, ErrorData, EventEnvelope, MethodArgs, MethodName, MethodResults } from '../../../core/contract/contract.ts';
+import type { MemberStatus, MirrorStatus } from '../../../core/contract/types.ts';
 import type { LiveBridge } from '../lib/ws-bridge.ts';
 
 type Handler<K extends MethodName> = (...args: MethodArgs<K>) => MethodResults[K] | Promise<MethodResults[K]>;

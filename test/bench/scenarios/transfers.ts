@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHUNK_BYTES, UPLOAD_DEPTH } from '../../../core/api/contract.ts';
+import { CHUNK_BYTES, UPLOAD_DEPTH } from '../../../core/contract/contract.ts';
 import { startServe, type ServeProcess } from '../../helpers/serve-process.ts';
 import { connect, type TestClient } from '../../helpers/ws-client.ts';
 import type { BenchContext } from '../context.ts';

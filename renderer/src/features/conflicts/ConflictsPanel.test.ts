@@ -3,7 +3,7 @@ import { render } from 'vitest-browser-svelte';
 import ConflictsPanel from './ConflictsPanel.svelte';
 import { AppState } from '../../lib/app-state.svelte.ts';
 import { FakeBridge, FakeError, mirror, snapshot, ssd, usb } from '../../testing/fake-bridge.ts';
-import type { Conflict } from '../../../../core/api/types.ts';
+import type { Conflict } from '../../../../core/contract/types.ts';
 
 const edited: Conflict = {
   id: 'c-1', path: 'docs/report.txt', detectedAt: Date.UTC(2026, 10, 30, 9, 0), reason: 'It was changed directly on USB Backup, a write-mostly (backup) drive.',

@@ -3,7 +3,7 @@ import { render } from 'vitest-browser-svelte';
 import DrivePicker from './DrivePicker.svelte';
 import { AppState } from '../../lib/app-state.svelte.ts';
 import { FakeBridge, mirror, snapshot, ssd, usb } from '../../testing/fake-bridge.ts';
-import type { DriveInfo, FolderContents, MemberSpec, PlacementIssue } from '../../../../core/api/types.ts';
+import type { DriveInfo, FolderContents, MemberSpec, PlacementIssue } from '../../../../core/contract/types.ts';
 
 const GB = 1024 ** 3;
 const drive = (over: Partial<DriveInfo> & { mountPoint: string }): DriveInfo => ({

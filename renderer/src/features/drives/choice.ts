@@ -1,5 +1,5 @@
 // What the user chose for one drive in the picker, and how that becomes a MemberSpec.
-import type { DriveInfo, FolderContents, MemberSpec } from '../../../../core/api/types.ts';
+import type { DriveInfo, FolderContents, MemberSpec } from '../../../../core/contract/types.ts';
 import { holdsUserData } from './holdings.ts';
 
 export interface DriveChoice {

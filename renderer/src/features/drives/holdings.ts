@@ -1,5 +1,5 @@
 // What a drive or folder already holds, in words for the picker (from 'drives.inspect'), and whether it is the user's data.
-import type { FolderContents } from '../../../../core/api/types.ts';
+import type { FolderContents } from '../../../../core/contract/types.ts';
 import { formatBytes } from '../../ui/format.ts';
 
 const count = (n: number) => n.toLocaleString('en-US');

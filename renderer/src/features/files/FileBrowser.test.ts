@@ -4,7 +4,7 @@ import { page } from 'vitest/browser';
 import FileBrowser from './FileBrowser.svelte';
 import { Client } from '../../lib/client.ts';
 import { FakeBridge, FakeError } from '../../testing/fake-bridge.ts';
-import type { DirEntry } from '../../../../core/api/types.ts';
+import type { DirEntry } from '../../../../core/contract/types.ts';
 
 function setup(over: ConstructorParameters<typeof FakeBridge>[0] = {}) {
   const tree: Record<string, DirEntry[]> = {

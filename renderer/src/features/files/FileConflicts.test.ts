@@ -6,7 +6,7 @@ import { page, userEvent } from 'vitest/browser';
 import FileBrowser from './FileBrowser.svelte';
 import { Client } from '../../lib/client.ts';
 import { FakeBridge, FakeError } from '../../testing/fake-bridge.ts';
-import type { DirEntry } from '../../../../core/api/types.ts';
+import type { DirEntry } from '../../../../core/contract/types.ts';
 import type { EntryLike } from './folder-upload.ts';
 
 const file = (name: string, size = 1): DirEntry => ({ name, type: 'file', size, mtimeMs: 0 });

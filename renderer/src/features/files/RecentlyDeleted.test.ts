@@ -7,7 +7,7 @@ import RecentlyDeleted from './RecentlyDeleted.svelte';
 import FilesView from './FilesView.svelte';
 import { Client } from '../../lib/client.ts';
 import { FakeBridge, FakeError } from '../../testing/fake-bridge.ts';
-import type { DeletedEntry, DirEntry } from '../../../../core/api/types.ts';
+import type { DeletedEntry, DirEntry } from '../../../../core/contract/types.ts';
 import { nextFreeName } from './paths.ts';
 
 const at = Date.parse('2025-03-01T10:00:00Z');

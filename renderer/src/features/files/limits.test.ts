@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { CHUNK_BYTES as CONTRACT_CHUNK, UPLOAD_DEPTH as CONTRACT_DEPTH } from '../../../../core/api/contract.ts';
+import { CHUNK_BYTES as CONTRACT_CHUNK, UPLOAD_DEPTH as CONTRACT_DEPTH } from '../../../../core/contract/contract.ts';
 import { CHUNK_BYTES, UPLOAD_DEPTH } from './limits.ts';
 
 test('the chunk size and upload depth the UI uses are the ones the contract enforces', () => {

@@ -1,6 +1,6 @@
 // Before an upload writes anything (issue 11, part 3): which names exist already, and what the person wants for each —
 // replace, keep both under a free name, or skip — asked once per name, or once for a whole batch.
-import type { DirEntry } from '../../../../core/api/types.ts';
+import type { DirEntry } from '../../../../core/contract/types.ts';
 import type { Client } from '../../lib/client.ts';
 import type { Conflict, ConflictAnswer } from './conflict-asker.svelte.ts';
 import type { Picked } from './folder-upload.ts';

@@ -4,7 +4,7 @@ import { page } from 'vitest/browser';
 import MemberCard from './MemberCard.svelte';
 import { AppState } from '../../lib/app-state.svelte.ts';
 import { FakeBridge, FakeError, mirror, snapshot, ssd, usb } from '../../testing/fake-bridge.ts';
-import type { MemberStatus } from '../../../../core/api/types.ts';
+import type { MemberStatus } from '../../../../core/contract/types.ts';
 
 const MiB = 1024 * 1024;
 

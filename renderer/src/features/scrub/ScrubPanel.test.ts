@@ -4,7 +4,7 @@ import { page } from 'vitest/browser';
 import ScrubPanel from './ScrubPanel.svelte';
 import { AppState } from '../../lib/app-state.svelte.ts';
 import { FakeBridge, snapshot } from '../../testing/fake-bridge.ts';
-import type { ScrubFinding, ScrubResult } from '../../../../core/api/types.ts';
+import type { ScrubFinding, ScrubResult } from '../../../../core/contract/types.ts';
 
 const findings: ScrubFinding[] = [
   { path: 'docs/rot.txt', memberId: 'usb', drive: 'USB Backup', kind: 'damaged', action: 'heal', detail: 'Its content no longer matches; repair rewrites it from Internal SSD.' },

@@ -1,9 +1,9 @@
 // Which paths have intent records, how many operations hold each, and when records may be cleared (invariants 13-15).
-import { MirrorError } from '../api/errors.ts';
+import { MirrorError } from '../contract/errors.ts';
 import { errnoCode } from '../fs/filesystem.ts';
-import type { Member } from '../mirror/member.ts';
-import { isActive } from '../mirror/member-state.ts';
-import { causeOf, type FailureCause } from '../mirror/failure.ts';
+import type { Member } from './member.ts';
+import { isActive } from './member-state.ts';
+import { causeOf, type FailureCause } from './failure.ts';
 
 export interface IntentHost {
   readonly members: readonly Member[];

@@ -1,7 +1,7 @@
 // ownTransfers: which transfers a client still has open, and release() cancels exactly those.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CallResult, MethodName } from './contract.ts';
+import type { CallResult, MethodName } from '../contract/contract.ts';
 import type { Dispatch } from './handlers.ts';
 import { ownTransfers } from './owned-transfers.ts';
 

@@ -8,7 +8,7 @@ import { AppCore } from './app-core.ts';
 import type { CoreDeps } from './app-deps.ts';
 import { coreDeps } from './core-deps.ts';
 import { createDispatch, createHandlers } from './handlers.ts';
-import type { EventEnvelope } from './contract.ts';
+import type { EventEnvelope } from '../contract/contract.ts';
 import { tempDir } from '../../test/helpers/tmp.ts';
 
 async function started(t: Parameters<typeof tempDir>[0]) {

@@ -3,8 +3,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DriveInfo, MemberSpec } from '../api/types.ts';
-import type { AppCore } from '../api/app-core.ts';
+import type { DriveInfo, MemberSpec } from '../contract/types.ts';
+import type { AppCore } from './app-core.ts';
 
 /** A USB 2 disk behind a hub, roughly: slow enough that lag is visible, fast enough to drain in seconds. */
 export const DEMO_THROTTLE = { latencyMs: 40, bytesPerSecond: 8 * 1024 * 1024 };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { AppCore } from './app-core.ts';
 import { coreDeps } from './core-deps.ts';
 import { createDispatch, createHandlers } from './handlers.ts';
-import { validateCall } from './contract.ts';
+import { validateCall } from '../contract/contract.ts';
 import { tempDir } from '../../test/helpers/tmp.ts';
 
 async function started(t: Parameters<typeof tempDir>[0]) {

@@ -2,11 +2,11 @@
 // drive of millions of files, or one that stopped answering, still gets an answer in time.
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MirrorError } from '../api/errors.ts';
-import type { FolderContents } from '../api/types.ts';
-import { META_DIR } from '../mirror/paths.ts';
-import { isSystemName } from '../mirror/system-names.ts';
-import { readMemberIdentity } from './member-probe.ts';
+import { MirrorError } from '../contract/errors.ts';
+import type { FolderContents } from '../contract/types.ts';
+import { META_DIR } from './paths.ts';
+import { isSystemName } from './system-names.ts';
+import { readMemberIdentity } from '../journal/superblock-identity.ts';
 
 export interface InspectLimits {
   /** Entries counted before giving up with "more than". */

@@ -1,9 +1,9 @@
 // The contract's handlers over one AppCore, and the one dispatch both transports (IPC, WebSocket) call:
 // validate the name and arguments, run the handler, and turn anything thrown into error data.
-import type { CallResult, Handlers, MethodArgs, MethodName, SharingStatus } from './contract.ts';
-import { MAX_WRITE_BYTES, validateCall } from './contract.ts';
-import { MirrorError } from './errors.ts';
-import { toErrorData } from './errors.ts';
+import type { CallResult, Handlers, MethodArgs, MethodName, SharingStatus } from '../contract/contract.ts';
+import { MAX_WRITE_BYTES, validateCall } from '../contract/contract.ts';
+import { MirrorError } from '../contract/errors.ts';
+import { toErrorData } from '../contract/errors.ts';
 import type { AppCore } from './app-core.ts';
 
 /** One message carries one whole file: refuse what would not fit rather than buffer gigabytes in memory. */

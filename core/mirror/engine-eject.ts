@@ -1,8 +1,8 @@
 // Eject for folder "drives" (the demo, tests): the engine's eject with progress from its own behind events —
 // nothing to unmount, so "done" follows the drain. Real drives go through the drives layer's ejectDrive.
-import type { EjectProgress } from './types.ts';
-import type { Mirror } from '../mirror/mirror-api.ts';
-import { MirrorError } from './errors.ts';
+import type { EjectProgress } from '../contract/types.ts';
+import type { Mirror } from './mirror-api.ts';
+import { MirrorError } from '../contract/errors.ts';
 
 /** ETA from the member's measured write rate; undefined while it is unknown. */
 export function flushEtaMs(behindBytes: number, writeBytesPerSecond: number | undefined): number | undefined {

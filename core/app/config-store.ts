@@ -4,8 +4,8 @@
 import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { memberSpecSchema } from './contract.ts';
-import type { AppSettings, ErrorData } from './contract.ts';
+import { memberSpecSchema } from '../contract/contract.ts';
+import type { AppSettings, ErrorData } from '../contract/contract.ts';
 import { NodeFs } from '../fs/node-fs.ts';
 
 const knownMirrorSchema = z.strictObject({

@@ -1,7 +1,7 @@
 // EventHub: numbers every app event with a monotonically increasing seq and fans it out to the transports.
 // High-rate progress events (behind counts, resync/scrub progress) are coalesced per key: only the latest
 // value matters to a UI, and a flood must not starve the socket.
-import type { AppEvent, EventEnvelope } from './contract.ts';
+import type { AppEvent, EventEnvelope } from '../contract/contract.ts';
 
 export type EnvelopeListener = (e: EventEnvelope) => void;
 

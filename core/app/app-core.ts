@@ -1,16 +1,16 @@
 // AppCore: what a host (Electron main, `serve`) runs — at most one open mirror, the drives list, the saved config,
 // and one numbered event stream that both transports relay. Hosts never touch the Mirror directly.
-import type { AppSettings, AppSnapshot, AppState, ErrorData } from './contract.ts';
-import type { DriveInfo, EjectProgress, MemberSpec, MirrorEvent, MirrorOptions, MirrorStatus, PlacementIssue, ScrubResult } from './types.ts';
+import type { AppSettings, AppSnapshot, AppState, ErrorData } from '../contract/contract.ts';
+import type { DriveInfo, EjectProgress, MemberSpec, MirrorEvent, MirrorOptions, MirrorStatus, PlacementIssue, ScrubResult } from '../contract/types.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 import type { CoreDeps, PlacementOptions } from './app-deps.ts';
-import type { FolderContents } from './types.ts';
-import type { ConflictChoice } from './types.ts';
+import type { FolderContents } from '../contract/types.ts';
+import type { ConflictChoice } from '../contract/types.ts';
 import type { AppConfig, KnownMirror } from './config-store.ts';
 import { loadConfig, saveConfig } from './config-store.ts';
 import { EventHub } from './event-hub.ts';
-import { MirrorError, toErrorData } from './errors.ts';
-import { engineEject } from './engine-eject.ts';
+import { MirrorError, toErrorData } from '../contract/errors.ts';
+import { engineEject } from '../mirror/engine-eject.ts';
 import { Transfers, type TransferOptions } from './transfers.ts';
 
 export interface AppCoreOptions {

@@ -6,8 +6,8 @@
 // stays bounded by one chunk per session however slow the drives are. A download reads one member's copy, opened
 // once, and is checksum-verified at its end.
 import { randomUUID } from 'node:crypto';
-import { CHUNK_BYTES, UPLOAD_DEPTH } from './contract.ts';
-import { MirrorError } from './errors.ts';
+import { CHUNK_BYTES, UPLOAD_DEPTH } from '../contract/contract.ts';
+import { MirrorError } from '../contract/errors.ts';
 import { concatBytes } from '../fs/bytes.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 

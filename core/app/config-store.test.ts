@@ -39,7 +39,7 @@ test('killed mid-save (kill -9), the config is the old or the new one, never tor
   const dir = await tempDir(t);
   const { spawn } = await import('node:child_process');
   const script = `
-    import { saveConfig, defaultConfig } from './core/api/config-store.ts';
+    import { saveConfig, defaultConfig } from './core/app/config-store.ts';
     for (let i = 0; ; i++) {
       await saveConfig(${JSON.stringify(dir)}, { ...defaultConfig(), activeMirrorId: 'm' + i,
         mirrors: [{ id: 'm' + i, label: 'x'.repeat(i % 5000), members: [{ path: '/a' }, { path: '/b' }], autoAssemble: true }] });

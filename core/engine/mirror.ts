@@ -1,31 +1,31 @@
 // The mirror (cf. md r1conf): members, write-behind limits, health, superblocks, and the public Mirror methods.
 import { randomUUID } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
-import { MirrorError } from '../api/errors.ts';
-import type { DeletedEntry, DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../api/types.ts';
-import type { Conflict, ConflictChoice, ScrubFinding } from '../api/types.ts';
+import { MirrorError } from '../contract/errors.ts';
+import type { DeletedEntry, DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../contract/types.ts';
+import type { Conflict, ConflictChoice, ScrubFinding } from '../contract/types.ts';
 import { readSuperblock, writeSuperblock, type Superblock } from '../journal/superblock.ts';
 import { MemberJournal } from '../journal/intent-journal.ts';
-import { IntentTracker } from '../journal/intent-tracker.ts';
+import { IntentTracker } from '../mirror/intent-tracker.ts';
 import { Manifest } from '../journal/manifest.ts';
 import { repairPath, resyncMember } from '../resync/resync.ts';
 import { scrubMirror } from '../resync/scrub.ts';
-import { MirrorEvents } from './events.ts';
-import { Member } from './member.ts';
-import { isActive, isReadable } from './member-state.ts';
-import type { Mirror } from './mirror-api.ts';
-import { normalizePath } from './paths.ts';
-import * as reads from './read-path.ts';
-import { submitOp, type Taken, type WriteHost } from './write-request.ts';
-import type { Op } from './ops.ts';
+import { MirrorEvents } from '../mirror/events.ts';
+import { Member } from '../mirror/member.ts';
+import { isActive, isReadable } from '../mirror/member-state.ts';
+import type { Mirror } from '../mirror/mirror-api.ts';
+import { normalizePath } from '../mirror/paths.ts';
+import * as reads from '../mirror/read-path.ts';
+import { submitOp, type Taken, type WriteHost } from '../mirror/write-request.ts';
+import type { Op } from '../mirror/ops.ts';
 import { OutsideChanges, type OutsideOptions } from '../resync/outside.ts';
-import { changedOutside } from './keep-outside.ts';
+import { changedOutside } from '../mirror/keep-outside.ts';
 import { errnoCode } from '../fs/filesystem.ts';
 import { WatchdogFs } from '../fs/watchdog-fs.ts';
-import { checkNewMemberFolder, memberFs, prepareMemberFolder } from './member-folder.ts';
-import { causeOf, describeProgress, incompleteEject, type FailureCause } from './failure.ts';
-import { tidyTrash, type TrashReason } from './trash.ts';
-import { DEFAULT_RETENTION_DAYS, RecentlyDeleted, type DeletedOptions } from './recently-deleted.ts';
+import { checkNewMemberFolder, memberFs, prepareMemberFolder } from '../mirror/member-folder.ts';
+import { causeOf, describeProgress, incompleteEject, type FailureCause } from '../mirror/failure.ts';
+import { tidyTrash, type TrashReason } from '../mirror/trash.ts';
+import { DEFAULT_RETENTION_DAYS, RecentlyDeleted, type DeletedOptions } from '../mirror/recently-deleted.ts';
 
 export interface MirrorInit {
   id: string;

@@ -1,6 +1,6 @@
 // What AppCore needs from the engine and the drives layer, as one interface: the real ones in production
 // (core-deps.ts); tests pass them with a fixed drive list where they need one.
-import type { DriveInfo, EjectProgress, FolderContents, MemberSpec, MirrorOptions, PlacementIssue } from './types.ts';
+import type { DriveInfo, EjectProgress, FolderContents, MemberSpec, MirrorOptions, PlacementIssue } from '../contract/types.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 
 export type DriveChange = { type: 'added' | 'removed'; drive: DriveInfo };
@@ -15,7 +15,7 @@ export interface CoreDeps {
   /** Returns unsubscribe. */
   watchDrives(listener: (e: DriveChange) => void): () => void;
   checkPlacement(specs: MemberSpec[], o?: PlacementOptions): Promise<PlacementIssue[]>;
-  /** What a folder already holds, counted within bounds (drives/inspect-folder.ts). */
+  /** What a folder already holds, counted within bounds (mirror/inspect-folder.ts). */
   inspectFolder(path: string): Promise<FolderContents>;
   /** Engine eject, then unmount and power off; resolves only after the drive is unmounted. */
   ejectDrive(mirror: Mirror, memberId: string, onProgress?: (p: EjectProgress) => void): Promise<void>;

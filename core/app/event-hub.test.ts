@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventHub } from './event-hub.ts';
-import type { EventEnvelope } from './contract.ts';
+import type { EventEnvelope } from '../contract/contract.ts';
 
 test('seq increases by one per event; coalesced progress keeps only the latest and never overtakes', () => {
   const hub = new EventHub(10_000);

@@ -1,7 +1,7 @@
 // Transfers belong to the client that opened them: a transport wraps its dispatch with this and calls release() when
 // that client goes (a closed tab, a reloaded window), so an abandoned upload stops holding its path in line at once
 // instead of after the idle timeout.
-import type { CallResult, MethodName } from './contract.ts';
+import type { CallResult, MethodName } from '../contract/contract.ts';
 import type { Dispatch } from './handlers.ts';
 
 export interface OwnedDispatch {

@@ -2,19 +2,19 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { MirrorError } from '../api/errors.ts';
-import type { MemberSpec, MirrorOptions } from '../api/types.ts';
+import { MirrorError } from '../contract/errors.ts';
+import type { MemberSpec, MirrorOptions } from '../contract/types.ts';
 import { readSuperblock, writeSuperblock, type Superblock } from '../journal/superblock.ts';
-import { Member } from './member.ts';
-import type { Mirror } from './mirror-api.ts';
+import { Member } from '../mirror/member.ts';
+import type { Mirror } from '../mirror/mirror-api.ts';
 import { MirrorImpl, defaultLabel } from './mirror.ts';
-import { checkNewMemberFolder, describeFolder, holdsFilesError, memberFs, prepareMemberFolder, userEntries } from './member-folder.ts';
+import { checkNewMemberFolder, describeFolder, holdsFilesError, memberFs, prepareMemberFolder, userEntries } from '../mirror/member-folder.ts';
 import { refreshManifest } from '../resync/resync.ts';
 import { ResumeLog } from '../resync/resume-log.ts';
 import { DEFAULT_STALL_MS } from '../fs/watchdog-fs.ts';
-import { isInside, META_DIR } from './paths.ts';
+import { isInside, META_DIR } from '../mirror/paths.ts';
 import { outsideOptions } from '../resync/outside.ts';
-import { deletedOptions } from './recently-deleted.ts';
+import { deletedOptions } from '../mirror/recently-deleted.ts';
 
 const DEFAULT_MAX_BEHIND_WRITES = 256;
 const DEFAULT_MAX_BEHIND_BYTES = 64 * 1024 * 1024;
