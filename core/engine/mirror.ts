@@ -5,6 +5,7 @@ import { MirrorError } from '../contract/errors.ts';
 import type { DeletedEntry, DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../contract/types.ts';
 import type { Conflict, ConflictChoice, ScrubFinding } from '../contract/types.ts';
 import { readSuperblock, writeSuperblock, type Superblock } from '../journal/superblock.ts';
+import { catchUpPlan } from '../mirror/catch-up.ts';
 import { MemberJournal } from '../journal/intent-journal.ts';
 import { IntentTracker } from '../mirror/intent-tracker.ts';
 import { Manifest } from '../journal/manifest.ts';
@@ -23,7 +24,7 @@ import { changedOutside } from '../mirror/keep-outside.ts';
 import { errnoCode } from '../fs/filesystem.ts';
 import { WatchdogFs } from '../fs/watchdog-fs.ts';
 import { checkNewMemberFolder, memberFs, prepareMemberFolder } from '../mirror/member-folder.ts';
-import { causeOf, describeProgress, incompleteEject, type FailureCause } from '../mirror/failure.ts';
+import { causeOf, describeProgress, failureMessage, incompleteEject, type FailureCause } from '../mirror/failure.ts';
 import { tidyTrash, type TrashReason } from '../mirror/trash.ts';
 import { DEFAULT_RETENTION_DAYS, RecentlyDeleted, type DeletedOptions } from '../mirror/recently-deleted.ts';
 
@@ -209,17 +210,36 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     }
   }
 
-  async fault(m: Member, reason: string, cause: FailureCause = 'io'): Promise<void> {
-    if (m.state === 'faulty' || m.state === 'removed') return this.#sbChain;
+  /** Whether a member's folder or superblock is gone; a drive slow to say is not taken for gone (a failure waits on it). */
+  async #vanished(m: Member): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), 2000); });
+    try {
+      return !(await Promise.race([this.alive(m), slow]));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Marks a member faulty. `detail` says what failed on it ("writing "a.txt" failed: …"); its error then says what
+   * happened to the drive (failureMessage: unplugged, stopped answering, full, …) and what to do.
+   */
+  async fault(m: Member, detail: string | undefined, cause: FailureCause = 'io'): Promise<void> {
+    const away = () => m.state === 'faulty' || m.state === 'removed';
+    if (away()) return this.#sbChain;
+    // An error from a drive that is gone is its unplugging (a drive pulled mid-upload), not an I/O error to check.
+    if (cause === 'io' && await this.#vanished(m)) cause = 'unplugged';
+    if (away()) return this.#sbChain;
     if (m.state === 'resyncing' && m.resyncKind !== 'records') m.incomplete = true;
     this.memberLeaving(m);
     m.transition('failed');
-    m.error = reason;
+    m.error = failureMessage(m.label, cause, detail);
     m.failure = cause;
     m.catchUp?.wake(); // its copiers waiting for work must see it left, or its resync would never end
     m.dropBehind();
     void MirrorImpl.closeJournal(m); // an open file would keep its drive from unmounting
-    this.emit({ type: 'member-state', memberId: m.id, state: m.state });
+    this.emit({ type: 'member-state', memberId: m.id, state: m.state, error: m.error });
     this.emit({ type: 'behind', memberId: m.id, behindWrites: 0, behindBytes: 0 });
     // Invariant 18: durable in the survivors before any write that skipped this member is acknowledged.
     await this.membershipChanged();
@@ -254,12 +274,12 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
           madeRoom = true;
           if (await this.purgeForSpace()) continue;
         }
-        for (const { m, e } of failed) {
+        const vanished = await Promise.all(failed.map(({ m, e }) => causeOf(e) === 'io' && this.#vanished(m)));
+        for (const [i, { m, e }] of failed.entries()) {
           this.memberLeaving(m);
           m.transition('failed');
-          m.failure = causeOf(e);
-          const what = m.failure === 'full' ? 'Free some space on it' : 'Check that it is plugged in and writable';
-          m.error = `"${m.label}" (${m.root}) could not record the mirror's state: ${(e as Error).message}. ${what}, then re-add it to catch it up.`;
+          m.failure = vanished[i] ? 'unplugged' : causeOf(e);
+          m.error = failureMessage(m.label, m.failure, `recording the mirror's state on ${m.root} failed: ${(e as Error).message}`);
           m.dropBehind();
           this.emit({ type: 'member-state', memberId: m.id, state: m.state });
         }
@@ -314,10 +334,10 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     return m;
   }
 
-  async failMember(memberId: string): Promise<void> {
+  /** `cause`: what happened to the drive, when the caller knows (hot-plug saw it unplugged); the user, otherwise. */
+  async failMember(memberId: string, cause: FailureCause = 'user'): Promise<void> {
     this.assertOpen();
-    const m = this.#member(memberId);
-    await this.fault(m, `"${m.label}" was marked failed by the user. Re-add it to bring it back.`, 'user');
+    await this.fault(this.#member(memberId), undefined, cause);
   }
 
   /**
@@ -360,7 +380,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
       await writeSuperblock(m.fs, m.root, this.superblockFor(m, m.caughtUpTo, true));
     } catch (e) {
       m.ejecting = false;
-      await this.fault(m, `"${m.label}" could not be marked clean while ejecting: ${(e as Error).message}. It will need a resync when re-added.`, causeOf(e));
+      await this.fault(m, `marking it clean while ejecting failed: ${(e as Error).message}`, causeOf(e));
       throw incompleteEject(m);
     }
     m.ejectedAtGeneration = m.caughtUpTo;
@@ -468,17 +488,12 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
 
   readonly #adding = new Set<string>();
 
-  /**
-   * What a returning member must catch up: the paths changed since it left, or null for the whole tree. Records are
-   * never cleared while a member is away, so those since it left are all still here — unless its generation predates
-   * the last clear (cf. md events_cleared), or it left while still being filled: then only a full resync is safe.
-   */
+  /** What a returning member must catch up: the paths changed since it left, or null for the whole tree (catchUpPlan). */
   #catchUpPaths(known: Member, sb: Superblock): string[] | null {
-    const self = sb.members.find((x) => x.id === sb.memberId);
-    if (sb.generation < this.generationCleared || known.incomplete || (self?.state === 'resyncing' && self.resync !== 'records')) return null;
     // Its own clean superblock says up to which generation it holds everything (written at eject, or at open).
-    const cleanEject = sb.clean && (known.ejectedAtGeneration < 0 || known.ejectedAtGeneration === sb.generation);
-    return [...new Set([...known.dirty, ...this.changedSince(cleanEject ? sb.generation : null)])];
+    const clean = sb.clean && (known.ejectedAtGeneration < 0 || known.ejectedAtGeneration === sb.generation);
+    const plan = catchUpPlan(sb, { generationCleared: this.generationCleared, stillFilling: known.incomplete, clean });
+    return plan === 'full' ? null : [...new Set([...known.dirty, ...this.changedSince(plan.since)])];
   }
 
   async #checkNewFolder(real: string, spec: MemberSpec): Promise<void> {
@@ -503,7 +518,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
         await this.membershipChanged();
         if (this.members.every((x) => x.state === 'in_sync' || x.state === 'behind')) this.intent.resyncedAll();
       } catch (e) {
-        if (m.state === 'resyncing') await this.fault(m, `Resync of "${m.label}" failed: ${(e as Error).message}`, causeOf(e));
+        if (m.state === 'resyncing') await this.fault(m, `its catch-up failed: ${(e as Error).message}`, causeOf(e));
       }
     })();
     this.#resyncs.set(m, run);
@@ -562,7 +577,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
       this.readErrorsCorrected++;
       this.emit({ type: 'read-healed', memberId: bad.id, path, reason });
     } catch (e) {
-      await this.fault(bad, `"${bad.label}" could not rewrite a damaged copy of "${path}": ${(e as Error).message}. Check the drive.`, causeOf(e));
+      await this.fault(bad, `rewriting a damaged copy of "${path}" failed: ${(e as Error).message}`, causeOf(e));
     }
   }
 }

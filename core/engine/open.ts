@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { MirrorError } from '../contract/errors.ts';
 import type { MemberSpec, MirrorOptions } from '../contract/types.ts';
 import { readSuperblock, writeSuperblock, type Superblock } from '../journal/superblock.ts';
+import { catchUpPlan, type CatchUpPlan } from '../mirror/catch-up.ts';
 import { Member } from '../mirror/member.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 import { MirrorImpl, defaultLabel } from './mirror.ts';
@@ -182,8 +183,8 @@ export async function openMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirro
   const lim = limits(o, freshest);
   const deleted = deletedOptions(o, freshest); // recently deleted (issue 11, part 4): the superblock's retention
   const members: Member[] = [];
-  /** Members to bring back: null = the whole tree; 'clean-since' = only what changed since their own generation. */
-  const catchUp = new Map<Member, { since: number | null } | 'full'>();
+  /** Members to bring back, and how (catchUpPlan: the whole tree, or what changed since their own generation). */
+  const catchUp = new Map<Member, CatchUpPlan>();
   for (const entry of freshest.members) {
     const f = withSb.find((x) => x.sb!.memberId === entry.id);
     if (!f) {
@@ -204,12 +205,8 @@ export async function openMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirro
     const trusted = (entry.state === 'in_sync' || entry.state === 'behind') && freshest.generation - sb.generation <= 1;
     if (!trusted) {
       m.transition('resync-started');
-      // A member that left cleanly, after the last clear, catches up from its own point; anything else is resynced whole.
-      // A member that was still being filled by a resync when it left can only be resynced whole.
-      const self = sb.members.find((x) => x.id === sb.memberId);
-      const filling = (entry.state === 'resyncing' && entry.resync !== 'records') || (self?.state === 'resyncing' && self.resync !== 'records');
-      catchUp.set(m, filling || sb.generation < freshest.generationCleared ? 'full'
-        : sb.clean ? { since: sb.generation } : { since: null });
+      const stillFilling = entry.state === 'resyncing' && entry.resync !== 'records';
+      catchUp.set(m, catchUpPlan(sb, { generationCleared: freshest.generationCleared, stillFilling, clean: sb.clean }));
     }
     members.push(m);
   }

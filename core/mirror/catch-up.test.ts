@@ -1,7 +1,8 @@
 // The catch-up rule (invariant 25, catch-up.ts): which live operations a member being caught up may take directly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CatchUp } from './catch-up.ts';
+import type { Superblock } from '../journal/superblock.ts';
+import { CatchUp, catchUpPlan } from './catch-up.ts';
 
 test('a pending path blocks the path itself, the folders above it and everything below it — nothing else', () => {
   const cu = new CatchUp(['photos/2024/a.jpg']);
@@ -72,4 +73,19 @@ test('changed() wakes a waiting copier when work arrives, when the last copy fin
   const cutShort = cut.changed();
   cut.wake();
   await cutShort;
+});
+
+test('catchUpPlan: records since its own generation when it left cleanly after the last clear; else every record or the whole tree', () => {
+  const sb = (o: Partial<Superblock> & { self?: 'in_sync' | 'resyncing'; resync?: 'full' | 'records' } = {}): Superblock => ({
+    format: 1, mirrorId: 'M', mirrorLabel: 'NAS', memberId: 'u', label: 'USB', writeMostly: true, generation: 10, generationCleared: 4,
+    clean: true, maxBehindWrites: 256, maxBehindBytes: 1 << 20, updatedAt: '', ...o,
+    members: [{ id: 'u', label: 'USB', writeMostly: true, state: o.self ?? 'in_sync', ...(o.resync ? { resync: o.resync } : {}) }],
+  });
+  const base = { generationCleared: 4, stillFilling: false, clean: true };
+  assert.deepEqual(catchUpPlan(sb(), base), { since: 10 });
+  assert.deepEqual(catchUpPlan(sb(), { ...base, clean: false }), { since: null }, 'a crash: any recorded path may differ');
+  assert.equal(catchUpPlan(sb(), { ...base, generationCleared: 11 }), 'full', 'records it needs were cleared while it was away');
+  assert.equal(catchUpPlan(sb(), { ...base, stillFilling: true }), 'full', 'it left while still being filled');
+  assert.equal(catchUpPlan(sb({ self: 'resyncing', resync: 'full' }), base), 'full', 'its own superblock says it was being filled');
+  assert.deepEqual(catchUpPlan(sb({ self: 'resyncing', resync: 'records' }), base), { since: 10 }, 'a records catch-up resumes from records');
 });

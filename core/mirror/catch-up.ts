@@ -1,6 +1,23 @@
 // The catch-up of one member (re-add or new member): which paths it does not yet hold current, and the rule that makes
 // its copies and the live legs of the same path commute (invariant 25; cf. md raise_barrier/wait_barrier).
+import type { Superblock } from '../journal/superblock.ts';
 import { foldPath, parentOf } from './paths.ts';
+
+/** What a returning member must catch up: the whole tree, or the paths recorded after generation `since` (null: every record). */
+export type CatchUpPlan = 'full' | { since: number | null };
+
+/**
+ * Records or a full resync: the one place that decides (at open and at re-add). Records are never cleared while a
+ * member is away, so those since it left are all still there — unless its generation predates the last clear (cf. md
+ * events_cleared), or it left while still being filled: then only the whole tree is safe. A member that left cleanly
+ * holds everything up to its own generation; one that did not may miss any recorded path.
+ */
+export function catchUpPlan(sb: Superblock, o: { generationCleared: number; stillFilling: boolean; clean: boolean }): CatchUpPlan {
+  const self = sb.members.find((x) => x.id === sb.memberId);
+  const filling = o.stillFilling || (self?.state === 'resyncing' && self.resync !== 'records');
+  if (filling || sb.generation < o.generationCleared) return 'full';
+  return { since: o.clean ? sb.generation : null };
+}
 
 /**
  * The rule. A member being caught up holds path P *current* when no pending catch-up path overlaps P (P itself, a
