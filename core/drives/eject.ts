@@ -2,7 +2,7 @@
 import { realpath } from 'node:fs/promises';
 import type { DriveInfo, EjectProgress } from '../contract/types.ts';
 import { MirrorError } from '../contract/errors.ts';
-import { engineEject } from '../mirror/engine-eject.ts';
+import { engineEject, memberToEject } from '../mirror/engine-eject.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 import { nodeCommandRunner, type CommandRunner } from './command-runner.ts';
 import { listDrives } from './list-drives.ts';
@@ -17,8 +17,7 @@ export interface EjectOptions { runner?: CommandRunner; drives?: DriveInfo[] }
  */
 async function driveToEject(mirror: Mirror, memberId: string, o: EjectOptions): Promise<DriveInfo> {
   const status = mirror.status();
-  const member = status.members.find((m) => m.id === memberId);
-  if (!member) throw new MirrorError('ENOMEMBER', `No member ${memberId} in this mirror; refresh the dashboard and try again.`, { memberId });
+  const member = memberToEject(mirror, memberId);
   const drives = o.drives ?? await listDrives(o.runner);
   const real = await realpath(member.path).catch(() => member.path);
   const drive = driveOf(real, drives);

@@ -1,6 +1,6 @@
 // Eject for folder "drives" (the demo, tests): the engine's eject with progress from its own behind events —
 // nothing to unmount, so "done" follows the drain. Real drives go through the drives layer's ejectDrive.
-import type { EjectProgress } from '../contract/types.ts';
+import type { EjectProgress, MemberStatus } from '../contract/types.ts';
 import type { Mirror } from './mirror-api.ts';
 import { MirrorError } from '../contract/errors.ts';
 
@@ -10,9 +10,15 @@ export function flushEtaMs(behindBytes: number, writeBytesPerSecond: number | un
   return writeBytesPerSecond && writeBytesPerSecond > 0 ? Math.ceil((behindBytes / writeBytesPerSecond) * 1000) : undefined;
 }
 
-export async function engineEject(mirror: Mirror, memberId: string, onProgress: (p: EjectProgress) => void): Promise<void> {
+/** The member an eject names, as the status shows it; ENOMEMBER (say so once) when the mirror has none by that id. */
+export function memberToEject(mirror: Mirror, memberId: string): MemberStatus {
   const member = mirror.status().members.find((m) => m.id === memberId);
   if (!member) throw new MirrorError('ENOMEMBER', `No member ${memberId} in this mirror; refresh the dashboard and try again.`, { memberId });
+  return member;
+}
+
+export async function engineEject(mirror: Mirror, memberId: string, onProgress: (p: EjectProgress) => void): Promise<void> {
+  const member = memberToEject(mirror, memberId);
   const rate = member.writeBytesPerSecond;
   onProgress({ phase: 'flushing', behindWrites: member.behindWrites, behindBytes: member.behindBytes, etaMs: flushEtaMs(member.behindBytes, rate) });
   const off = mirror.onEvent((e) => {
