@@ -61,7 +61,7 @@ export class NotificationPolicy {
         this.#states.set(event.memberId, event.state);
         const label = this.#label(event.memberId);
         if (event.state === 'faulty' && before !== 'faulty') {
-          return { title: `Drive failed: ${label}`, body: `NAS Mirror stopped using ${label}. Your files are still served from the other drives; check its cable or power.` };
+          return { title: `Drive failed: ${label}`, body: event.error ?? `NAS Mirror stopped using ${label}. Your files are still served from the other drives.` };
         }
         if (event.state === 'in_sync' && before === 'resyncing') return { title: 'Resync finished', body: `${label} is up to date again.` };
         return null;

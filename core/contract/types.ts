@@ -93,7 +93,8 @@ export interface MirrorStatus {
 }
 
 export type MirrorEvent =
-  | { type: 'member-state'; memberId: string; state: MemberState }
+  /** `error`: why, when it became faulty (what happened to the drive and what to do). */
+  | { type: 'member-state'; memberId: string; state: MemberState; error?: string }
   | { type: 'behind'; memberId: string; behindWrites: number; behindBytes: number }
   | { type: 'read-fallback'; memberId: string; path: string; waitingWrites: number; waitingBytes: number }
   | { type: 'read-fallback-done'; memberId: string; path: string; waitedMs: number }

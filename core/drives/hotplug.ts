@@ -21,7 +21,7 @@ export function attachHotplug(mirror: Mirror, o: HotplugOptions = {}): Unwatch {
   const onRemoved = async (drive: DriveInfo) => {
     // Recognised by path here on purpose: the superblock is gone with the drive. Ejected ('removed') members are done.
     const gone = mirror.status().members.filter((m) => m.path && m.state !== 'removed' && m.state !== 'faulty' && isAtOrInside(m.path, drive.mountPoint));
-    for (const m of gone) await mirror.failMember(m.id).catch(report);
+    for (const m of gone) await mirror.failMember(m.id, 'unplugged').catch(report);
   };
   const onAdded = async (drive: DriveInfo) => {
     for (const found of await findMembersOnDrive(drive.mountPoint)) {

@@ -22,6 +22,36 @@ export function describeProgress(m: Member): string {
   return r ? `${r.donePaths} of ${r.totalPaths} paths copied` : 'its copy had not started';
 }
 
+/** What happened, after the drive's name: "\"USB\" is full". */
+const HEADLINE: Record<FailureCause, string> = {
+  user: 'was marked failed by the user',
+  unplugged: 'was unplugged or its folder vanished',
+  'not-responding': 'stopped answering',
+  full: 'is full',
+  'read-only': 'became read-only',
+  io: 'reported an I/O error',
+  incomplete: 'was ejected before it had caught up',
+};
+
+/** What to do about it: each cause has its own remedy (a full drive needs space, not a new cable). */
+const ADVICE: Record<FailureCause, string> = {
+  user: 'Re-add it to bring it back; it catches up with what changed.',
+  unplugged: 'Plug it back in: it catches up with only what changed.',
+  'not-responding': 'Check its cable and power (or the network share); once it answers again, re-add it to catch it up.',
+  full: 'Free some space on it (or replace it with a bigger drive), then re-add it to catch it up.',
+  'read-only': 'A drive with errors is often remounted read-only: check it (and any lock switch), then re-add it.',
+  io: 'Check the drive (cable, health), then re-add it to catch it up; replace it if the errors come back.',
+  incomplete: 'Plug it back in and add it again to finish.',
+};
+
+/**
+ * Why a member failed, as the user reads it: what happened to which drive, what was being done (`detail`), and what
+ * to do. Its copy is no longer updated from this moment; the other drives serve the files.
+ */
+export function failureMessage(label: string, cause: FailureCause, detail?: string): string {
+  return `"${label}" ${HEADLINE[cause]}${detail ? ` (${detail})` : ''}. Its copy is no longer updated. ${ADVICE[cause]}`;
+}
+
 const CAUSE_TEXT: Record<FailureCause, string> = {
   user: 'it was marked failed',
   unplugged: 'it was unplugged or its folder vanished',

@@ -10,7 +10,7 @@ export interface IntentHost {
   readonly generation: number;
   /** Generation of the last membership or health change: records older than it are re-marked on the next write. */
   readonly membershipEpoch: number;
-  fault(m: Member, reason: string, cause?: FailureCause): Promise<void>;
+  fault(m: Member, detail: string | undefined, cause?: FailureCause): Promise<void>;
   /** A drive is full: empties the trash if that may be done now; true when it is worth trying again. */
   purgeForSpace(): Promise<boolean>;
   /** Called after records were cleared with every member present (cf. md events_cleared). */
@@ -49,7 +49,7 @@ export class IntentTracker {
     const full: Member[] = [];
     const markOn = (m: Member) => m.journal!.mark(paths, gen, epoch).then(() => true, async (e) => {
       if (FULL.has(errnoCode(e) ?? '')) return false;
-      await this.host.fault(m, `"${m.label}" could not record a write intent: ${(e as Error).message}. Check the drive, then re-add it.`, causeOf(e));
+      await this.host.fault(m, `recording a write intent failed: ${(e as Error).message}`, causeOf(e));
       return true;
     });
     await Promise.all(this.host.members.filter((m) => m.journal && isActive(m.state) && !m.ejecting).map(async (m) => {

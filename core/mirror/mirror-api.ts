@@ -1,6 +1,7 @@
 // The Mirror interface: what createMirror/openMirror hand back to every host.
 import type { DeletedEntry, DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../contract/types.ts';
 import type { Conflict, ConflictChoice, ScrubFinding } from '../contract/types.ts';
+import type { FailureCause } from './failure.ts';
 
 export interface Mirror {
   readonly id: string;
@@ -17,8 +18,8 @@ export interface Mirror {
   rename(from: string, to: string, o?: { replace?: boolean }): Promise<void>;
   status(): MirrorStatus;
   onEvent(listener: (e: MirrorEvent) => void): () => void;
-  /** like mdadm --fail */
-  failMember(memberId: string): Promise<void>;
+  /** like mdadm --fail; `cause` is what happened to the drive when the caller knows it (default: the user did it) */
+  failMember(memberId: string, cause?: FailureCause): Promise<void>;
   /** drain, fsync, mark clean, mark removed */
   eject(memberId: string): Promise<void>;
   /** a drive retired for good: the mirror stops keeping changes for it (records can clear, deletes can be purged) */

@@ -15,7 +15,7 @@ import { isLinkError, linkAt, linkRefusal } from './links.ts';
 export interface ReadHost {
   readonly members: readonly Member[];
   emit(e: MirrorEvent): void;
-  fault(m: Member, reason: string, cause?: FailureCause): Promise<void>;
+  fault(m: Member, detail: string | undefined, cause?: FailureCause): Promise<void>;
   /** true when the member's root and superblock are still there (a yanked drive leaves an empty mount point). */
   alive(m: Member): Promise<boolean>;
   assertOpen(): void;
@@ -29,7 +29,7 @@ export interface ReadHost {
 }
 
 /** Why a member that failed a read and no longer shows its superblock is failed. */
-const goneReason = (m: Member) => `"${m.label}" (${m.root}) is gone: its folder or superblock vanished (drive unplugged?). Reconnect it to catch it up.`;
+const goneReason = (m: Member) => `its folder ${m.root} or its superblock vanished`;
 
 /** A copy whose content does not hash to what its manifest recorded. */
 class ChecksumMismatch extends Error { readonly code = 'ECHECKSUM'; }

@@ -25,8 +25,8 @@ export interface WriteHost {
   markIntent(paths: readonly string[]): Promise<void>;
   /** Every leg of the operation has finished; `ok` when all succeeded (records may then be cleared). */
   endIntent(paths: readonly string[], ok: boolean): void;
-  /** Marks a member faulty; resolves once that is durable in the survivors' superblocks. */
-  fault(m: Member, reason: string, cause?: FailureCause): Promise<void>;
+  /** Marks a member faulty (`detail`: what failed on it); resolves once that is durable in the survivors' superblocks. */
+  fault(m: Member, detail: string | undefined, cause?: FailureCause): Promise<void>;
   /**
    * A write met a full drive: deletes the oldest recently deleted entries on those members (all, when none is named)
    * for at least `bytes`, if that may be done now; true when the write should be retried.
@@ -78,7 +78,7 @@ class LegError { constructor(readonly m: Member, readonly error: unknown) {} }
 
 function faultReason(m: Member, op: Op, e: unknown): string {
   const what = op.kind === 'rename' ? `renaming "${op.from}"` : `${op.kind === 'write' ? 'writing' : op.kind === 'mkdir' ? 'creating' : 'removing'} "${op.path}"`;
-  return `"${m.label}" (${m.root}) failed ${what}: ${e instanceof Error ? e.message : String(e)}. Its copy is out of date: check the drive, then re-add it.`;
+  return `${what} on ${m.root} failed: ${e instanceof Error ? e.message : String(e)}`;
 }
 
 function refusal(op: Op, legs: LegError[]): MirrorError {
