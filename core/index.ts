@@ -15,8 +15,6 @@ export { createMirror, openMirror } from './engine/open.ts';
 export type { Filesystem, AtomicWriter, AppendHandle, FsStat, FsEntry } from './fs/filesystem.ts';
 export { NodeFs } from './fs/node-fs.ts';
 export { SlowFs } from './fs/slow-fs.ts';
-export { FaultyFs } from './fs/faulty-fs.ts';
-export { FoldingFs } from './fs/folding-fs.ts';
 export type { EngineMemberSpec } from './mirror/member-folder.ts';
 export { listDrives, watchDrives, checkPlacement, ejectDrive, attachHotplug } from './drives/index.ts';
 // -- adoption (issue 11, part 1) --

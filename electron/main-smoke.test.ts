@@ -1,4 +1,4 @@
-// The bundled Electron main, run under Node with a stand-in 'electron' module (fake-electron.cjs) because no
+// The bundled Electron main, run under Node with a stand-in 'electron' module (test/helpers/fake-electron.cjs) because no
 // Electron binary exists here: the window is sandboxed, IPC serves our page and refuses others, guards and CSP are
 // installed, and quitting is held until the mirror has flushed ("flushing" then "stopped"), then exits 0.
 import { test } from 'node:test';
@@ -9,7 +9,7 @@ import { tempDir } from '../test/helpers/tmp.ts';
 test('Electron main (stand-in Electron): IPC, guards and a quit that waits for the flush', { timeout: 120_000 }, async (t) => {
   execFileSync(process.execPath, ['electron/bundle.mjs'], { stdio: 'pipe' });
   const userData = await tempDir(t);
-  const out = execFileSync(process.execPath, ['--require', './electron/fake-electron.cjs', 'dist/electron/main.cjs', '--demo'], {
+  const out = execFileSync(process.execPath, ['--require', './test/helpers/fake-electron.cjs', 'dist/electron/main.cjs', '--demo'], {
     env: { ...process.env, FAKE_USERDATA: userData }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 90_000,
   });
   const r = JSON.parse(out.trim().split('\n').at(-1)!);

@@ -13,7 +13,8 @@ import type { AppEvent, EventEnvelope } from '../contract/contract.ts';
 import { MAX_WRITE_BYTES } from '../contract/contract.ts';
 import { CONFIG_FILE } from './config-store.ts';
 import type { DriveInfo, MemberSpec } from '../contract/types.ts';
-import { attachHotplug, checkPlacement, FaultyFs, NodeFs } from '../index.ts';
+import { attachHotplug, checkPlacement, NodeFs } from '../index.ts';
+import { FaultyFs } from '../../test/helpers/fs/faulty-fs.ts';
 import type { EngineMemberSpec } from '../index.ts';
 import { tempDir } from '../../test/helpers/tmp.ts';
 

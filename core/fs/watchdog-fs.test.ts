@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RAM_DIR } from '../../test/helpers/tmp.ts';
-import { FaultyFs } from './faulty-fs.ts';
+import { FaultyFs } from '../../test/helpers/fs/faulty-fs.ts';
 import { NodeFs } from './node-fs.ts';
 import { SlowFs } from './slow-fs.ts';
 import { WatchdogFs } from './watchdog-fs.ts';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../../test/helpers/tmp.ts';
-import { FaultyFs } from '../fs/faulty-fs.ts';
+import { FaultyFs } from '../../test/helpers/fs/faulty-fs.ts';
 import { NodeFs } from '../fs/node-fs.ts';
 import { COARSE_BUCKETS, MemberJournal, bucketOf } from './intent-journal.ts';
 

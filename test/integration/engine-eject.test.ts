@@ -4,10 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  createMirror, FaultyFs, MirrorError, NodeFs, type DriveInfo, type EjectProgress, type EngineMemberSpec, type Mirror,
-} from '../../core/index.ts';
-import type { FaultyFsOptions } from '../../core/fs/faulty-fs.ts';
+import { createMirror, MirrorError, NodeFs, type DriveInfo, type EjectProgress, type EngineMemberSpec, type Mirror } from '../../core/index.ts';
+import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
+import type { FaultyFsOptions } from '../helpers/fs/faulty-fs.ts';
 import { ejectDrive, type CommandRunner } from '../../core/drives/index.ts';
 import { RAM_DIR, tempDir } from '../helpers/tmp.ts';
 import { nextEvent, text, treeOf } from '../helpers/engine.ts';

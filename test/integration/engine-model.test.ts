@@ -9,7 +9,9 @@ import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { createMirror, FaultyFs, FoldingFs, NodeFs, type EngineMemberSpec, type Mirror } from '../../core/index.ts';
+import { createMirror, NodeFs, type EngineMemberSpec, type Mirror } from '../../core/index.ts';
+import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
+import { FoldingFs } from '../helpers/fs/folding-fs.ts';
 import { text, treeOf } from '../helpers/engine.ts';
 import { LINK, MirrorModel, type ModelOp } from '../helpers/mirror-model.ts';
 

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { createMirror, FaultyFs, FoldingFs, NodeFs, type EngineMemberSpec, type Mirror } from '../../core/index.ts';
+import { createMirror, NodeFs, type EngineMemberSpec, type Mirror } from '../../core/index.ts';
+import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
+import { FoldingFs } from '../helpers/fs/folding-fs.ts';
 import { RAM_DIR, tempDir } from '../helpers/tmp.ts';
 import { text, treeOf } from '../helpers/engine.ts';
 

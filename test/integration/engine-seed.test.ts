@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { createMirror, FaultyFs, NodeFs, type EngineMemberSpec } from '../../core/index.ts';
+import { createMirror, NodeFs, type EngineMemberSpec } from '../../core/index.ts';
+import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
 import { RAM_DIR, tempDir } from '../helpers/tmp.ts';
 import { nextEvent, recordEvents, text, treeOf } from '../helpers/engine.ts';
 

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMirror, FaultyFs, NodeFs, type AppendHandle, type EngineMemberSpec } from '../../core/index.ts';
+import { createMirror, NodeFs, type AppendHandle, type EngineMemberSpec } from '../../core/index.ts';
+import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 /** A real filesystem that counts journal fsyncs (appends made durable). */

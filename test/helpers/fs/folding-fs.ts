@@ -2,7 +2,7 @@
 // keeping each name as it was first written (case-preserving). For tests: a case-insensitive member on any machine,
 // without a loop device (cf. Syncthing's fakefs "insens"). Below `root` only; other paths pass straight through.
 import { basename, dirname, join, sep } from 'node:path';
-import { errnoCode, type AppendHandle, type AtomicWriter, type Filesystem, type FsEntry, type FsStat } from './filesystem.ts';
+import { errnoCode, type AppendHandle, type AtomicWriter, type Filesystem, type FsEntry, type FsStat } from '../../../core/fs/filesystem.ts';
 
 const fold = (name: string) => name.normalize('NFC').toLowerCase();
 

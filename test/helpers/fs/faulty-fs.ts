@@ -1,6 +1,6 @@
 // FaultyFs: a real filesystem that fails on purpose — after N operations, for chosen paths, everything (yanked), full
 // after N bytes, or that stops answering (hung) until resumed — and that says when every call sent to it has returned.
-import type { AppendHandle, AtomicWriter, Filesystem, FsEntry, FsStat } from './filesystem.ts';
+import type { AppendHandle, AtomicWriter, Filesystem, FsEntry, FsStat } from '../../../core/fs/filesystem.ts';
 
 export interface FaultyFsOptions {
   /** Mutating operations allowed before every later one fails with EIO. */
