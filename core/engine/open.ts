@@ -100,7 +100,7 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
   // Every check runs before anything is written.
   const roots: string[] = [];
   const toCreate: string[] = [];
-  for (const [i, spec] of o.members.entries()) {
+  for (const spec of o.members) {
     let real: string;
     const exists = await stat(spec.path).then(() => true, () => false);
     if (!exists && (await stat(dirname(spec.path)).then((s) => s.isDirectory(), () => false))) {

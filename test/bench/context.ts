@@ -1,5 +1,6 @@
 // What every scenario gets: options, the drives, the seeded tree, a logger, and figures shared between scenarios.
 import type { BenchLab } from './lab.ts';
+import type { Row } from './measure.ts';
 import type { BenchOptions } from './options.ts';
 import type { TreeSpec } from './tree.ts';
 
@@ -28,4 +29,4 @@ export interface BenchContext {
   shared: { ddWriteMBps?: number };
 }
 
-export type Scenario = (ctx: BenchContext) => Promise<import('./measure.ts').Row[]>;
+export type Scenario = (ctx: BenchContext) => Promise<Row[]>;

@@ -13,7 +13,7 @@ import { loopMirror } from '../helpers/loop-mirror.ts';
 test('eject flushes 200 behind writes, unmounts, and the remounted drive holds every file as a plain file', async (t) => {
   const setup = await loopMirror(t, { usb: 'exfat', usbFolder: 'NAS Mirror', throttle: { latencyMs: 20 } });
   if (!setup) return;
-  const { lab, usb, A, B, m, usbId } = setup;
+  const { lab, usb, B, m, usbId } = setup;
 
   const expected = new Map<string, string>();
   await Promise.all(Array.from({ length: 200 }, (_v, i) => {
@@ -47,7 +47,7 @@ test('eject flushes 200 behind writes, unmounts, and the remounted drive holds e
 test('eject with a file held open: a clear EBUSY naming the process, and the member stays clean and re-addable', async (t) => {
   const setup = await loopMirror(t);
   if (!setup) return;
-  const { lab, usb, A, B, m, usbId } = setup;
+  const { lab, usb, B, m, usbId } = setup;
   await m.writeFile('keep.txt', 'safe');
   await writeFile(join(usb.mountPoint, 'held.log'), 'x');
 

@@ -10,7 +10,7 @@ import { loopMirror } from '../helpers/loop-mirror.ts';
 test('mounting a drive that holds an ejected member re-adds it and catches it up', { timeout: 60_000 }, async (t) => {
   const setup = await loopMirror(t, { usb: 'exfat', usbFolder: 'NAS Mirror' });
   if (!setup) return;
-  const { lab, fast, usb, A, m } = setup;
+  const { lab, usb, m } = setup;
   const errors: unknown[] = [];
   // The watcher must see the drive leave before it comes back: a listing taken only after the remount sees no change.
   let sawRemoval: () => void = () => {};
@@ -41,7 +41,7 @@ test('mounting a drive that holds an ejected member re-adds it and catches it up
 test('a member drive unmounted lazily mid-workload is faulty within a second, and no acknowledged write is lost', { timeout: 60_000 }, async (t) => {
   const setup = await loopMirror(t, { throttle: { latencyMs: 2 } });
   if (!setup) return;
-  const { lab, fast, usb, A, m } = setup;
+  const { lab, usb, A, m } = setup;
   const detach = attachHotplug(m);
   t.after(detach);
   await detach.ready;
@@ -77,7 +77,7 @@ test('a member drive unmounted lazily mid-workload is faulty within a second, an
 test('an idle member drive that vanishes is failed by the watcher alone', { timeout: 60_000 }, async (t) => {
   const setup = await loopMirror(t, { writeMostly: false });
   if (!setup) return;
-  const { lab, fast, usb, m } = setup;
+  const { lab, usb, m } = setup;
   const detach = attachHotplug(m);
   t.after(detach);
   await detach.ready;

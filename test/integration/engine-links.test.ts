@@ -3,7 +3,7 @@
 // member's own link alone; what it points to stays byte-for-byte as it was.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstat, mkdir, readdir, readFile, readlink, realpath, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readlink, realpath, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMirror, type Mirror } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';

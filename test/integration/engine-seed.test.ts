@@ -13,7 +13,7 @@ test('seed: writes ack before the slow member has them; after the fast member fa
   const m = await createMirror({ members: [{ path: join(dir, 'A'), label: 'SSD', fs: fastFs } as EngineMemberSpec, { path: join(dir, 'B'), label: 'USB', writeMostly: true, throttle: { latencyMs: 50 } }] });
   t.after(() => m.stop().catch(() => {}));
   const events = recordEvents(m);
-  const [a, b] = m.status().members;
+  const [, b] = m.status().members;
   const acks: number[] = [];
   for (let i = 0; i < 100; i++) {
     const t0 = performance.now();

@@ -14,7 +14,7 @@ import {
 import type { Mirror } from '../../index.ts';
 import { conditionXml, DavStatusError, engine, fromEngine } from './dav-errors.ts';
 import { hrefOf, isAtOrUnder, parentPath } from './dav-paths.ts';
-import { EngineAdapter, EngineLock, EngineResource, parentResource } from './engine-adapter.ts';
+import { type EngineAdapter, EngineLock, EngineResource, parentResource } from './engine-adapter.ts';
 import type { LockRecord } from './dav-state.ts';
 
 /** Largest XML request body (PROPFIND, PROPPATCH, LOCK): a property request is kilobytes; 10 MiB is an attack. */
@@ -122,7 +122,6 @@ const UNWRAPPED = new Set(['LOCK', 'UNLOCK', 'COPY', 'MOVE', 'DELETE']);
 /** The request's own URL, as nephele computes it. */
 const requestUrlOf = (request: Request) => new URL(request.originalUrl, `${request.protocol}://${request.headers.host}`);
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeScript's mixin rule: a base constructor of any[]
 type MethodCtor = new (...args: any[]) => Method;
 
 /** What every method of the share does differently from nephele's own (the defects, bounded bodies, cheap walks). */
