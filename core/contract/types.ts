@@ -95,7 +95,8 @@ export interface MirrorStatus {
 export type MirrorEvent =
   /** `error`: why, when it became faulty (what happened to the drive and what to do). */
   | { type: 'member-state'; memberId: string; state: MemberState; error?: string }
-  | { type: 'behind'; memberId: string; behindWrites: number; behindBytes: number }
+  /** `behindPaths`: the first few not yet on the member (as MemberStatus); `writeBytesPerSecond`: its rate now. */
+  | { type: 'behind'; memberId: string; behindWrites: number; behindBytes: number; behindPaths?: string[]; writeBytesPerSecond?: number }
   | { type: 'read-fallback'; memberId: string; path: string; waitingWrites: number; waitingBytes: number }
   | { type: 'read-fallback-done'; memberId: string; path: string; waitedMs: number }
   | { type: 'resync-progress'; memberId: string; donePaths: number; totalPaths: number; doneBytes: number; totalBytes: number }

@@ -186,7 +186,8 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   }
 
   behindChanged(m: Member): void {
-    this.emit({ type: 'behind', memberId: m.id, behindWrites: m.behind.size, behindBytes: m.behindBytes });
+    this.emit({ type: 'behind', memberId: m.id, behindWrites: m.behind.size, behindBytes: m.behindBytes,
+      behindPaths: m.behindPaths, writeBytesPerSecond: Math.round(m.writeBytesPerSecond) });
     const changed = m.behind.size > 0 ? m.transition('went-behind') : m.transition('caught-up');
     if (changed) this.emit({ type: 'member-state', memberId: m.id, state: m.state });
   }

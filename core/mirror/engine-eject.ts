@@ -3,12 +3,10 @@
 import type { EjectProgress, MemberStatus } from '../contract/types.ts';
 import type { Mirror } from './mirror-api.ts';
 import { MirrorError } from '../contract/errors.ts';
+import { flushEtaMs } from '../contract/flush-eta.ts';
 
-/** ETA from the member's measured write rate; undefined while it is unknown. */
-export function flushEtaMs(behindBytes: number, writeBytesPerSecond: number | undefined): number | undefined {
-  if (behindBytes === 0) return 0;
-  return writeBytesPerSecond && writeBytesPerSecond > 0 ? Math.ceil((behindBytes / writeBytesPerSecond) * 1000) : undefined;
-}
+/** The eject's ETA (flushEtaMs); left out while the member's rate is unknown. */
+const etaMs = (behindBytes: number, rate: number | undefined) => flushEtaMs(behindBytes, rate) ?? undefined;
 
 /** The member an eject names, as the status shows it; ENOMEMBER (say so once) when the mirror has none by that id. */
 export function memberToEject(mirror: Mirror, memberId: string): MemberStatus {
@@ -19,11 +17,12 @@ export function memberToEject(mirror: Mirror, memberId: string): MemberStatus {
 
 export async function engineEject(mirror: Mirror, memberId: string, onProgress: (p: EjectProgress) => void): Promise<void> {
   const member = memberToEject(mirror, memberId);
-  const rate = member.writeBytesPerSecond;
-  onProgress({ phase: 'flushing', behindWrites: member.behindWrites, behindBytes: member.behindBytes, etaMs: flushEtaMs(member.behindBytes, rate) });
+  let rate = member.writeBytesPerSecond;
+  onProgress({ phase: 'flushing', behindWrites: member.behindWrites, behindBytes: member.behindBytes, etaMs: etaMs(member.behindBytes, rate) });
   const off = mirror.onEvent((e) => {
     if (e.type === 'behind' && e.memberId === memberId) {
-      onProgress({ phase: 'flushing', behindWrites: e.behindWrites, behindBytes: e.behindBytes, etaMs: flushEtaMs(e.behindBytes, rate) });
+      rate = e.writeBytesPerSecond ?? rate; // the drive's speed as it drains, not as it was when the eject began
+      onProgress({ phase: 'flushing', behindWrites: e.behindWrites, behindBytes: e.behindBytes, etaMs: etaMs(e.behindBytes, rate) });
     }
   });
   try {

@@ -7,6 +7,7 @@ import type { Manifest } from '../journal/manifest.ts';
 import { superblockPath, tmpDirOf } from '../journal/superblock.ts';
 import { nextState, type MemberTransition } from './member-state.ts';
 import { PathOrder } from './path-order.ts';
+import { WriteRate } from './write-rate.ts';
 import { CatchUp } from './catch-up.ts';
 import type { FailureCause } from './failure.ts';
 import { overlaps, POSIX_RULES, type NameRules } from './paths.ts';
@@ -55,8 +56,7 @@ export class Member {
   manifest?: Manifest;
   #legs = 0;
   #idleWaiters: (() => void)[] = [];
-  #rateBytes = 0;
-  #rateMs = 0;
+  readonly #rate = new WriteRate();
 
   /** Joins the mirror to be resynced: the whole tree (null), or the paths that may differ (also recorded as missed). */
   startCatchUp(paths: readonly string[] | null): void {
@@ -171,24 +171,27 @@ export class Member {
     }
   }
 
-  recordWrite(bytes: number, ms: number): void {
-    // Exponentially weighted, so the flush ETA follows the drive's recent speed.
-    this.#rateBytes = this.#rateBytes * 0.9 + bytes;
-    this.#rateMs = this.#rateMs * 0.9 + Math.max(ms, 0.01);
-  }
+  /** A write that landed on this member: what the flush ETA is measured from. */
+  recordWrite(bytes: number, ms: number): void { this.#rate.record(bytes, ms); }
 
-  get writeBytesPerSecond(): number { return this.#rateMs > 0 ? (this.#rateBytes / this.#rateMs) * 1000 : 0; }
+  /** 0 while unknown (too little written yet). */
+  get writeBytesPerSecond(): number { return this.#rate.bytesPerSecond; }
+
+  /** The first few paths with behind writes not yet on this member, oldest first. */
+  get behindPaths(): string[] {
+    const paths: string[] = [];
+    for (const l of this.behind) { if (paths.length >= 20) break; paths.push(...l.paths); }
+    return paths.slice(0, 20);
+  }
 
   status(): MemberStatus {
     let oldest = Infinity;
     for (const l of this.behind) oldest = Math.min(oldest, l.startedAt);
-    const behindPaths: string[] = [];
-    for (const l of this.behind) { if (behindPaths.length >= 20) break; behindPaths.push(...l.paths); }
     return {
       id: this.id, label: this.label, path: this.root, writeMostly: this.writeMostly, state: this.state,
       behindWrites: this.behind.size, behindBytes: this.behindBytes,
       oldestBehindMs: oldest === Infinity ? 0 : Date.now() - oldest,
-      behindPaths: behindPaths.slice(0, 20),
+      behindPaths: this.behindPaths,
       writeBytesPerSecond: Math.round(this.writeBytesPerSecond),
       ...(this.resync ? { resync: { ...this.resync } } : {}),
       ...(this.error ? { error: this.error } : {}),

@@ -279,7 +279,8 @@ async function streamLegs(host: WriteHost, path: string, targets: readonly Membe
       const legs = [...live.keys()].map((m) => {
         const tail = (tails.get(m) ?? Promise.resolve()).then(async () => {
           const w = live.get(m);
-          if (w) await w.write(chunk).catch((e) => drop(m, e));
+          const t0 = performance.now();
+          if (w) await w.write(chunk).then(() => m.recordWrite(chunk.byteLength, performance.now() - t0), (e) => drop(m, e));
         });
         tails.set(m, tail);
         return tail;

@@ -43,9 +43,6 @@ export class AppState {
   /** When each member's oldest pending behind write was queued, on our clock. */
   #behindSince = $state.raw<Record<string, number>>({});
   #now = $state(0);
-  /** Drain rate seen from consecutive 'behind' events, bytes per second (smoothed). */
-  #drainRate = $state.raw<Record<string, number>>({});
-  #lastBehind = new Map<string, { t: number; bytes: number }>();
   #refetches = $state(0);
 
   readonly #bridge: LiveBridge;
@@ -94,9 +91,9 @@ export class AppState {
 
   member(id: string): MemberStatus | undefined { return this.mirror?.members.find((m) => m.id === id); }
 
-  /** How fast the member takes writes: the drain seen live, else the core's measurement (0 when unknown). */
+  /** How fast the member takes writes, as the core measures what it really wrote (0 while unknown). */
   writeRate(memberId: string): number {
-    return this.#drainRate[memberId] || this.member(memberId)?.writeBytesPerSecond || 0;
+    return this.member(memberId)?.writeBytesPerSecond || 0;
   }
 
   /** Age of the member's oldest pending behind write, advancing with the on-screen clock. */
@@ -216,11 +213,13 @@ export class AppState {
         break;
       }
       case 'behind':
+        // The paths come with the counts: a file that landed leaves "Not yet on this drive" with its count.
         this.#patchMember(e.memberId, (m) => ({ ...m, behindWrites: e.behindWrites, behindBytes: e.behindBytes,
-          ...(e.behindWrites === 0 ? { behindPaths: [], oldestBehindMs: 0 } : {}) }));
+          behindPaths: e.behindWrites === 0 ? [] : e.behindPaths ?? m.behindPaths,
+          ...(e.writeBytesPerSecond !== undefined ? { writeBytesPerSecond: e.writeBytesPerSecond } : {}),
+          ...(e.behindWrites === 0 ? { oldestBehindMs: 0 } : {}) }));
         this.#setBehindSince(e.memberId, e.behindWrites, t);
         this.lag.record(e.memberId, t, e.behindWrites, e.behindBytes);
-        this.#observeDrain(e.memberId, t, e.behindBytes);
         break;
       case 'read-fallback':
         this.fallback.begin(e, t, this.member(e.memberId)?.behindWrites ?? 0);
@@ -291,16 +290,6 @@ export class AppState {
 
   #patchMember(id: string, f: (m: MemberStatus) => MemberStatus): void {
     this.#patchMirror((mir) => ({ ...mir, members: mir.members.map((m) => (m.id === id ? f(m) : m)) }));
-  }
-
-  #observeDrain(id: string, t: number, bytes: number): void {
-    const prev = this.#lastBehind.get(id);
-    this.#lastBehind.set(id, { t, bytes });
-    // Only a fall in behind bytes shows the drive's speed; writes arriving meanwhile make this an underestimate.
-    if (!prev || bytes >= prev.bytes || t - prev.t < 50) return;
-    const sample = ((prev.bytes - bytes) * 1000) / (t - prev.t);
-    const old = this.#drainRate[id];
-    this.#drainRate = { ...this.#drainRate, [id]: old ? old * 0.6 + sample * 0.4 : sample };
   }
 
   #setBehindSince(id: string, writes: number, t: number): void {

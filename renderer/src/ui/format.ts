@@ -30,13 +30,6 @@ export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(bytesPerSecond)}/s`;
 }
 
-/** Time to flush `bytes` at `bytesPerSecond`; null when the rate is unknown. */
-export function flushEtaMs(bytes: number, bytesPerSecond: number | undefined): number | null {
-  if (bytes <= 0) return 0;
-  if (!bytesPerSecond || bytesPerSecond <= 0) return null;
-  return (bytes / bytesPerSecond) * 1000;
-}
-
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }

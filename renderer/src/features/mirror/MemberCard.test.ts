@@ -121,3 +121,27 @@ test('a resync shows files, bytes and an ETA from its recent rate', async () => 
   await expect.element(screen.getByRole('progressbar', { name: 'Catching up USB Backup' }))
     .toHaveAttribute('aria-valuetext', '400 of 2000 files · 2 MB of 10 MB · about 8 s left');
 });
+
+test('"Not yet on this drive" follows the behind events: a file that landed leaves the list with its count', async () => {
+  const { bridge, app } = await setup({ state: 'behind', behindWrites: 2, behindBytes: 2 * MiB, writeBytesPerSecond: MiB,
+    behindPaths: ['a.txt', 'b.txt'] });
+  const screen = render(MemberCard, { app, member: app.member('usb')! });
+  await expect.element(screen.getByTestId('behind-paths')).toHaveTextContent('a.txt');
+
+  bridge.emit(11, { type: 'behind', memberId: 'usb', behindWrites: 1, behindBytes: MiB, behindPaths: ['b.txt'], writeBytesPerSecond: MiB });
+  screen.rerender({ member: app.member('usb')! });
+  await expect.element(screen.getByTestId('lag-writes')).toHaveTextContent('1');
+  await expect.element(screen.getByTestId('behind-paths')).toHaveTextContent('b.txt');
+  await expect.element(screen.getByTestId('behind-paths')).not.toHaveTextContent('a.txt');
+});
+
+test('flush ETA says "estimating…" until the core knows the drive\'s rate, then follows the rate it reports', async () => {
+  const { bridge, app } = await setup({ state: 'behind', behindWrites: 3, behindBytes: 6 * MiB, writeBytesPerSecond: 0, behindPaths: ['a', 'b', 'c'] });
+  const screen = render(MemberCard, { app, member: app.member('usb')! });
+  await expect.element(screen.getByTestId('lag-eta')).toHaveTextContent('estimating…');
+
+  bridge.emit(11, { type: 'behind', memberId: 'usb', behindWrites: 2, behindBytes: 4 * MiB, behindPaths: ['b', 'c'], writeBytesPerSecond: 2 * MiB });
+  screen.rerender({ member: app.member('usb')! });
+  await expect.element(screen.getByTestId('lag-eta')).toHaveTextContent('2 s');
+  await expect.element(screen.getByText('Takes writes at about 2 MB/s')).toBeVisible();
+});
