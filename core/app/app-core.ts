@@ -1,5 +1,6 @@
 // AppCore: what a host (Electron main, `serve`) runs — at most one open mirror, the drives list, the saved config,
 // and one numbered event stream that both transports relay. Hosts never touch the Mirror directly.
+import { realpath } from 'node:fs/promises';
 import type { AppSettings, AppSnapshot, AppState, ErrorData } from '../contract/contract.ts';
 import type { DriveInfo, EjectProgress, MemberSpec, MirrorEvent, MirrorOptions, MirrorStatus, PlacementIssue, ScrubResult } from '../contract/types.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
@@ -143,13 +144,24 @@ export class AppCore {
 
   async addMember(spec: MemberSpec): Promise<string> {
     const mirror = this.requireMirror();
-    const id = await mirror.addMember(spec);
+    const id = await mirror.addMember(await this.#asBefore(mirror.id, spec));
     await this.#updateConfig((c) => {
       const known = c.mirrors.find((m) => m.id === mirror.id);
       if (known && !known.members.some((m) => m.path === spec.path)) known.members.push(spec);
     });
     this.#emitMirrorChanged();
     return id;
+  }
+
+  /** A drive added again keeps the throttle it was set up with (the demo's USB Backup stays as slow as a USB disk). */
+  async #asBefore(mirrorId: string, spec: MemberSpec): Promise<MemberSpec> {
+    if (spec.throttle) return spec;
+    const real = (p: string) => realpath(p).catch(() => p);
+    const path = await real(spec.path);
+    for (const m of this.#config.mirrors.find((x) => x.id === mirrorId)?.members ?? []) {
+      if (m.throttle && await real(m.path) === path) return { ...spec, throttle: m.throttle };
+    }
+    return spec;
   }
 
   async failMember(memberId: string): Promise<void> {
