@@ -172,3 +172,45 @@ test('a big file is downloaded in chunks until the empty one', async () => {
   expect(bridge.callsOf('files.read')).toEqual([]);
   await expect.element(page.getByRole('alert')).not.toBeInTheDocument();
 });
+
+test('a batch upload shows every failure with the core\'s reason, and how many of the files made it', async () => {
+  const reasons: Record<string, string> = {
+    'a:b.txt': '"a:b.txt" has a character the USB Backup (exfat) cannot store: ":".',
+    'c\\d.txt': '"c\\d.txt" has a character the USB Backup (exfat) cannot store: "\\".',
+    'Notes.TXT': '"Notes.TXT" and "notes.txt" are one name on USB Backup (it ignores case).',
+  };
+  const { screen, bridge } = setup({
+    'files.write': (path) => { if (reasons[path]) throw new FakeError({ code: 'EINVALIDNAME', message: reasons[path]!, path }); },
+  });
+  await expect.element(screen.getByText('notes.txt')).toBeVisible();
+  const input = screen.getByTestId('upload-input').element() as HTMLInputElement;
+  const dt = new DataTransfer();
+  for (const name of ['ok1.txt', 'a:b.txt', 'c\\d.txt', 'Notes.TXT', 'ok2.txt']) dt.items.add(new File(['x'], name));
+  input.files = dt.files;
+  input.dispatchEvent(new Event('change', { bubbles: true }));
+
+  await expect.element(screen.getByRole('status')).toHaveTextContent('Uploaded 2 of 5 files.');
+  const failures = screen.getByTestId('upload-failures');
+  await expect.element(failures).toHaveTextContent('3 items could not be uploaded');
+  for (const [name, reason] of Object.entries(reasons)) {
+    await expect.element(failures.getByRole('listitem').filter({ hasText: name })).toHaveTextContent(reason);
+  }
+  expect(bridge.callsOf('files.write').length).toBe(5);
+});
+
+test('"New folder" says why Create is disabled', async () => {
+  const { screen, bridge } = setup();
+  await screen.getByRole('button', { name: 'New folder' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New folder' });
+  const create = dialog.getByRole('button', { name: 'Create' });
+  await expect.element(create).toBeDisabled();
+  await expect.element(dialog).toHaveTextContent('Enter a name.');
+  await dialog.getByRole('textbox').fill('..');
+  await expect.element(create).toBeDisabled();
+  await expect.element(dialog.getByRole('textbox')).toHaveAccessibleDescription('".." means the folder above: choose another name.');
+  await dialog.getByRole('textbox').fill('a/b');
+  await expect.element(dialog).toHaveTextContent('A name cannot contain "/".');
+  await dialog.getByRole('textbox').fill('2026');
+  await expect.element(create).toBeEnabled();
+  expect(bridge.callsOf('files.mkdir')).toEqual([]);
+});

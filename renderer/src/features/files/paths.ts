@@ -13,7 +13,7 @@ export function crumbs(dir: string): { name: string; path: string }[] {
 export function nameProblem(name: string): string | null {
   if (!name.trim()) return 'Enter a name.';
   if (name.includes('/')) return 'A name cannot contain "/".';
-  if (name === '.' || name === '..') return 'That name is reserved.';
+  if (name === '.' || name === '..') return `"${name}" means ${name === '.' ? 'this folder' : 'the folder above'}: choose another name.`;
   return null;
 }
 
