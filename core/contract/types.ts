@@ -108,7 +108,12 @@ export type MirrorEvent =
   /** The list of conflicts changed (one appeared, was resolved, or went away): `count` are open now. */
   | { type: 'conflicts-changed'; count: number }
   /** One problem a scrub found, as it is found. */
-  | { type: 'scrub-finding'; finding: ScrubFinding };
+  | { type: 'scrub-finding'; finding: ScrubFinding }
+  /**
+   * Paths whose content or listing changed (a write, rename, delete, new folder, restore, a change taken from a
+   * drive), sent once the change is acknowledged: a file view showing their folder refreshes. '' means anything.
+   */
+  | { type: 'files-changed'; paths: string[] };
 
 export interface DirEntry { name: string; type: 'file' | 'dir'; size: number; mtimeMs: number }
 
@@ -128,7 +133,10 @@ export interface DeletedEntry {
   /** The labels of the in-sync drives that hold it (a version kept on one drive only shows which). */
   drives: string[];
 }
-export interface FileStat { type: 'file' | 'dir'; size: number; mtimeMs: number }
+/** `mode`: the permission bits (0o777) as the member holds them, where its filesystem keeps them. */
+export interface FileStat { type: 'file' | 'dir'; size: number; mtimeMs: number; mode?: number }
+/** What a write may carry, and a metadata-only change sets, on every member: the modification time and permission bits. */
+export interface FileAttrs { mtimeMs?: number; mode?: number }
 
 export interface ScrubResult {
   checkedPaths: number;

@@ -4,6 +4,7 @@ import { realpath } from 'node:fs/promises';
 import { MirrorError } from '../contract/errors.ts';
 import type { DeletedEntry, DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../contract/types.ts';
 import type { Conflict, ConflictChoice, ScrubFinding } from '../contract/types.ts';
+import type { FileAttrs } from '../contract/types.ts';
 import { readSuperblock, writeSuperblock, type Superblock } from '../journal/superblock.ts';
 import { catchUpPlan } from '../mirror/catch-up.ts';
 import { MemberJournal } from '../journal/intent-journal.ts';
@@ -18,7 +19,7 @@ import type { Mirror } from '../mirror/mirror-api.ts';
 import { normalizePath } from '../mirror/paths.ts';
 import * as reads from '../mirror/read-path.ts';
 import { submitOp, type Taken, type WriteHost } from '../mirror/write-request.ts';
-import type { Op } from '../mirror/ops.ts';
+import { checkNames, type Op } from '../mirror/ops.ts';
 import { OutsideChanges, type OutsideOptions } from '../resync/outside.ts';
 import { changedOutside } from '../mirror/keep-outside.ts';
 import { errnoCode } from '../fs/filesystem.ts';
@@ -192,6 +193,8 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     if (changed) this.emit({ type: 'member-state', memberId: m.id, state: m.state });
   }
 
+  filesChanged(paths: readonly string[]): void { this.emit({ type: 'files-changed', paths: [...paths] }); }
+
   markIntent(paths: readonly string[]): Promise<void> { return this.intent.mark(paths); }
   endIntent(paths: readonly string[], ok: boolean): void { this.intent.end(paths, ok); }
 
@@ -293,15 +296,25 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
 
   // ---- data -------------------------------------------------------------------------------------------------
 
-  async writeFile(path: string, data: Uint8Array | string | AsyncIterable<Uint8Array>): Promise<void> {
+  async writeFile(path: string, data: Uint8Array | string | AsyncIterable<Uint8Array>, attrs?: FileAttrs): Promise<void> {
     const p = normalizePath(path);
-    if (typeof data === 'string') return submitOp(this, { kind: 'write', path: p }, { data: Buffer.from(data, 'utf8') });
-    if (data instanceof Uint8Array) return submitOp(this, { kind: 'write', path: p }, { data });
-    if (data && typeof (data as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') return submitOp(this, { kind: 'write', path: p }, { stream: data });
+    const op: Op = { kind: 'write', path: p, ...(attrs ? { attrs: checkAttrs(p, attrs) } : {}) };
+    if (typeof data === 'string') return submitOp(this, op, { data: Buffer.from(data, 'utf8') });
+    if (data instanceof Uint8Array) return submitOp(this, op, { data });
+    if (data && typeof (data as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') return submitOp(this, op, { stream: data });
     throw new MirrorError('EINVALIDOPTION', `writeFile("${p}") needs a Uint8Array, a string or an async iterable of Uint8Array.`, { path: p });
   }
 
   async mkdir(path: string): Promise<void> { return submitOp(this, { kind: 'mkdir', path: normalizePath(path) }); }
+  async setAttributes(path: string, attrs: FileAttrs): Promise<void> {
+    const p = normalizePath(path);
+    return submitOp(this, { kind: 'attrs', path: p, attrs: checkAttrs(p, attrs) });
+  }
+  checkName(path: string): void { checkNames(normalizePath(path), this.members); }
+  stagingDir(): string | null {
+    const m = this.members.find((x) => !x.writeMostly && x.state === 'in_sync' && !x.ejecting);
+    return m ? m.tmpDir : null;
+  }
   async remove(path: string): Promise<void> { return submitOp(this, { kind: 'remove', path: normalizePath(path) }); }
   async rename(from: string, to: string, o: { replace?: boolean } = {}): Promise<void> {
     return submitOp(this, { kind: 'rename', from: normalizePath(from), to: normalizePath(to), replace: o?.replace === true });
@@ -581,6 +594,20 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
       await this.fault(bad, `rewriting a damaged copy of "${path}" failed: ${(e as Error).message}`, causeOf(e));
     }
   }
+}
+
+/** A time and mode a write or metadata change may carry: finite milliseconds, permission bits. */
+function checkAttrs(path: string, a: FileAttrs): FileAttrs {
+  const out: FileAttrs = {};
+  if (a.mtimeMs !== undefined) {
+    if (typeof a.mtimeMs !== 'number' || !Number.isFinite(a.mtimeMs)) throw new MirrorError('EINVALIDOPTION', `The modification time for "${path}" must be a number of milliseconds.`, { path });
+    out.mtimeMs = a.mtimeMs;
+  }
+  if (a.mode !== undefined) {
+    if (!Number.isInteger(a.mode) || a.mode < 0 || a.mode > 0o7777) throw new MirrorError('EINVALIDOPTION', `The mode for "${path}" must be permission bits (0 to 0o7777).`, { path });
+    out.mode = a.mode & 0o777; // never set-user-ID and the like on a drive other computers may mount
+  }
+  return out;
 }
 
 export function defaultLabel(path: string): string {

@@ -9,7 +9,7 @@
 // alone. (A link swapped in between the check and the call is a race this does not close; openat2's RESOLVE_NO_SYMLINKS
 // would, but Node has no binding for it.)
 import { dirname, relative, sep } from 'node:path';
-import { errnoCode, type AppendHandle, type AtomicWriter, type Filesystem, type FsEntry, type FsStat } from './filesystem.ts';
+import { errnoCode, type AppendHandle, type AtomicWriter, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from './filesystem.ts';
 
 /** The error a path through a symbolic link gets. */
 export class ThroughLink extends Error {
@@ -88,5 +88,6 @@ export class ConfinedFs implements Filesystem {
   async remove(path: string): Promise<void> { await this.#parent(path); return this.inner.remove(path); }
   async fsyncDir(path: string): Promise<void> { await this.#checkDir(path, path); return this.inner.fsyncDir(path); }
   writable(path: string): Promise<boolean> { return this.inner.writable(path); }
+  async setAttributes(path: string, a: FsAttrs): Promise<void> { await this.#parent(path); return this.inner.setAttributes(path, a); }
   realpath(path: string): Promise<string> { return this.inner.realpath(path); }
 }

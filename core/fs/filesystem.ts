@@ -3,7 +3,9 @@
 export type EntryType = 'file' | 'dir' | 'other';
 /** `ino`: the inode number where the filesystem has one (0 or absent otherwise): with size and mtime, what tells an
  * edit made outside the app from the engine's own write (journal/manifest.ts). */
-export interface FsStat { type: EntryType; size: number; mtimeMs: number; ino?: number }
+export interface FsStat { type: EntryType; size: number; mtimeMs: number; ino?: number; /** permission bits (0o777) */ mode?: number }
+/** What a write may carry and a metadata change sets (a FUSE mount's utimens/chmod): kept on every member. */
+export interface FsAttrs { mtimeMs?: number; mode?: number }
 export interface FsEntry { name: string; type: EntryType }
 
 /** A file being written beside its target; only commit() makes it visible, atomically and durably. */
@@ -28,9 +30,10 @@ export interface Filesystem {
   /**
    * Starts an atomic replacement of `target`, with its temp file in `tmpDir` (same filesystem). With
    * `durable: false` the fsyncs are left out: for bulk copies made durable at once by syncFilesystem(). With
-   * `mtimeMs` the file gets that modification time before it takes its name (a resync keeps the source's dates).
+   * `mtimeMs` the file gets that modification time before it takes its name (a resync keeps the source's dates), and
+   * with `mode` those permission bits (where the filesystem keeps them).
    */
-  createAtomic(target: string, tmpDir: string, o?: { durable?: boolean; mtimeMs?: number }): Promise<AtomicWriter>;
+  createAtomic(target: string, tmpDir: string, o?: { durable?: boolean } & FsAttrs): Promise<AtomicWriter>;
   /** Flushes everything written to the filesystem holding `path` (syncfs); false where that cannot be done. */
   syncFilesystem(path: string): Promise<boolean>;
   /** Reads a whole file; never through a symbolic link as the last name (it fails instead). */
@@ -51,6 +54,11 @@ export interface Filesystem {
   fsyncDir(path: string): Promise<void>;
   /** true when the filesystem holding `path` accepts writes. */
   writable(path: string): Promise<boolean>;
+  /**
+   * Sets the modification time and/or permission bits of a file or folder, durably, never through a symbolic link;
+   * permission bits are left as they are where the filesystem keeps none (exFAT, FAT).
+   */
+  setAttributes(path: string, a: FsAttrs): Promise<void>;
   /** The path with every symbolic link resolved (realpath(3)): equal to `path` when none is on the way. */
   realpath(path: string): Promise<string>;
 }

@@ -1,10 +1,10 @@
 // The real filesystem, through node:fs/promises, with the fsyncs that make every replacement atomic and durable.
 import { constants } from 'node:fs';
-import { access, link, lstat, mkdir, open, readdir, realpath, rename, rm, unlink } from 'node:fs/promises';
+import { access, chmod, link, lstat, lutimes, mkdir, open, readdir, realpath, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { dirname, join, parse } from 'node:path';
-import type { AppendHandle, AtomicWriter, EntryType, Filesystem, FsEntry, FsStat } from './filesystem.ts';
+import { errnoCode, type AppendHandle, type AtomicWriter, type EntryType, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from './filesystem.ts';
 
 function typeOf(s: { isFile(): boolean; isDirectory(): boolean }): EntryType {
   return s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other';
@@ -23,6 +23,28 @@ export async function fsyncDir(path: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** exFAT and FAT keep no permission bits: a chmod there is refused or ignored, and the file keeps the drive's. */
+const NO_MODES = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+async function chmodWhereKept(set: () => Promise<void>): Promise<void> {
+  try {
+    await set();
+  } catch (e) {
+    if (!NO_MODES.has(errnoCode(e) ?? '')) throw e;
+  }
+}
+
+/**
+ * Milliseconds as the seconds utimes takes: libuv truncates to whole microseconds, and 1620284889.123 is a hair under
+ * itself as a double; half a microsecond more makes that a rounding, so a time set is the time read back.
+ */
+const seconds = (ms: number) => ms / 1000 + 5e-7;
+
+/** Time and mode through an open handle (never a link: it was opened O_NOFOLLOW). */
+async function setHandleAttrs(fh: FileHandle, a: FsAttrs): Promise<void> {
+  if (a.mode !== undefined) await chmodWhereKept(() => fh.chmod(a.mode!));
+  if (a.mtimeMs !== undefined) await fh.utimes(Date.now() / 1000, seconds(a.mtimeMs));
 }
 
 export class NodeFs implements Filesystem {
@@ -44,7 +66,7 @@ export class NodeFs implements Filesystem {
     return new Promise((resolve) => execFile('sync', ['-f', path], (err) => resolve(!err)));
   }
 
-  async createAtomic(target: string, tmpDir: string, o: { durable?: boolean; mtimeMs?: number } = {}): Promise<AtomicWriter> {
+  async createAtomic(target: string, tmpDir: string, o: { durable?: boolean } & FsAttrs = {}): Promise<AtomicWriter> {
     const durable = o.durable !== false;
     const tmp = join(tmpDir, `${parse(target).base.slice(0, 40)}.${randomBytes(6).toString('hex')}.tmp`);
     const fh = await open(tmp, 'wx');
@@ -57,8 +79,8 @@ export class NodeFs implements Filesystem {
       },
       async commit() {
         try {
-          // Seconds as a number keep the source's sub-millisecond part, so the dates compare equal afterwards.
-          if (o.mtimeMs !== undefined) await fh.utimes(Date.now() / 1000, o.mtimeMs / 1000);
+          // The source's sub-millisecond part is kept (to the microsecond), so the dates compare equal afterwards.
+          await setHandleAttrs(fh, o);
           // fdatasync: the data and its size are what a read needs; the rename and folder fsync make the name durable.
           if (durable) await fh.datasync();
           await closeOnce();
@@ -105,7 +127,7 @@ export class NodeFs implements Filesystem {
 
   async stat(path: string): Promise<FsStat> {
     const s = await lstat(path);
-    return { type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
+    return { type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, mode: s.mode & 0o777 };
   }
 
   async readdir(path: string): Promise<FsEntry[]> {
@@ -141,6 +163,27 @@ export class NodeFs implements Filesystem {
 
   async fsyncDir(path: string): Promise<void> {
     await fsyncDir(path);
+  }
+
+  async setAttributes(path: string, a: FsAttrs): Promise<void> {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, READ_NOFOLLOW);
+    } catch (e) {
+      // Not readable by us (or a link): set without the handle, never through a link, and without the fsync.
+      if (errnoCode(e) !== 'EACCES') throw e;
+      if ((await lstat(path)).isSymbolicLink()) throw Object.assign(new Error(`${path} is a symbolic link`), { code: 'ELOOP' });
+      if (a.mode !== undefined) await chmodWhereKept(() => chmod(path, a.mode!));
+      if (a.mtimeMs !== undefined) await lutimes(path, Date.now() / 1000, seconds(a.mtimeMs));
+      return;
+    }
+    try {
+      await setHandleAttrs(fh, a);
+      // A folder on some FUSE filesystems (exfat-fuse) refuses fsync, as in fsyncDir.
+      await fh.sync().catch((e) => { if (!['EINVAL', 'ENOTSUP', 'EPERM', 'ENOSYS'].includes(errnoCode(e) ?? '')) throw e; });
+    } finally {
+      await fh.close();
+    }
   }
 
   realpath(path: string): Promise<string> {

@@ -1,5 +1,5 @@
 // SlowFs: a real filesystem behind one slow device queue — latency per operation and a bandwidth cap (a USB disk).
-import type { AppendHandle, AtomicWriter, Filesystem, FsEntry, FsStat } from './filesystem.ts';
+import type { AppendHandle, AtomicWriter, Filesystem, FsAttrs, FsEntry, FsStat } from './filesystem.ts';
 
 export interface SlowFsOptions { latencyMs?: number; bytesPerSecond?: number }
 
@@ -70,5 +70,6 @@ export class SlowFs implements Filesystem {
   remove(path: string): Promise<void> { return this.#device(0, true, () => this.inner.remove(path)); }
   fsyncDir(path: string): Promise<void> { return this.inner.fsyncDir(path); }
   writable(path: string): Promise<boolean> { return this.inner.writable(path); }
+  setAttributes(path: string, a: FsAttrs): Promise<void> { return this.#device(0, true, () => this.inner.setAttributes(path, a)); }
   realpath(path: string): Promise<string> { return this.inner.realpath(path); }
 }

@@ -11,7 +11,7 @@
 //    waiting call is rejected with ETIMEDOUT, and new ones fail at once;
 //  - when the stuck calls finish after all (the drive came back), it is healthy again and can be re-added.
 // A folder removal has no size to scale by: while one runs the drive is never declared hung.
-import type { AppendHandle, AtomicWriter, Filesystem, FsEntry, FsStat } from './filesystem.ts';
+import type { AppendHandle, AtomicWriter, Filesystem, FsAttrs, FsEntry, FsStat } from './filesystem.ts';
 
 export interface WatchdogOptions {
   /** Nothing finished for this long while calls run: the drive is not responding. 0 turns the watchdog off. */
@@ -181,6 +181,7 @@ export class WatchdogFs implements Filesystem {
   remove(path: string): Promise<void> { return this.#call(`removing ${path}`, 0, () => this.inner.remove(path), true); }
   fsyncDir(path: string): Promise<void> { return this.#call(`flushing ${path}`, 0, () => this.inner.fsyncDir(path)); }
   writable(path: string): Promise<boolean> { return this.#call(`checking ${path}`, 0, () => this.inner.writable(path)); }
+  setAttributes(path: string, a: FsAttrs): Promise<void> { return this.#call(`setting the time or mode of ${path}`, 0, () => this.inner.setAttributes(path, a)); }
   realpath(path: string): Promise<string> { return this.#call(`looking up ${path}`, 0, () => this.inner.realpath(path)); }
 }
 

@@ -1,12 +1,31 @@
 // The Mirror interface: what createMirror/openMirror hand back to every host.
 import type { DeletedEntry, DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../contract/types.ts';
 import type { Conflict, ConflictChoice, ScrubFinding } from '../contract/types.ts';
+import type { FileAttrs } from '../contract/types.ts';
 import type { FailureCause } from './failure.ts';
 
 export interface Mirror {
   readonly id: string;
-  /** Resolves when acknowledged: durable on every synchronous leg. */
-  writeFile(path: string, data: Uint8Array | string | AsyncIterable<Uint8Array>): Promise<void>;
+  /**
+   * Resolves when acknowledged: durable on every synchronous leg. `attrs`: the modification time and permission bits
+   * the file lands with on every member (default: now, and the default mode).
+   */
+  writeFile(path: string, data: Uint8Array | string | AsyncIterable<Uint8Array>, attrs?: FileAttrs): Promise<void>;
+  /**
+   * Sets the modification time and/or permission bits of a file or folder on every member: a journaled operation like
+   * a write (utimens and chmod through a mount). The owner always keeps read and write (the mirror itself must).
+   */
+  setAttributes(path: string, attrs: FileAttrs): Promise<void>;
+  /**
+   * A folder on an in-sync fast member's drive (inside its .nas-mirror/) where a host may stage a file it builds at
+   * offsets before writing it with writeFile (a FUSE mount); cleared when the mirror opens. null when no such member.
+   */
+  stagingDir(): string | null;
+  /**
+   * Throws EINVALIDPATH when no file or folder could be made at `path` (a name a member's filesystem refuses, a
+   * reserved or metadata name): a host that creates a file now and writes it later (a mount) refuses it at once.
+   */
+  checkName(path: string): void;
   readFile(path: string): Promise<Uint8Array>;
   /** A big file in chunks, all from one version of it, checksum-verified at the end (ECHECKSUM instead of bad bytes). */
   openReader(path: string): Promise<{ size: number; chunks: AsyncIterableIterator<Uint8Array> }>;

@@ -1,6 +1,6 @@
 // The operations a write request carries, how each lands on one member, and the checks made before any leg starts.
 import { MirrorError } from '../contract/errors.ts';
-import { errnoCode, type AtomicWriter } from '../fs/filesystem.ts';
+import { errnoCode, type AtomicWriter, type FsAttrs } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 import { baseName, foldPath, nameProblem, parentOf } from './paths.ts';
 import { keepReplaced, measureEntry, quarantine, type TrashReason, type TrashTicket } from './trash.ts';
@@ -8,7 +8,10 @@ import { linkAt } from './links.ts';
 import { keepIfChangedOutside } from './keep-outside.ts';
 
 export type Op =
-  | { kind: 'write'; path: string }
+  // `attrs`: the modification time and permission bits the file lands with on every member (else now, and the default).
+  | { kind: 'write'; path: string; attrs?: FsAttrs }
+  // A metadata-only change (utimens, chmod through the FUSE mount): journaled and ordered like any other operation.
+  | { kind: 'attrs'; path: string; attrs: FsAttrs }
   | { kind: 'mkdir'; path: string }
   // Recently deleted (issue 11, part 4): `trash` is the entry every member keeps what the operation takes away under,
   // decided by the write request; `reason` says why a remove was asked for (a restore replacing what is there).
@@ -19,13 +22,21 @@ export type Op =
 export const opPaths = (op: Op): string[] => (op.kind === 'rename' ? [op.from, op.to] : [op.path]);
 
 /** Paths whose names the operation creates (and so must be legal and collision-free on every member). */
-const createdPath = (op: Op): string | null => (op.kind === 'rename' ? op.to : op.kind === 'remove' ? null : op.path);
+const createdPath = (op: Op): string | null => (op.kind === 'rename' ? op.to : op.kind === 'remove' || op.kind === 'attrs' ? null : op.path);
+
+/**
+ * The owner keeps read and write (and search, on a folder) whatever mode is asked for: the mirror reads, checks and
+ * copies every file as the user it runs as, and a file it cannot read would be one it cannot keep.
+ */
+function withOwnerAccess(a: FsAttrs | undefined, type: 'file' | 'dir'): FsAttrs | undefined {
+  return a?.mode === undefined ? a : { ...a, mode: a.mode | (type === 'dir' ? 0o700 : 0o600) };
+}
 
 /** Starts an atomic replacement of `path` on the member, creating its parent folders. */
-export async function openLegWriter(m: Member, path: string): Promise<AtomicWriter> {
+export async function openLegWriter(m: Member, path: string, attrs?: FsAttrs): Promise<AtomicWriter> {
   await ensureParent(m, path);
   await keepIfChangedOutside(m, path); // invariant 27: a copy edited on the drive is kept, not written over
-  return m.fs.createAtomic(m.abs(path), m.tmpDir);
+  return m.fs.createAtomic(m.abs(path), m.tmpDir, withOwnerAccess(attrs, 'file'));
 }
 
 /** Creates missing parent folders; a stat first, because a mkdir costs a slow drive a whole operation. */
@@ -43,7 +54,7 @@ async function ensureParent(m: Member, path: string): Promise<void> {
 export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, hash: string | undefined): Promise<void> {
   switch (op.kind) {
     case 'write': {
-      const w = await openLegWriter(m, op.path);
+      const w = await openLegWriter(m, op.path, op.attrs);
       try {
         await w.write(data ?? new Uint8Array(0));
         await w.commit();
@@ -59,6 +70,14 @@ export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, 
       await m.fs.mkdir(m.abs(op.path));
       m.manifest?.setDir(op.path);
       return;
+    case 'attrs': {
+      const type = (await m.fs.stat(m.abs(op.path))).type === 'dir' ? 'dir' : 'file';
+      await m.fs.setAttributes(m.abs(op.path), withOwnerAccess(op.attrs, type)!);
+      // The new time is the engine's own doing: recorded with the checksum, so it is not taken for an edit on the drive.
+      const hash = op.attrs.mtimeMs !== undefined ? m.manifest?.get(op.path) : undefined;
+      if (hash) await m.manifest?.landed(op.path, hash);
+      return;
+    }
     case 'remove':
       await quarantine(m, op.path, op.trash);
       m.manifest?.remove(op.path);
@@ -131,6 +150,14 @@ async function checkTwins(m: Member, path: string, caseInsensitive: string | nul
   }
 }
 
+/** Refuses a path whose names some member's filesystem cannot hold — absent members too (their rules are known). */
+export function checkNames(path: string, members: readonly Member[]): void {
+  for (const t of members) {
+    const why = nameProblem(path, t.rules);
+    if (why) throw new MirrorError('EINVALIDPATH', `Cannot use "${path}": ${why} (member "${t.label}"). Rename it and try again.`, { path, memberId: t.id });
+  }
+}
+
 /**
  * Checks an operation against the current content (on `primary`) and the rules of every member — absent ones too: a
  * name the USB drive cannot hold, made while it is away, would fail its catch-up. Throws and changes nothing.
@@ -138,10 +165,7 @@ async function checkTwins(m: Member, path: string, caseInsensitive: string | nul
 export async function validateOp(op: Op, primary: Member, members: readonly Member[], size: number | undefined): Promise<void> {
   const created = createdPath(op);
   if (created !== null) {
-    for (const t of members) {
-      const why = nameProblem(created, t.rules);
-      if (why) throw new MirrorError('EINVALIDPATH', `Cannot use "${created}": ${why} (member "${t.label}"). Rename it and try again.`, { path: created, memberId: t.id });
-    }
+    checkNames(created, members);
     const ci = members.find((t) => t.rules.caseInsensitive);
     await checkTwins(primary, created, ci ? `"${ci.label}"` : null, op.kind === 'rename' ? op.from : null);
   }
@@ -165,6 +189,10 @@ export async function validateOp(op: Op, primary: Member, members: readonly Memb
     }
     case 'remove': {
       if ((await typeAt(primary, op.path)) === null) throw new MirrorError('ENOTFOUND', `"${op.path}" does not exist; nothing was removed.`, { path: op.path });
+      return;
+    }
+    case 'attrs': {
+      if ((await typeAt(primary, op.path)) === null) throw new MirrorError('ENOTFOUND', `"${op.path}" does not exist; nothing was changed.`, { path: op.path });
       return;
     }
     case 'rename': {

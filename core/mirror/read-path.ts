@@ -163,7 +163,7 @@ export function stat(host: ReadHost, path: string): Promise<FileStat> {
   return readFromMembers(host, path, async (m) => {
     const s = await m.fs.stat(m.abs(path));
     if (s.type === 'other') throw linkAt(path);
-    return { type: s.type === 'dir' ? 'dir' : 'file', size: s.type === 'dir' ? 0 : s.size, mtimeMs: s.mtimeMs };
+    return { type: s.type === 'dir' ? 'dir' : 'file', size: s.type === 'dir' ? 0 : s.size, mtimeMs: s.mtimeMs, ...(s.mode !== undefined ? { mode: s.mode } : {}) };
   });
 }
 

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { MirrorError } from '../contract/errors.ts';
 import { concatBytes } from '../fs/bytes.ts';
-import { errnoCode, type AtomicWriter, type FsStat } from '../fs/filesystem.ts';
+import { errnoCode, type AtomicWriter, type FsAttrs, type FsStat } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 import { isActive, isReadable } from './member-state.ts';
 import { applyLeg, opPaths, openLegWriter, trashTicketBase, validateOp, type Op } from './ops.ts';
@@ -18,6 +18,8 @@ export interface WriteHost {
   readonly maxBehindWrites: number;
   readonly maxBehindBytes: number;
   readonly stopping: boolean;
+  /** An operation was acknowledged: its paths changed (for views of the files). */
+  filesChanged(paths: readonly string[]): void;
   assertRunning(): void;
   /** Durably marks the mirror active (not clean) before its first write. */
   ensureActive(): Promise<void>;
@@ -77,7 +79,8 @@ const FULL = new Set(['ENOSPC', 'EDQUOT']);
 class LegError { constructor(readonly m: Member, readonly error: unknown) {} }
 
 function faultReason(m: Member, op: Op, e: unknown): string {
-  const what = op.kind === 'rename' ? `renaming "${op.from}"` : `${op.kind === 'write' ? 'writing' : op.kind === 'mkdir' ? 'creating' : 'removing'} "${op.path}"`;
+  const what = op.kind === 'rename' ? `renaming "${op.from}"`
+    : `${op.kind === 'write' ? 'writing' : op.kind === 'mkdir' ? 'creating' : op.kind === 'attrs' ? 'setting the time or mode of' : 'removing'} "${op.path}"`;
   return `${what} on ${m.root} failed: ${e instanceof Error ? e.message : String(e)}`;
 }
 
@@ -148,8 +151,9 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload, taken
     releaseAll();
     throw e;
   }
-  if (streamed) return streamLegs(host, op.kind === 'write' ? op.path : paths[0]!, targets, slots, streamed, taken);
-  return runLegs(host, op, targets, slots, data, taken);
+  if (streamed) await streamLegs(host, op.kind === 'write' ? op.path : paths[0]!, targets, slots, streamed, taken, op.kind === 'write' ? op.attrs : undefined);
+  else await runLegs(host, op, targets, slots, data, taken);
+  host.filesChanged(paths);
 }
 
 function chooseBehind(host: WriteHost, targets: readonly Member[], size: number): Set<Member> {
@@ -247,7 +251,7 @@ export const STREAM_WINDOW_BYTES = 16 << 20;
 
 /** A write too big to hold a behind copy of: every leg is synchronous, chunks are pipelined to all members. */
 async function streamLegs(host: WriteHost, path: string, targets: readonly Member[], slots: Map<Member, Slot>,
-  s: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> }, taken?: Taken): Promise<void> {
+  s: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> }, taken?: Taken, attrs?: FsAttrs): Promise<void> {
   const keeper = taken && targets.includes(taken.member) && (taken.from ?? path) === path ? taken : undefined;
   const writers = targets.filter((m) => m !== keeper?.member);
   const live = new Map<Member, AtomicWriter>();
@@ -268,7 +272,7 @@ async function streamLegs(host: WriteHost, path: string, targets: readonly Membe
     await Promise.all(writers.map(async (m) => {
       try {
         await slots.get(m)!.ready;
-        live.set(m, await openLegWriter(m, path));
+        live.set(m, await openLegWriter(m, path, attrs));
       } catch (e) { await drop(m, e); }
     }));
     const hasher = createHash('sha256');

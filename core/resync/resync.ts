@@ -187,7 +187,7 @@ async function copyFile(source: Member, target: Member, path: string, s: FsStat,
     o.dirs?.add(parent);
   }
   await matchSpelling(target, path, 'file');
-  const w = await target.fs.createAtomic(target.abs(path), target.tmpDir, { durable: o.durable, mtimeMs: s.mtimeMs });
+  const w = await target.fs.createAtomic(target.abs(path), target.tmpDir, { durable: o.durable, mtimeMs: s.mtimeMs, mode: s.mode });
   const hasher = createHash('sha256');
   let bytes = 0;
   try {

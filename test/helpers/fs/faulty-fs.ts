@@ -1,6 +1,6 @@
 // FaultyFs: a real filesystem that fails on purpose — after N operations, for chosen paths, everything (yanked), full
 // after N bytes, or that stops answering (hung) until resumed — and that says when every call sent to it has returned.
-import type { AppendHandle, AtomicWriter, Filesystem, FsEntry, FsStat } from '../../../core/fs/filesystem.ts';
+import type { AppendHandle, AtomicWriter, Filesystem, FsAttrs, FsEntry, FsStat } from '../../../core/fs/filesystem.ts';
 
 export interface FaultyFsOptions {
   /** Mutating operations allowed before every later one fails with EIO. */
@@ -121,5 +121,6 @@ export class FaultyFs implements Filesystem {
   remove(path: string): Promise<void> { return this.#op('remove', path, true, () => this.inner.remove(path)); }
   fsyncDir(path: string): Promise<void> { return this.#op('fsync', path, false, () => this.inner.fsyncDir(path)); }
   async writable(path: string): Promise<boolean> { return !this.options.yanked && this.inner.writable(path); }
+  setAttributes(path: string, a: FsAttrs): Promise<void> { return this.#op('attrs', path, true, () => this.inner.setAttributes(path, a)); }
   realpath(path: string): Promise<string> { return this.#op('realpath', path, false, () => this.inner.realpath(path)); }
 }

@@ -2,7 +2,7 @@
 // keeping each name as it was first written (case-preserving). For tests: a case-insensitive member on any machine,
 // without a loop device (cf. Syncthing's fakefs "insens"). Below `root` only; other paths pass straight through.
 import { basename, dirname, join, sep } from 'node:path';
-import { errnoCode, type AppendHandle, type AtomicWriter, type Filesystem, type FsEntry, type FsStat } from '../../../core/fs/filesystem.ts';
+import { errnoCode, type AppendHandle, type AtomicWriter, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from '../../../core/fs/filesystem.ts';
 
 const fold = (name: string) => name.normalize('NFC').toLowerCase();
 
@@ -55,6 +55,7 @@ export class FoldingFs implements Filesystem {
   async remove(path: string): Promise<void> { return this.inner.remove(await this.#resolve(path)); }
   async fsyncDir(path: string): Promise<void> { return this.inner.fsyncDir(await this.#resolve(path)); }
   async writable(path: string): Promise<boolean> { return this.inner.writable(await this.#resolve(path)); }
+  async setAttributes(path: string, a: FsAttrs): Promise<void> { return this.inner.setAttributes(await this.#resolve(path), a); }
   /** Links resolved, but the spelling asked for kept: a folder matched by case is not a link. */
   async realpath(path: string): Promise<string> {
     const stored = await this.#resolve(path);
