@@ -11,7 +11,7 @@ export type {
 } from './contract/types.ts';
 export type { Mirror } from './mirror/mirror-api.ts';
 export { MirrorError } from './contract/errors.ts';
-export { createMirror, openMirror } from './engine/open.ts';
+export { createMirror, assembleMirror } from './engine/assemble.ts';
 export type { Filesystem, AtomicWriter, AppendHandle, FsStat, FsEntry } from './fs/filesystem.ts';
 export { NodeFs } from './fs/node-fs.ts';
 export { SlowFs } from './fs/slow-fs.ts';

@@ -124,7 +124,7 @@ export class AppCore {
   assemble(o: Omit<MirrorOptions, 'label'>): Promise<MirrorStatus> {
     return this.#exclusive(async () => {
       this.#refuseIfOpen();
-      const mirror = await this.o.deps.openMirror(o);
+      const mirror = await this.o.deps.assembleMirror(o);
       await this.#opened(mirror, { id: mirror.id, label: mirror.status().label, members: o.members, maxBehindWrites: o.maxBehindWrites, maxBehindBytes: o.maxBehindBytes, autoAssemble: true });
       return mirror.status();
     });

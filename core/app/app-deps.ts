@@ -10,7 +10,7 @@ export interface PlacementOptions { adoptFrom?: number; adding?: boolean }
 
 export interface CoreDeps {
   createMirror(o: MirrorOptions): Promise<Mirror>;
-  openMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirror>;
+  assembleMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirror>;
   listDrives(): Promise<DriveInfo[]>;
   /** Returns unsubscribe. */
   watchDrives(listener: (e: DriveChange) => void): () => void;

@@ -1,11 +1,11 @@
 // The production CoreDeps: the engine and the drives layer from core/index.ts.
 import type { CoreDeps } from './app-deps.ts';
-import { attachHotplug, checkPlacement, createMirror, ejectDrive, inspectFolder, listDrives, openMirror, watchDrives } from '../index.ts';
+import { attachHotplug, checkPlacement, createMirror, ejectDrive, inspectFolder, listDrives, assembleMirror, watchDrives } from '../index.ts';
 
 export function coreDeps(): CoreDeps {
   return {
     createMirror,
-    openMirror,
+    assembleMirror,
     listDrives: () => listDrives(),
     watchDrives: (listener) => watchDrives(listener),
     checkPlacement: (specs, o) => checkPlacement(specs, o),

@@ -26,7 +26,7 @@ const drive = (mountPoint: string, o: Partial<DriveInfo> = {}): DriveInfo => ({
 
 /**
  * The production deps with one change: the drives are a fixed list the test edits and announces. Placement and
- * hot-plug are the real ones, judged against that list; createMirror/openMirror/ejectDrive are untouched.
+ * hot-plug are the real ones, judged against that list; createMirror/assembleMirror/ejectDrive are untouched.
  */
 function testDeps(initial: DriveInfo[]) {
   const listeners = new Set<(e: DriveChange) => void>();

@@ -39,7 +39,7 @@ export interface DeletedOptions {
   clock?: () => number;
 }
 
-/** The options of createMirror/openMirror: given, else what the superblock says, else the default. */
+/** The options of createMirror/assembleMirror: given, else what the superblock says, else the default. */
 export function deletedOptions(o: { deletedRetentionDays?: number; clock?: () => number }, sb?: { deletedRetentionDays?: number; trashPurged?: PendingPurges }): DeletedOptions {
   const days = o.deletedRetentionDays ?? sb?.deletedRetentionDays ?? DEFAULT_RETENTION_DAYS;
   checkRetention(days);

@@ -1,7 +1,7 @@
 // Mirrors for the bench: fresh member folders on the lab's drives, and mirrors pre-seeded with the tree without a resync.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMirror, openMirror, type Mirror } from '../../core/index.ts';
+import { createMirror, assembleMirror, type Mirror } from '../../core/index.ts';
 import type { MemberSpec } from '../../core/index.ts';
 import { syncAll } from './lab.ts';
 import { writeTree, type TreeSpec } from './tree.ts';
@@ -26,7 +26,7 @@ export async function seededMirror(a: MemberSpec, b: MemberSpec, tree: TreeSpec,
   await m.stop();
   await Promise.all([writeTree(a.path, tree), writeTree(b.path, tree)]);
   await syncAll();
-  return openMirror({ members: [a, b], ...o });
+  return assembleMirror({ members: [a, b], ...o });
 }
 
 /** Resolves when the member reaches in_sync (a resync or catch-up finished); rejects if it turns faulty. */

@@ -1,12 +1,12 @@
 // Child process for scenario 6: opens a mirror cold, reports open time and resident memory, then times a scrub (JSON on stdout).
-import { openMirror } from '../../core/index.ts';
+import { assembleMirror } from '../../core/index.ts';
 
 const members = JSON.parse(process.argv[2]!) as { path: string; writeMostly?: boolean }[];
 const doScrub = process.argv[3] === 'scrub';
 globalThis.gc?.();
 const rssBefore = process.memoryUsage().rss;
 const t0 = performance.now();
-const m = await openMirror({ members });
+const m = await assembleMirror({ members });
 const openMs = performance.now() - t0;
 const rssAfter = process.memoryUsage().rss;
 let scrub: { ms: number; checkedPaths: number; mismatches: number } | { error: string } | null = null;

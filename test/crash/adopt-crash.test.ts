@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { openMirror } from '../../core/index.ts';
+import { assembleMirror } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { treeOf } from '../helpers/engine.ts';
 
@@ -56,7 +56,7 @@ test(`adoption of ${FILES} files killed with SIGKILL mid-way resumes on open wit
   assert.ok(logged.length > 0, 'some copies were checkpointed before the kill');
   const inodes = new Map(await Promise.all(logged.map(async (p) => [p, (await stat(join(A, p))).ino] as const)));
 
-  const m = await openMirror({ members: [{ path: A }, { path: B }] });
+  const m = await assembleMirror({ members: [{ path: A }, { path: B }] });
   t.after(() => m.stop().catch(() => {}));
   assert.equal(m.status().members[0]!.state, 'resyncing', 'the adoption goes on after the restart');
   await m.drain();

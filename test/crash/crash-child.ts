@@ -2,7 +2,7 @@
 // each submission ("s") and acknowledgement ("a") as a JSON line, so the parent knows what must survive.
 // Some writes are big and streamed (as uploads are), so the streaming path is killed mid-way too.
 import { join } from 'node:path';
-import { openMirror } from '../../core/index.ts';
+import { assembleMirror } from '../../core/index.ts';
 
 const [dir, seedArg] = process.argv.slice(2);
 let seed = Number(seedArg) >>> 0 || 1;
@@ -14,7 +14,7 @@ async function* chunks(v: string): AsyncIterable<Uint8Array> {
 const paths = Array.from({ length: 24 }, (_, i) => `d${i % 4}/f${i}.txt`);
 
 // A small behind budget so that the big writes below stream to every member in step (write-request.ts streamLegs).
-const m = await openMirror({ maxBehindBytes: 64 * 1024, members: [
+const m = await assembleMirror({ maxBehindBytes: 64 * 1024, members: [
   { path: join(dir, 'A') }, { path: join(dir, 'B') },
   { path: join(dir, 'C'), writeMostly: true, throttle: { latencyMs: 3 } },
 ] });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createMirror, openMirror } from '../../core/index.ts';
+import { createMirror, assembleMirror } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { text, treeOf } from '../helpers/engine.ts';
 
@@ -60,7 +60,7 @@ test(`crash: ${KILLS} SIGKILLs at random moments lose no acknowledged write, and
     if (pending?.k === 'write' && pending.stream) midStream++;
     const withPending = new Map(model);
     if (pending) apply(withPending, pending);
-    const m = await openMirror({ members: members(dir) });
+    const m = await assembleMirror({ members: members(dir) });
     resynced += m.status().members.filter((x) => x.state === 'resyncing').length;
     // Every acknowledged write is readable (the one in flight at the kill may or may not have landed).
     const paths = new Set([...model.keys(), ...withPending.keys()]);

@@ -1,7 +1,7 @@
 // Writes files while the write-mostly member takes 60 s per file under slow/, watches the journal's clear ticks pass,
 // reports, then waits to be killed: its behind writes never land.
 import { join } from 'node:path';
-import { NodeFs, openMirror, type AtomicWriter, type EngineMemberSpec } from '../../core/index.ts';
+import { NodeFs, assembleMirror, type AtomicWriter, type EngineMemberSpec } from '../../core/index.ts';
 import type { MirrorImpl } from '../../core/engine/mirror.ts';
 
 /** The journal's clear tick: short, so several pass at once; the test counts them, it does not time them. */
@@ -18,7 +18,7 @@ class SlowDataFs extends NodeFs {
 }
 
 const [dir, count] = process.argv.slice(2);
-const m = await openMirror({ intentClearMs: CLEAR_TICK_MS, members: [
+const m = await assembleMirror({ intentClearMs: CLEAR_TICK_MS, members: [
   { path: join(dir!, 'A') },
   { path: join(dir!, 'C'), writeMostly: true, fs: new SlowDataFs() } as EngineMemberSpec,
 ] });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createMirror, openMirror, type MirrorEvent } from '../../core/index.ts';
+import { createMirror, assembleMirror, type MirrorEvent } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { journalRecords, recordEvents, text, treeOf } from '../helpers/engine.ts';
 
@@ -45,7 +45,7 @@ test('records stay set while behind writes are pending; after a crash exactly th
   child.kill('SIGKILL');
   await exited;
 
-  const m = await openMirror({ members: [{ path: join(dir, 'A') }, { path: join(dir, 'C'), writeMostly: true }] });
+  const m = await assembleMirror({ members: [{ path: join(dir, 'A') }, { path: join(dir, 'C'), writeMostly: true }] });
   t.after(() => m.stop().catch(() => {}));
   const events = recordEvents(m);
   assert.equal(m.status().members[1]!.state, 'resyncing');

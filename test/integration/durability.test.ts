@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMirror, openMirror, type MirrorEvent } from '../../core/index.ts';
+import { createMirror, assembleMirror, type MirrorEvent } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { journalRecords, nextEvent, recordEvents, rot, text, treeOf } from '../helpers/engine.ts';
 
@@ -65,7 +65,7 @@ test('stale member: after a crash right after failing a member, it is not used a
   await m.failMember(m.status().members[0]!.id);
   await m.writeFile('a.txt', 'v2 — written while A was failed');
   // "Crash": the process stops here without stop(); the superblocks are what a kill would leave.
-  const again = await openMirror({ members: [{ path: A }, { path: B }] });
+  const again = await assembleMirror({ members: [{ path: A }, { path: B }] });
   t.after(() => again.stop().catch(() => {}));
   assert.deepEqual(again.status().members.map((x) => x.state), ['resyncing', 'in_sync']);
   assert.equal(text(await again.readFile('a.txt')), 'v2 — written while A was failed');
@@ -93,7 +93,7 @@ test('re-add of a 20,000-file member after eject and restart resyncs only what c
   await m.stop();
 
   // The USB drive is away; the mirror is restarted without it and changed.
-  const m2 = await openMirror({ members: [{ path: A }] });
+  const m2 = await assembleMirror({ members: [{ path: A }] });
   t.after(() => m2.stop().catch(() => {}));
   for (let i = 0; i < 50; i++) await m2.writeFile(`folder${i}/file${i}.txt`, `changed ${i}`);
   for (let i = 0; i < 10; i++) await m2.remove(`folder${100 + i}/file0.txt`);
@@ -167,7 +167,7 @@ test('forgetting a retired drive lets records clear and deletes be purged; its f
   assert.ok(existsSync(join(A, '.nas-mirror', 'trash')), 'the deleted file is quarantined');
 
   // Retention 0 (recently deleted): a delete is kept only until every member has it — here, once USB is forgotten.
-  const again = await openMirror({ members: [{ path: A }], deletedRetentionDays: 0 });
+  const again = await assembleMirror({ members: [{ path: A }], deletedRetentionDays: 0 });
   t.after(() => again.stop().catch(() => {}));
   await again.forgetMember(usb);
   assert.deepEqual(again.status().members.map((x) => x.label), ['SSD']);
@@ -176,7 +176,7 @@ test('forgetting a retired drive lets records clear and deletes be purged; its f
   assert.equal(await records(), 0, 'with nobody absent, every record cleared');
   assert.deepEqual(await readdir(join(A, '.nas-mirror', 'trash')), [], 'quarantine purged');
 
-  const third = await openMirror({ members: [{ path: A }] });
+  const third = await assembleMirror({ members: [{ path: A }] });
   t.after(() => third.stop().catch(() => {}));
   await third.addMember({ path: B, writeMostly: true }); // our own old copy: accepted, resynced whole
   await third.drain();

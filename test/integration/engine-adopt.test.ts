@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMirror, openMirror } from '../../core/index.ts';
+import { createMirror, assembleMirror } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { nextEvent, snapshot, text, treeOf } from '../helpers/engine.ts';
 
@@ -161,7 +161,7 @@ test('a full resync cut short resumes from its checkpoint: what was copied stays
   await writeFile(join(A, unlogged), Buffer.alloc(src.size));
   await utimes(join(A, unlogged), src.atime, src.mtime);
 
-  const again = await openMirror({ members });
+  const again = await assembleMirror({ members });
   t.after(() => again.stop().catch(() => {}));
   assert.equal(again.status().members[0]!.state, 'resyncing', 'it goes on from where it was');
   await again.drain();

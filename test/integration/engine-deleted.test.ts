@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMirror, openMirror, type Mirror } from '../../core/index.ts';
+import { createMirror, assembleMirror, type Mirror } from '../../core/index.ts';
 import { readSuperblock } from '../../core/journal/superblock.ts';
 import { NodeFs } from '../../core/fs/node-fs.ts';
 import { RAM_DIR, tempDir } from '../helpers/tmp.ts';
@@ -165,7 +165,7 @@ test('delete now while a member is away: recorded in the superblock, and the mem
   // Another start, with only the SSD: the record is in the superblock.
   const sb = await readSuperblock(new NodeFs(), A);
   assert.deepEqual(sb?.trashPurged?.ids, [a!.id]);
-  const again = await openMirror({ members: [{ path: A }] });
+  const again = await assembleMirror({ members: [{ path: A }] });
   t.after(() => again.stop().catch(() => {}));
   const usb = memberId(again, 'USB');
   const back = nextEvent(again, 'member-state', (e) => e.memberId === usb && e.state === 'in_sync');
@@ -233,10 +233,10 @@ test('the retention is recorded in every superblock: another start reads it; bad
   await assert.rejects(m.setDeletedRetention(1.5), { code: 'EINVALIDOPTION' });
   await m.stop();
   for (const root of [A, B]) assert.equal((await readSuperblock(new NodeFs(), root))?.deletedRetentionDays, 7);
-  const again = await openMirror({ members: [{ path: A }, { path: B }] });
+  const again = await assembleMirror({ members: [{ path: A }, { path: B }] });
   assert.equal(again.status().deletedRetentionDays, 7);
   await again.stop();
-  const third = await openMirror({ members: [{ path: A }, { path: B }], deletedRetentionDays: 14 });
+  const third = await assembleMirror({ members: [{ path: A }, { path: B }], deletedRetentionDays: 14 });
   t.after(() => third.stop().catch(() => {}));
   assert.equal(third.status().deletedRetentionDays, 14, 'an explicit option wins');
   const dir = await tempDir(t);
@@ -251,7 +251,7 @@ test('at open, a record whose entry never arrived goes, and an entry without a r
   await mkdir(trash(A), { recursive: true });
   await writeFile(join(trash(A), '1700000000000-deadbeef.json'), JSON.stringify({ format: 1, id: '1700000000000-deadbeef', path: 'gone.txt' }));
   await writeFile(join(trash(A), '1700000000001-cafe0001'), 'a trash entry from before records existed');
-  const again = await openMirror({ members: [{ path: A }, { path: B }] });
+  const again = await assembleMirror({ members: [{ path: A }, { path: B }] });
   t.after(() => again.stop().catch(() => {}));
   assert.ok(!existsSync(join(trash(A), '1700000000000-deadbeef.json')));
   const list = await again.listDeleted();

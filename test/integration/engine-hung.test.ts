@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createMirror, NodeFs, openMirror, type EngineMemberSpec } from '../../core/index.ts';
+import { createMirror, NodeFs, assembleMirror, type EngineMemberSpec } from '../../core/index.ts';
 import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
 import { WatchdogFs } from '../../core/fs/watchdog-fs.ts';
 import type { MirrorImpl } from '../../core/engine/mirror.ts';
@@ -148,7 +148,7 @@ test('real drive: the exFAT USB member\'s FUSE daemon is stopped; the mirror fai
 
   // The drive answers again: open the mirror from both folders; the USB copy comes back and catches up.
   resume();
-  const again = await openMirror({ members: [{ path: join(dir, 'SSD') }, { path: usbDrive.mountPoint }] });
+  const again = await assembleMirror({ members: [{ path: join(dir, 'SSD') }, { path: usbDrive.mountPoint }] });
   try {
     const usbId = again.status().members.find((x) => x.label === 'USB')!.id;
     if (again.status().members.find((x) => x.id === usbId)!.state !== 'in_sync') {
@@ -173,7 +173,7 @@ test('real drive: opening a mirror whose USB drive does not answer opens it from
   hang();
 
   const t0 = performance.now();
-  const m = await openMirror({ memberTimeoutMs: 1_000, members: [{ path: join(dir, 'SSD') }, { path: usbDrive.mountPoint }] });
+  const m = await assembleMirror({ memberTimeoutMs: 1_000, members: [{ path: join(dir, 'SSD') }, { path: usbDrive.mountPoint }] });
   let stopped = false;
   t.after(async () => { if (!stopped) await m.stop().catch(() => {}); });
   t.diagnostic(`opened in ${(performance.now() - t0).toFixed(0)} ms with the USB drive not answering`);

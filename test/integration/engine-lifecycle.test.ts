@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMirror, openMirror, type MirrorEvent } from '../../core/index.ts';
+import { createMirror, assembleMirror, type MirrorEvent } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { recordEvents, text, treeOf } from '../helpers/engine.ts';
 
@@ -93,7 +93,7 @@ test('stop with a failed fast member still flushes the write-mostly one from its
   for (const r of [B, C]) assert.equal((await superblock(r)).clean, true);
   assert.deepEqual(await treeOf(C), await treeOf(B));
   // Reopen: the failed member is not trusted and resyncs; the others are in sync at once.
-  const again = await openMirror({ members: [{ path: A }, { path: B }, { path: C }] });
+  const again = await assembleMirror({ members: [{ path: A }, { path: B }, { path: C }] });
   t.after(() => again.stop().catch(() => {}));
   const states = again.status().members.map((x) => x.state);
   assert.deepEqual(states, ['resyncing', 'in_sync', 'in_sync']);
@@ -101,14 +101,14 @@ test('stop with a failed fast member still flushes the write-mostly one from its
   assert.deepEqual(await treeOf(A), await treeOf(B));
 });
 
-test('openMirror: an empty folder where a member used to be is refused as a member and nothing is deleted (invariant 21)', async (t) => {
+test('assembleMirror: an empty folder where a member used to be is refused as a member and nothing is deleted (invariant 21)', async (t) => {
   const dir = await tempDir(t);
   const A = join(dir, 'A'), B = join(dir, 'B'), empty = join(dir, 'empty-mount-point');
   const m = await createMirror({ members: [{ path: A }, { path: B, writeMostly: true }] });
   for (let i = 0; i < 10; i++) await m.writeFile(`keep/${i}`, `${i}`);
   await m.stop();
   await mkdir(empty);
-  const again = await openMirror({ members: [{ path: A }, { path: empty, writeMostly: true }] });
+  const again = await assembleMirror({ members: [{ path: A }, { path: empty, writeMostly: true }] });
   t.after(() => again.stop().catch(() => {}));
   const st = again.status();
   const stray = st.members.find((x) => x.path === empty)!;
@@ -119,7 +119,7 @@ test('openMirror: an empty folder where a member used to be is refused as a memb
   await again.drain();
   assert.deepEqual([...(await treeOf(empty)).keys()], [], 'nothing was written into the empty folder');
   assert.equal((await treeOf(B)).size, 11, 'B (absent) keeps all its files');
-  await assert.rejects(openMirror({ members: [{ path: empty }] }), { code: 'ENOTMEMBER' });
+  await assert.rejects(assembleMirror({ members: [{ path: empty }] }), { code: 'ENOTMEMBER' });
 });
 
 test('a rename while a returning member is still catching up carries no stale copy onto it (model-test counterexample)', async (t) => {

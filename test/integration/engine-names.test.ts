@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMirror, NodeFs, openMirror, type EngineMemberSpec, type Mirror } from '../../core/index.ts';
+import { createMirror, NodeFs, assembleMirror, type EngineMemberSpec, type Mirror } from '../../core/index.ts';
 import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
 import { FoldingFs } from '../helpers/fs/folding-fs.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -205,7 +205,7 @@ test('(g) names are checked against an absent member: the ejected exFAT-like dri
 
   // Reopened without it: its rules come from the superblock.
   await m.stop();
-  const again: Mirror = await openMirror({ members: [{ path: SSD }] });
+  const again: Mirror = await assembleMirror({ members: [{ path: SSD }] });
   t.after(() => again.stop().catch(() => {}));
   assert.equal(again.status().members.find((x) => x.id === usbId)!.state, 'removed');
   await refused(again.writeFile('FOO.txt', 'F'), 'case twin after reopening without it', /"USB"/);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMirror, openMirror, type Mirror, type MirrorEvent } from '../../core/index.ts';
+import { createMirror, assembleMirror, type Mirror, type MirrorEvent } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { nextEvent, recordEvents, rot, text } from '../helpers/engine.ts';
 
@@ -128,7 +128,7 @@ test('a conflict is recorded durably: a restart shows it with the same id until 
   await seen;
   const id = m.conflicts()[0]!.id;
   await m.stop();
-  const again = await openMirror({ members, outsideSettleMs: 50 });
+  const again = await assembleMirror({ members, outsideSettleMs: 50 });
   t.after(() => again.stop().catch(() => {}));
   await again.reconcile();
   assert.deepEqual(again.conflicts().map((c) => [c.id, c.path]), [[id, 'x.txt']]);
@@ -273,7 +273,7 @@ test('what changed on the drives while the mirror was closed is found at open', 
   await writeFile(join(SSD, 'kept.txt'), 'v2, edited while the app was closed');
   await writeFile(join(SSD, 'added.txt'), 'added while closed');
   await unlink(join(SSD, 'gone.txt'));
-  const again = await openMirror({ members, outsideSettleMs: 50 });
+  const again = await assembleMirror({ members, outsideSettleMs: 50 });
   t.after(() => again.stop().catch(() => {}));
   await again.reconcile();
   await again.drain();

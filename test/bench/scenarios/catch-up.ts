@@ -1,7 +1,7 @@
 // Scenario 4: catch-up after re-plug (eject, 50 changed + 10 added + 10 deleted, re-add) vs rsync --delete, unison, rclone.
 import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openMirror, type Mirror } from '../../../core/index.ts';
+import { assembleMirror, type Mirror } from '../../../core/index.ts';
 import type { BenchContext } from '../context.ts';
 import { row, type Row } from '../measure.ts';
 import { freshFolder, removeFolder, untilInSync } from '../mirror-setup.ts';
@@ -51,7 +51,7 @@ export async function catchUp(ctx: BenchContext): Promise<Row[]> {
     copies.set(p.tool, dst);
     if (p.needs === 'unison') { await mkdir(unisonDir, { recursive: true }); await sh(p.cmd(a, dst, unisonDir)); } // builds unison's archive
   }
-  const m = await openMirror({ members: [{ path: a }, { path: b, writeMostly: true }] });
+  const m = await assembleMirror({ members: [{ path: a }, { path: b, writeMostly: true }] });
   const runs: Record<string, number[]> = { engine: [], ...Object.fromEntries(peers.map((p) => [p.tool, []])) };
   const alive = [...ctx.tree.files];
   try {

@@ -1,4 +1,4 @@
-// createMirror / openMirror: check every folder first (a refused request changes nothing), then build the mirror.
+// createMirror / assembleMirror: check every folder first (a refused request changes nothing), then build the mirror.
 import { randomUUID } from 'node:crypto';
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -142,7 +142,7 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
 }
 
 /** Assembles an existing mirror from its members' folders, recognised by superblock, never by path. */
-export async function openMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirror> {
+export async function assembleMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirror> {
   checkSpecs(o?.members);
   if (o.members.length < 1) throw new MirrorError('EINVALIDOPTION', 'Give the folders of the mirror to open.');
   const stallMs = memberTimeout(o); // checked before any folder is touched, as the other options are

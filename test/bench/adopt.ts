@@ -1,0 +1,45 @@
+// Adoption (issue 11, part 1): a folder already holding N small files becomes a mirror; how long until the second
+// member holds all of them, against `cp -a` and `rsync -a` of the same tree on the same disk, measured in this run.
+//   node --import tsx test/bench/adopt.ts [--files 2000] [--dir /some/folder]   (--dir: put the trees on that disk)
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMirror } from '../../core/index.ts';
+
+const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : dflt; };
+const files = Number(arg('files', '2000'));
+const base = await mkdtemp(join(arg('dir', tmpdir()), 'nasm-adopt-'));
+
+async function makeTree(root: string): Promise<void> {
+  const folders = Math.max(1, Math.round(files / 100));
+  for (let d = 0; d < folders; d++) {
+    await mkdir(join(root, `folder${d}`), { recursive: true });
+    const here = Math.min(100, files - d * 100);
+    await Promise.all(Array.from({ length: here }, (_, i) => writeFile(join(root, `folder${d}`, `photo ${i}.jpg`), `file ${d}/${i} `.repeat(80))));
+  }
+}
+
+const timed = (cmd: string, args: string[]) => { const t0 = performance.now(); execFileSync(cmd, args); execFileSync('sync'); return performance.now() - t0; };
+try {
+  const src = join(base, 'Photos');
+  await makeTree(src);
+  execFileSync('sync');
+  const cp = timed('cp', ['-a', src, join(base, 'cp-copy')]);
+  let rsync = NaN;
+  try { rsync = timed('rsync', ['-a', `${src}/`, join(base, 'rsync-copy')]); } catch { /* rsync not installed */ }
+  await rm(join(base, 'cp-copy'), { recursive: true, force: true });
+  await rm(join(base, 'rsync-copy'), { recursive: true, force: true });
+  const t0 = performance.now();
+  const m = await createMirror({ members: [{ path: src, label: 'Photos Disk' }, { path: join(base, 'USB'), label: 'USB Backup', writeMostly: true }] });
+  await m.drain();
+  const adopt = performance.now() - t0;
+  const states = m.status().members.map((x) => x.state).join(', ');
+  await m.stop();
+  const ratio = (x: number) => (Number.isFinite(x) ? `${(adopt / x).toFixed(1)}× ` : '');
+  console.log(`adoption of ${files.toLocaleString('en')} files (${Math.round(files / 100)} folders): ${(adopt / 1000).toFixed(1)} s (${states}); ` +
+    `cp -a + sync ${(cp / 1000).toFixed(1)} s, rsync -a + sync ${Number.isFinite(rsync) ? (rsync / 1000).toFixed(1) + ' s' : 'not installed'}; ` +
+    `adoption is ${ratio(cp)}cp, ${ratio(rsync)}rsync (it hashes every file and fsyncs each copy)`);
+} finally {
+  await rm(base, { recursive: true, force: true });
+}
