@@ -4,37 +4,19 @@
 // folder; afterwards every file is on both, the system names are where they were and were not copied, and nothing
 // outside the chosen folders changed. Needs root and loop devices; skips with the reason otherwise.
 import { expect, test, type Page } from '@playwright/test';
-import { mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loopLab, loopUnsupported, type LoopDrive } from '../helpers/loop.ts';
-import { artifact, publishScreens, serve, type Served } from './serve.ts';
+import { snapshot } from '../helpers/engine.ts';
+import { artifact, serve, specLifecycle } from './serve.ts';
 
 const FILES = 2000;
 const ALBUMS = 25;
 
-let server: Served | undefined;
-const afters: (() => Promise<void>)[] = [];
-test.afterAll(async () => {
-  publishScreens();
-  await server?.stop();
-  for (const fn of afters.reverse()) await fn();
-});
+const spec = specLifecycle();
 
 /** Everything under `dir` as path → content (links as their target), never following a link; `skip` names at the top. */
-async function tree(dir: string, skip: string[] = []): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const walk = async (d: string, rel: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      if (rel === '' && skip.includes(e.name)) continue;
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isSymbolicLink()) out.set(r, `-> ${await readlink(join(d, e.name))}`);
-      else if (e.isDirectory()) { out.set(`${r}/`, ''); await walk(join(d, e.name), r); }
-      else out.set(r, (await readFile(join(d, e.name))).toString('base64'));
-    }
-  };
-  await walk(dir, '');
-  return out;
-}
+const tree = snapshot;
 
 const row = (page: Page, d: LoopDrive) => page.locator(`[data-testid="drive-row"][data-mount="${d.mountPoint}"]`);
 
@@ -43,7 +25,7 @@ test(`a drive holding ${FILES} files becomes a mirror from the UI: every file on
   test.skip(unsupported !== null, `${unsupported}: run as root with loop devices to mirror a drive full of files`);
   test.setTimeout(300_000);
 
-  const lab = await loopLab({ after: (fn) => { afters.push(fn); } });
+  const lab = await loopLab({ after: (fn) => { spec.afters.push(fn); } });
   const photos = await lab.mountExt4Image('Photos Disk', { sizeMiB: 128, label: 'PHOTOS' });
   const usb = await lab.mountExt4Image('USB Backup', { sizeMiB: 128, label: 'USBBACKUP' });
   for (let a = 0; a < ALBUMS; a++) {
@@ -58,7 +40,7 @@ test(`a drive holding ${FILES} files becomes a mirror from the UI: every file on
   const photosBefore = await tree(photos.mountPoint);
   const usbBefore = await tree(usb.mountPoint);
 
-  server = await serve();
+  const server = spec.server = await serve();
   await page.goto(server.url);
   await expect(page.getByRole('heading', { name: 'Choose the drives to mirror' })).toBeVisible();
   for (const d of [photos, usb]) await expect(row(page, d)).toBeVisible({ timeout: 15_000 });

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMountPoint, loopLab, loopUnsupported, type LoopDrive, type LoopLab } from '../helpers/loop.ts';
-import { artifact, publish, publishScreens, serve, type Served } from './serve.ts';
+import { artifact, publish, serve, specLifecycle } from './serve.ts';
 
 const KiB = 1024;
 const FOLDER = 'NAS Mirror';
@@ -19,13 +19,7 @@ const FOLDER = 'NAS Mirror';
  */
 const USB_KBPS = 85;
 
-let server: Served | undefined;
-const afters: (() => Promise<void>)[] = [];
-test.afterAll(async () => {
-  publishScreens();
-  await server?.stop();
-  for (const fn of afters.reverse()) await fn();
-});
+const spec = specLifecycle();
 
 const card = (page: Page, label: string): Locator => page.getByTestId('member-card').filter({ hasText: label });
 const tab = (page: Page, name: string) => page.getByRole('navigation', { name: 'Sections' }).getByRole('button', { name, exact: true }).click();
@@ -68,11 +62,12 @@ async function bringBack(page: Page, label: string): Promise<void> {
 test('loop drives: create, lag, fallback read, eject, re-plug and catch up', async ({ page }) => {
   const unsupported = await loopUnsupported();
   test.skip(unsupported !== null, `${unsupported}: run as root with loop devices for the full loop-drive scenario`);
+  test.setTimeout(420_000); // a whole life of two drives at USB speed: 1.4 min on an idle machine, 3+ on a loaded one
 
-  const lab: LoopLab = await loopLab({ after: (fn) => { afters.push(fn); } });
+  const lab: LoopLab = await loopLab({ after: (fn) => { spec.afters.push(fn); } });
   const fast = await lab.mountExt4Image('Fast SSD', { sizeMiB: 96, label: 'FASTSSD' });
   const usb = await lab.mountExt4Image('USB Backup', { sizeMiB: 96, label: 'USBBACKUP' });
-  server = await serve();
+  const server = spec.server = await serve();
   await page.goto(server.url);
 
   await test.step('pick the drives and create the mirror', async () => {
@@ -133,9 +128,11 @@ test('loop drives: create, lag, fallback read, eject, re-plug and catch up', asy
     await expect(banner).toContainText('USB Backup');
     await expect(page.getByRole('alert').filter({ hasText: 'Reading from USB Backup' })).toBeVisible();
     await page.screenshot({ path: artifact('04-fallback-banner.png') });
+    // The "done" notice appears when the wait ends, before the body has streamed from the slow drive, and stays 15 s:
+    // look for it first (the download can take longer than that at USB_KBPS on a loaded machine).
+    await expect(page.getByTestId('fallback-done')).toContainText(/done after \d/, { timeout: 90_000 });
     const download = await downloading;
     expect(await readFile(await download.path())).toEqual(latest);
-    await expect(page.getByTestId('fallback-done')).toContainText(/done after \d/);
     await tab(page, 'Dashboard');
     await expect(card(page, 'Fast SSD')).toHaveAttribute('data-state', 'faulty');
     await page.screenshot({ path: artifact('05-degraded.png') });

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { test } from '@playwright/test';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const artifactsDir = join(repoRoot, 'test/e2e/artifacts');
@@ -60,6 +61,20 @@ export async function serve(o: { demo?: boolean; env?: Record<string, string> } 
 export function artifact(name: string): string {
   mkdirSync(artifactsDir, { recursive: true });
   return join(artifactsDir, name);
+}
+
+/**
+ * A spec file's server and cleanups, undone after all its tests: screens published, the server stopped, then the
+ * cleanups (loop drives, folders) in the reverse of the order they were added.
+ */
+export function specLifecycle(): { server?: Served; afters: (() => Promise<void>)[] } {
+  const spec: { server?: Served; afters: (() => Promise<void>)[] } = { afters: [] };
+  test.afterAll(async () => {
+    publishScreens();
+    await spec.server?.stop();
+    for (const fn of spec.afters.reverse()) await fn();
+  });
+  return spec;
 }
 
 /** With UPDATE_DOCS=1: every screen saved so far is copied into docs/screens/, the README's gallery. */

@@ -45,10 +45,11 @@ export async function treeOf(root: string): Promise<Map<string, string>> {
 }
 
 /** Everything under `dir`, links included (as their target text), never following one: a before/after picture. */
-export async function snapshot(dir: string): Promise<Map<string, string>> {
+export async function snapshot(dir: string, skip: readonly string[] = []): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const walk = async (d: string, rel: string) => {
     for (const e of await readdir(d, { withFileTypes: true })) {
+      if (rel === '' && skip.includes(e.name)) continue;
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isSymbolicLink()) out.set(r, `-> ${await readlink(join(d, e.name))}`);
       else if (e.isDirectory()) { out.set(`${r}/`, ''); await walk(join(d, e.name), r); }
