@@ -96,9 +96,10 @@ function lastPerTarget(mounts: MountEntry[]): MountEntry[] {
 export async function listLinuxDrives(runner: CommandRunner, readDf: () => Promise<DfEntry[]>): Promise<DriveInfo[]> {
   const [{ mounts, sizes, notResponding }, devices] = await Promise.all([readMounts(runner), readBlockDevices(runner)]);
   // node-disk-info runs `df -P` synchronously: on a hung mount it would freeze this whole process (the Electron main
-  // process, timers and all). So it runs only once findmnt has just seen every mount answer, or when findmnt is
-  // missing and it is the only source of sizes; never after a timeout.
-  const df = sizes === 'each' ? [] : await readDf().catch(() => []);
+  // process, timers and all), and it would deadlock on this process's own FUSE mount of the mirror (df's statfs of
+  // it waits for an answer this process cannot give while it waits for df). So it runs only when findmnt is missing
+  // and df is the only source of sizes; findmnt's sizes need nothing from it.
+  const df = sizes === 'df' ? await readDf().catch(() => []) : [];
   if (sizes === 'df') sizeFromDf(mounts, df);
   const drives = lastPerTarget(joinDfWithMounts(df, mounts).filter(isDriveMount));
   const systemDisks = new Set(mounts.filter((m) => SYSTEM_MOUNTS.has(m.target)).map((m) => wholeDisk(m.source, devices)));
