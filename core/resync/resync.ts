@@ -82,6 +82,22 @@ async function matchSpelling(target: Member, path: string, type: 'file' | 'dir')
   else await removeStale(target, at); // a stale twin of another kind
 }
 
+/**
+ * The source's own spelling of `path` when it holds that name under another case or Unicode form, else null (the
+ * mirror never holds two spellings of one name: paths.ts). Read level by level, so a folder above counts too.
+ */
+async function spelledOnSource(source: Member, path: string): Promise<string | null> {
+  let at = '';
+  for (const name of path.split('/')) {
+    const entries = await source.fs.readdir(source.abs(at)).catch(() => null);
+    const key = foldPath(name);
+    const e = entries?.find((x) => x.name === name) ?? entries?.find((x) => foldPath(x.name) === key);
+    if (!e) return null;
+    at = join(at, e.name);
+  }
+  return at;
+}
+
 /** Makes folder `path` on the target; a stale file (or a link) where the source has a folder on the way is moved aside. */
 async function makeDir(target: Member, path: string): Promise<void> {
   await matchSpelling(target, path, 'dir');
@@ -140,6 +156,12 @@ function keptCopy(source: Member, target: Member, path: string, s: FsStat, t: Fs
 export async function syncOne(source: Member, target: Member, path: string, o: CopyOptions = {}): Promise<{ children: string[]; bytes: number }> {
   const s = await exactStat(source, path);
   const t = await exactStat(target, path);
+  if (s === null && t !== null && target.rules.caseInsensitive) {
+    // On a case-insensitive target "D" is the source's "d": not stale, only spelled as it was. Removing it would take
+    // the source's "d" (and all under it) off the target; it is respelled and synced under the source's name instead.
+    const spelled = await spelledOnSource(source, path);
+    if (spelled !== null && spelled !== path) return syncOne(source, target, spelled, o);
+  }
   if (s === null || s.type === 'other') {
     // Absent from the mirror: the target's copy goes, but a link or special file of its own is not ours to touch.
     if (t !== null && t.type !== 'other') await removeStale(target, path, source);

@@ -188,6 +188,25 @@ test('two members away, re-added one after the other, both reach in_sync (issue 
   for (const s of specs.slice(1)) assert.deepEqual(await treeOf(s.path), truth, `${s.label} equals m0`);
 });
 
+test('a case-insensitive member caught up never loses a folder the source holds under another case (commute test)', async (t) => {
+  // Found by the commute property below: "D/a" on both; the case-insensitive member away (a write of the twin "d/a" is
+  // refused meanwhile); "D" removed and "d/a" written while it is re-added. The catch-up copied "d/a" (landing in the member's "D"), then saw "D" absent on the source
+  // and removed it — "d" and everything in it with it — and called the member in sync.
+  const dir = await tempDir(t, 'nasm-', RAM_DIR);
+  const path1 = join(dir, 'm1');
+  const specs: EngineMemberSpec[] = [{ path: join(dir, 'm0'), label: 'm0' }, { path: path1, label: 'm1', fs: new FoldingFs(new NodeFs(), path1) }];
+  const m = await createMirror({ members: specs });
+  t.after(() => m.stop().catch(() => {}));
+  await m.writeFile('D/a', 'old');
+  await m.failMember(ids(m)[1]!);
+  await assert.rejects(m.writeFile('d/a', 'twin'), /"d\/a"|D/, 'a case twin, refused for the absent member: it still marks the path');
+  await Promise.all([addBack(m, specs[1]!), m.remove('D'), m.writeFile('d/a', 'new')]);
+  await m.drain();
+  assert.equal(m.status().members[1]!.state, 'in_sync');
+  assert.deepEqual(await treeOf(path1), await treeOf(specs[0]!.path));
+  assert.deepEqual([...(await treeOf(path1)).keys()], ['d/', 'd/a'], 'the source\'s spelling, and its file');
+});
+
 test('a catch-up never copies from a member being ejected (model test, seed 424242)', async (t) => {
   const dir = await tempDir(t, 'nasm-', RAM_DIR);
   const specs: EngineMemberSpec[] = [0, 1, 2].map((i) => ({ path: join(dir, `m${i}`), label: `m${i}` }));
