@@ -9,7 +9,7 @@ import type { FolderContents } from '../contract/types.ts';
 import type { ConflictChoice } from '../contract/types.ts';
 import type { AppConfig, KnownMirror } from './config-store.ts';
 import { loadConfig, saveConfig } from './config-store.ts';
-import { EventHub } from './event-hub.ts';
+import { EventHub, mergeFilesChanged } from './event-hub.ts';
 import { MirrorError, toErrorData } from '../contract/errors.ts';
 import { engineEject } from '../mirror/engine-eject.ts';
 import { Transfers, type TransferOptions } from './transfers.ts';
@@ -309,6 +309,7 @@ export class AppCore {
       case 'scrub-progress': if (e.done) this.events.emit(e); else this.events.emitCoalesced('scrub', e); break;
       case 'member-state': this.events.emit(e); this.#emitMirrorChanged(); break;
       case 'conflicts-changed': this.events.emit(e); this.#emitMirrorChanged(); break;
+      case 'files-changed': this.events.emitCoalesced('files', e, mergeFilesChanged); break;
       default: this.events.emit(e);
     }
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventHub } from './event-hub.ts';
+import { EventHub, mergeFilesChanged } from './event-hub.ts';
 import type { EventEnvelope } from '../contract/contract.ts';
 
 test('seq increases by one per event; coalesced progress keeps only the latest and never overtakes', () => {
@@ -24,4 +24,17 @@ test('coalesced events go out by themselves after the window', async () => {
   hub.emitCoalesced('scrub', { type: 'scrub-progress', donePaths: 1, totalPaths: 2, mismatches: 0, repaired: 0, done: false });
   assert.equal((await seen).seq, 1);
   hub.close();
+});
+
+test('files-changed events waiting together go out as one with every path; too many say "anything" (\'\')', () => {
+  const hub = new EventHub(10_000);
+  const got: EventEnvelope[] = [];
+  hub.subscribe((e) => got.push(e));
+  hub.emitCoalesced('files', { type: 'files-changed', paths: ['a.txt'] }, mergeFilesChanged);
+  hub.emitCoalesced('files', { type: 'files-changed', paths: ['docs/b.txt', 'a.txt'] }, mergeFilesChanged);
+  hub.flush();
+  assert.deepEqual(got.map((e) => e.event), [{ type: 'files-changed', paths: ['a.txt', 'docs/b.txt'] }]);
+  for (let i = 0; i < 300; i++) hub.emitCoalesced('files', { type: 'files-changed', paths: [`f${i}`] }, mergeFilesChanged);
+  hub.close();
+  assert.deepEqual(got.at(-1)!.event, { type: 'files-changed', paths: [''] });
 });

@@ -5,6 +5,16 @@ import type { AppEvent, EventEnvelope } from '../contract/contract.ts';
 
 export type EnvelopeListener = (e: EventEnvelope) => void;
 
+/** Beyond this many paths a files-changed event says '' (anything): a view then refreshes whatever it shows. */
+const MAX_CHANGED_PATHS = 200;
+
+/** Two files-changed events as one: every path of both, or '' when that is too many to list. */
+export function mergeFilesChanged(waiting: AppEvent, next: AppEvent): AppEvent {
+  if (waiting.type !== 'files-changed' || next.type !== 'files-changed') return next;
+  const paths = [...new Set([...waiting.paths, ...next.paths])];
+  return { type: 'files-changed', paths: paths.length > MAX_CHANGED_PATHS || paths.includes('') ? [''] : paths };
+}
+
 export class EventHub {
   #seq = 0;
   readonly #listeners = new Set<EnvelopeListener>();
@@ -27,10 +37,11 @@ export class EventHub {
     this.#send(event);
   }
 
-  /** Sends the latest event for `key` within coalesceMs. */
-  emitCoalesced(key: string, event: AppEvent): void {
+  /** Sends the latest event for `key` within coalesceMs; `merge` folds the one still waiting into it instead. */
+  emitCoalesced(key: string, event: AppEvent, merge?: (waiting: AppEvent, next: AppEvent) => AppEvent): void {
+    const waiting = this.#pending.get(key);
     this.#pending.delete(key); // re-insert so Map order follows the latest report
-    this.#pending.set(key, event);
+    this.#pending.set(key, waiting && merge ? merge(waiting, event) : event);
     this.#timer ??= setTimeout(() => this.flush(), this.coalesceMs);
   }
 

@@ -52,6 +52,7 @@ export class AppState {
   #loading: Promise<void> | null = null;
   #buffer: EventEnvelope[] = [];
   #unsubscribe: (() => void)[] = [];
+  readonly #filesListeners = new Set<(paths: string[]) => void>();
   #ticker: ReturnType<typeof setInterval> | undefined;
 
   constructor(bridge: LiveBridge, o: AppStateOptions = {}) {
@@ -102,6 +103,19 @@ export class AppState {
     return since === undefined ? 0 : Math.max(0, this.#now - since);
   }
 
+  /**
+   * Calls `listener` with the paths each acknowledged change touched, from this tab or any other client; [''] after
+   * a refetch (events were missed: anything may have changed). Returns the unsubscribe.
+   */
+  onFilesChanged(listener: (paths: string[]) => void): () => void {
+    this.#filesListeners.add(listener);
+    return () => { this.#filesListeners.delete(listener); };
+  }
+
+  #filesChanged(paths: string[]): void {
+    for (const l of [...this.#filesListeners]) l(paths);
+  }
+
   // --- lifecycle -----------------------------------------------------------------------------------------------
 
   /** Subscribes to events, then fetches the first snapshot; events that arrive meanwhile are buffered. */
@@ -142,6 +156,7 @@ export class AppState {
       this.#refetches++;
       this.#loadError = null;
       this.#adoptSnapshot(snap);
+      if (this.#refetches > 1) this.#filesChanged(['']);
     } catch (e) {
       this.#loadError = errorMessage(e);
     }
@@ -249,6 +264,9 @@ export class AppState {
         break;
       case 'outside-change':
         break; // a line in the activity log; the status follows with conflicts-changed / mirror-changed
+      case 'files-changed':
+        this.#filesChanged(e.paths);
+        break;
       case 'eject-progress':
         this.ejects.update(e.memberId, e.progress);
         break;
