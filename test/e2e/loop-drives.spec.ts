@@ -154,7 +154,7 @@ test('loop drives: create, lag, fallback read, eject, re-plug and catch up', asy
     await upload(page, [{ name: 'before-eject.bin', buffer: randomBytes(1024 * KiB) }]); // ~12 s of flushing
     await tab(page, 'Dashboard');
     const c = card(page, 'USB Backup');
-    await c.getByRole('button', { name: 'Eject…' }).click();
+    await c.getByRole('button', { name: 'Eject USB Backup…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Eject USB Backup?' });
     await expect(dialog).toBeVisible();
     await page.screenshot({ path: artifact('06-eject-confirm.png') });
@@ -176,7 +176,7 @@ test('loop drives: create, lag, fallback read, eject, re-plug and catch up', asy
     await expect(card(page, 'USB Backup').getByTestId('lag-writes')).toHaveText('0', { timeout: 60_000 });
     for (const f of whileAway) expect(await readFile(join(usb.mountPoint, FOLDER, f.name))).toEqual(f.buffer);
     await expect(card(page, 'USB Backup').getByTestId('safe-to-remove')).toHaveCount(0);
-    await expect(card(page, 'USB Backup').getByRole('button', { name: 'Eject…' })).toBeVisible();
+    await expect(card(page, 'USB Backup').getByRole('button', { name: 'Eject USB Backup…' })).toBeVisible();
     await page.screenshot({ path: artifact('09-caught-up.png') });
   });
 });

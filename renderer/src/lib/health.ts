@@ -1,5 +1,5 @@
 // One sentence of mirror health for the dashboard header and the window title: tone, headline, detail.
-import type { MemberState, MemberStatus, MirrorStatus } from '../../../core/contract/types.ts';
+import type { MemberState, MemberStatus, MirrorState, MirrorStatus } from '../../../core/contract/types.ts';
 import { formatBytes, plural } from '../ui/format.ts';
 
 export type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'neutral';
@@ -12,6 +12,15 @@ export const memberStateText: Record<MemberState, { text: string; tone: Tone }> 
   resyncing: { text: 'Catching up', tone: 'info' },
   faulty: { text: 'Faulty', tone: 'bad' },
   removed: { text: 'Removed', tone: 'neutral' },
+};
+
+/** The mirror's state in words a person knows (md's "clean" and "active" are not), with what each means. */
+export const mirrorStateText: Record<MirrorState, { text: string; explain: string }> = {
+  clean: { text: 'All written', explain: 'Nothing is waiting to be written: every drive holds every change.' },
+  active: { text: 'Writing', explain: 'Changes are being written, or are on their way to a write-mostly drive.' },
+  degraded: { text: 'Degraded', explain: 'A drive is missing or has failed; the other drives hold your files.' },
+  resyncing: { text: 'Catching up', explain: 'A drive is being brought up to date from the others.' },
+  stopped: { text: 'Stopped', explain: 'The files are not served; every drive was left clean.' },
 };
 
 const isFast = (m: MemberStatus) => !m.writeMostly && (m.state === 'in_sync' || m.state === 'behind');

@@ -44,3 +44,23 @@ test('in the desktop app, notifications can be switched off', async () => {
   await expect.poll(() => bridge.callsOf('settings.update')).toEqual([[{ notifications: false }]]);
   await expect.element(toggle).not.toBeChecked();
 });
+
+test('the mirror state is said in plain words, with what it means; no md jargon ("clean", "active")', async () => {
+  const { screen } = await setup(false);
+  const state = screen.getByTestId('mirror-state');
+  await expect.element(state).toHaveTextContent('Writing');
+  await expect.element(state).toHaveTextContent('on their way to a write-mostly drive');
+  await expect.element(state).toHaveAttribute('title', 'Changes are being written, or are on their way to a write-mostly drive.');
+  await expect.element(screen.getByTestId('health')).not.toHaveTextContent(/\bactive\b|\bclean\b/);
+});
+
+test('each Eject button names its drive', async () => {
+  const bridge = new FakeBridge({ 'app.snapshot': () => snapshot({ mirror: mirror([ssd(), usb(), usb({ id: 'usb2', label: 'Photos Disk' })]) }) });
+  const app = new AppState(bridge, { tickMs: 0 });
+  await app.start();
+  const screen = render(Dashboard, { app, mirror: app.mirror! });
+  for (const label of ['Internal SSD', 'USB Backup', 'Photos Disk']) {
+    await expect.element(screen.getByRole('button', { name: `Eject ${label}…`, exact: true })).toBeVisible();
+  }
+  expect(screen.getByRole('button', { name: 'Eject…', exact: true }).elements()).toHaveLength(0);
+});

@@ -35,7 +35,7 @@ test('eject: confirm with ETA → flushing → unmounting → safe to remove onl
   bridge.handlers['mirror.eject'] = () => new Promise<void>((r) => { finish = r; });
   const screen = render(MemberCard, { app, member: app.member('usb')! });
 
-  await screen.getByRole('button', { name: 'Eject…' }).click();
+  await screen.getByRole('button', { name: 'Eject USB Backup…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Eject USB Backup?' });
   await expect.element(dialog).toHaveTextContent('4 writes (2 MB) still have to reach USB Backup: about 2 s');
   await dialog.getByRole('button', { name: 'Eject' }).click();
@@ -62,12 +62,12 @@ test('a failed eject explains itself and offers to try again', async () => {
   const { bridge, app } = await setup();
   bridge.handlers['mirror.eject'] = () => { throw new FakeError({ code: 'EUNMOUNT', message: 'The drive is busy: a program has a file open on it.' }); };
   const screen = render(MemberCard, { app, member: app.member('usb')! });
-  await screen.getByRole('button', { name: 'Eject…' }).click();
+  await screen.getByRole('button', { name: 'Eject USB Backup…' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Eject' }).click();
   const alert = screen.getByRole('alert');
   await expect.element(alert).toHaveTextContent('USB Backup was not ejected.');
   await expect.element(alert).toHaveTextContent('a program has a file open on it');
-  await expect.element(screen.getByRole('button', { name: 'Eject…' })).toBeVisible();
+  await expect.element(screen.getByRole('button', { name: 'Eject USB Backup…' })).toBeVisible();
   await expect.element(screen.getByText(/Safe to remove/)).not.toBeInTheDocument();
 });
 
@@ -101,7 +101,7 @@ test('a detached drive can be forgotten, after a confirmation that says what tha
 test('an attached drive offers eject, not forget', async () => {
   const { app } = await setup({ state: 'in_sync' });
   const screen = render(MemberCard, { app, member: app.member('usb')! });
-  await expect.element(screen.getByRole('button', { name: 'Eject…' })).toBeVisible();
+  await expect.element(screen.getByRole('button', { name: 'Eject USB Backup…' })).toBeVisible();
   await expect.element(screen.getByRole('button', { name: 'Forget…' })).not.toBeInTheDocument();
 });
 
