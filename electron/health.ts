@@ -1,6 +1,7 @@
 // Electron-free wording of mirror health for the tray and native notifications, from the same events the UI gets.
 import type { AppEvent, AppState } from '../core/contract/contract.ts';
-import type { MemberState, MirrorStatus } from '../core/contract/types.ts';
+import type { DriveInfo, MemberState, MirrorStatus } from '../core/contract/types.ts';
+import { capacityWarning, type CapacityWarning } from '../core/contract/capacity.ts';
 
 export type HealthLevel = 'ok' | 'busy' | 'warning' | 'off';
 export interface TrayHealth { level: HealthLevel; tooltip: string; lines: string[] }
@@ -40,22 +41,38 @@ export interface NativeNotice { title: string; body: string }
 
 /**
  * Decides which events deserve a native notification: a member failing, reads falling back to a lagging drive
- * (once per drive per quiet period, not per read), a drive safe to remove, a resync finished.
+ * (once per drive per quiet period, not per read), a drive safe to remove, a resync finished, the mirror filling up.
  */
 export class NotificationPolicy {
   readonly #labels = new Map<string, string>();
   readonly #states = new Map<string, MemberState>();
   readonly #lastFallback = new Map<string, number>();
+  #mirror: MirrorStatus | null = null;
+  #drives: DriveInfo[] = [];
+  /** The capacity level last told: told again only when it gets worse (90 % → 95 %), or after it went below. */
+  #capacity: CapacityWarning['level'] | null = null;
 
   constructor(private readonly now: () => number = Date.now, private readonly fallbackQuietMs = 60_000) {}
 
-  seed(mirror: MirrorStatus | null): void {
+  seed(mirror: MirrorStatus | null, drives?: DriveInfo[]): void {
+    this.#mirror = mirror;
+    if (drives) this.#drives = drives;
     for (const m of mirror?.members ?? []) { this.#labels.set(m.id, m.label); this.#states.set(m.id, m.state); }
+  }
+
+  /** A notice when the mirror crosses 90 % or 95 % full (capacityWarning, the dashboard's rule). */
+  #capacityNotice(): NativeNotice | null {
+    const w = capacityWarning(this.#mirror, this.#drives);
+    const was = this.#capacity;
+    this.#capacity = w?.level ?? null;
+    if (!w || w.level === was || (was === 'alarm' && w.level === 'warn')) return null;
+    return { title: w.level === 'alarm' ? 'The mirror is almost full' : 'The mirror is filling up', body: w.text };
   }
 
   next(event: AppEvent): NativeNotice | null {
     switch (event.type) {
-      case 'mirror-changed': this.seed(event.mirror); return null;
+      case 'mirror-changed': this.seed(event.mirror); return this.#capacityNotice();
+      case 'drives-changed': this.seed(this.#mirror, event.drives); return this.#capacityNotice();
       case 'member-state': {
         const before = this.#states.get(event.memberId);
         this.#states.set(event.memberId, event.state);

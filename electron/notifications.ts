@@ -6,7 +6,8 @@ import { NotificationPolicy } from './health.ts';
 
 export function startNotifications(core: AppCore): () => void {
   const policy = new NotificationPolicy();
-  policy.seed(core.mirror?.status() ?? null);
+  const start = core.snapshot();
+  policy.seed(start.mirror, start.drives);
   return core.events.subscribe(({ event }) => {
     const notice = policy.next(event);
     if (notice && core.settings.notifications && Notification.isSupported()) new Notification(notice).show();

@@ -1,6 +1,6 @@
 // AppCore: what a host (Electron main, `serve`) runs — at most one open mirror, the drives list, the saved config,
 // and one numbered event stream that both transports relay. Hosts never touch the Mirror directly.
-import { realpath } from 'node:fs/promises';
+import { realpath, statfs } from 'node:fs/promises';
 import type { AppSettings, AppSnapshot, AppState, ErrorData } from '../contract/contract.ts';
 import type { DriveInfo, EjectProgress, MemberSpec, MirrorEvent, MirrorOptions, MirrorStatus, PlacementIssue, ScrubResult } from '../contract/types.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
@@ -27,6 +27,18 @@ export interface AppCoreOptions {
   coalesceMs?: number;
   log?: (message: string) => void;
   transfers?: TransferOptions;
+  /** After files change, the drives (and their free space) are listed again at most this often; default 10 s. */
+  spaceRefreshMs?: number;
+}
+
+/** A folder "drive" (the demo's) with its free space now: a local folder, so statfs cannot hang. */
+async function withSpace(d: DriveInfo): Promise<DriveInfo> {
+  try {
+    const s = await statfs(d.mountPoint);
+    return { ...d, sizeBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
+  } catch {
+    return d;
+  }
 }
 
 export class AppCore {
@@ -42,6 +54,7 @@ export class AppCore {
   /** Create/assemble/stop run one at a time, so two clicks never open two mirrors. */
   #lifecycle: Promise<unknown> = Promise.resolve();
   #unwatchDrives: () => void = () => {};
+  #spaceTimer: ReturnType<typeof setTimeout> | undefined;
   #shutdown: Promise<void> | undefined;
   readonly #log: (message: string) => void;
   /** Uploads and downloads in chunks; aborted before the mirror stops, so a vanished client cannot hold it open. */
@@ -237,6 +250,7 @@ export class AppCore {
     this.#shutdown ??= (async () => {
       this.#setAppState('flushing');
       this.#unwatchDrives();
+      clearTimeout(this.#spaceTimer);
       try {
         await this.#exclusive(async () => {
           if (this.#mirror) await this.#stopOpen(this.#mirror);
@@ -309,7 +323,7 @@ export class AppCore {
       case 'scrub-progress': if (e.done) this.events.emit(e); else this.events.emitCoalesced('scrub', e); break;
       case 'member-state': this.events.emit(e); this.#emitMirrorChanged(); break;
       case 'conflicts-changed': this.events.emit(e); this.#emitMirrorChanged(); break;
-      case 'files-changed': this.events.emitCoalesced('files', e, mergeFilesChanged); break;
+      case 'files-changed': this.events.emitCoalesced('files', e, mergeFilesChanged); this.#spaceChanged(); break;
       default: this.events.emit(e);
     }
   }
@@ -324,13 +338,27 @@ export class AppCore {
   }
 
   async #refreshDrives(announce: boolean): Promise<void> {
+    const before = JSON.stringify(this.#drives);
     try {
-      this.#drives = [...(this.o.extraDrives ?? []), ...(await this.o.deps.listDrives())];
+      this.#drives = [...(await Promise.all((this.o.extraDrives ?? []).map(withSpace))), ...(await this.o.deps.listDrives())];
     } catch (e) {
       this.#log(`Could not list drives: ${toErrorData(e).message}`);
       return;
     }
-    if (announce) this.events.emit({ type: 'drives-changed', drives: this.#drives });
+    if (announce && JSON.stringify(this.#drives) !== before) this.events.emit({ type: 'drives-changed', drives: this.#drives });
+  }
+
+  /**
+   * Writes use space: the drives are listed again (their free space is the dashboard's, and the capacity warning's)
+   * spaceRefreshMs after a change, at most once per spaceRefreshMs while changes go on — never per write.
+   */
+  #spaceChanged(): void {
+    if (this.#spaceTimer !== undefined || this.#shutdown) return;
+    this.#spaceTimer = setTimeout(() => {
+      this.#spaceTimer = undefined;
+      void this.#refreshDrives(true);
+    }, this.o.spaceRefreshMs ?? 10_000);
+    this.#spaceTimer.unref?.(); // a refresh of the free space never keeps the process alive
   }
 
   /** A failed save does not undo what the user did; it is reported in the snapshot instead. */

@@ -1,16 +1,8 @@
 // Number formatting for people: sizes, durations, rates, ETAs.
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+import { formatBytes } from '../../../core/contract/format-bytes.ts';
 
-/** 1536 → "1.5 KB" (powers of 1024, as file managers on Linux and Windows show them). */
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n) || n < 0) return '—';
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < UNITS.length - 1) { v /= 1024; i++; }
-  const digits = i === 0 || v >= 100 ? 0 : 1;
-  return `${v.toFixed(digits).replace(/\.0$/, '')} ${UNITS[i]}`;
-}
+export { formatBytes };
 
 /** 850 → "850 ms", 4200 → "4.2 s", 125000 → "2 min 5 s", 7_380_000 → "2 h 3 min". */
 export function formatDuration(ms: number): string {

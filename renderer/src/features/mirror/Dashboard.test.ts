@@ -64,3 +64,35 @@ test('each Eject button names its drive', async () => {
   }
   expect(screen.getByRole('button', { name: 'Eject…', exact: true }).elements()).toHaveLength(0);
 });
+
+const GiB = 1024 ** 3;
+async function withSpace(usedSsd: number, usedUsb: number) {
+  const drives = [
+    { mountPoint: '/mnt/ssd', device: 'a', filesystem: 'ext4', sizeBytes: 500 * GiB, freeBytes: (1 - usedSsd) * 500 * GiB, removable: false, readOnly: false, system: false },
+    { mountPoint: '/mnt/usb', device: 'b', filesystem: 'exfat', sizeBytes: 100 * GiB, freeBytes: (1 - usedUsb) * 100 * GiB, removable: true, readOnly: false, system: false },
+  ];
+  const bridge = new FakeBridge({ 'app.snapshot': () => snapshot({ drives, mirror: mirror([ssd(), usb()]) }) });
+  const app = new AppState(bridge, { tickMs: 0 });
+  await app.start();
+  return { bridge, app, screen: render(Dashboard, { app, mirror: app.mirror! }) };
+}
+
+test('each drive\'s free space is on its card; no capacity warning below 90 %', async () => {
+  const { screen } = await withSpace(0.2, 0.5);
+  const cards = screen.getByTestId('member-card');
+  await expect.element(cards.nth(0).getByTestId('space')).toHaveTextContent('400 GB free of 500 GB (20 % used)');
+  await expect.element(cards.nth(1).getByTestId('space')).toHaveTextContent('50 GB free of 100 GB (50 % used)');
+  await expect.element(screen.getByTestId('capacity')).not.toBeInTheDocument();
+});
+
+test('the dashboard warns at 90 % of the smallest drive, louder at 95 %, as the free space changes', async () => {
+  const { bridge, app, screen } = await withSpace(0.2, 0.91);
+  const banner = screen.getByTestId('capacity');
+  await expect.element(banner).toHaveTextContent('The mirror is filling up');
+  await expect.element(banner).toHaveTextContent('USB Backup is 91 % full (9 GB free)');
+  const drives = app.drives.map((d) => (d.mountPoint === '/mnt/usb' ? { ...d, freeBytes: 3 * GiB } : d));
+  bridge.emit(11, { type: 'drives-changed', drives });
+  await expect.element(banner).toHaveTextContent('The mirror is almost full');
+  await expect.element(banner).toHaveTextContent('USB Backup is 97 % full (3 GB free)');
+  await expect.element(banner).toHaveAttribute('role', 'alert');
+});
