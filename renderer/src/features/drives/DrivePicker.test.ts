@@ -225,3 +225,49 @@ test('keeping the other drive\'s files instead starts the mirror from them', asy
   expect(o.members.map((m) => m.path)).toEqual(['/mnt/ssd/NAS Mirror', '/media/usb']);
   expect(o.adoptFrom).toBe(1);
 });
+
+test('with every picked drive write-mostly there is no fast drive: the picker says so and Create needs a confirmation', async () => {
+  const usb2 = drive({ mountPoint: '/media/usb2', label: 'Loop Disk', device: '/dev/loop0', rotational: true });
+  const { screen, bridge } = await setup(undefined, [usb2]);
+  await screen.getByRole('checkbox', { name: /USB Backup/ }).click();
+  await screen.getByRole('checkbox', { name: /Loop Disk/ }).click();
+  const create = screen.getByRole('button', { name: 'Create mirror' });
+  const noFast = screen.getByTestId('no-fast');
+  await expect.element(noFast).toHaveTextContent('No fast drive.');
+  await expect.element(screen.getByTestId('blocker')).toHaveTextContent('Untick Write-mostly on your fastest drive');
+  await expect.element(create).toBeDisabled();
+
+  await noFast.getByRole('checkbox', { name: 'Every drive is slow: use them all as write-mostly' }).click();
+  await expect.element(create).toBeEnabled();
+  await create.click();
+  await expect.poll(() => bridge.callsOf('mirror.create').length).toBe(1);
+  expect((bridge.callsOf('mirror.create')[0]![0] as { members: MemberSpec[] }).members.map((m) => m.writeMostly)).toEqual([true, true]);
+});
+
+test('unticking write-mostly on one drive leaves a fast drive: no warning, no confirmation', async () => {
+  const usb2 = drive({ mountPoint: '/media/usb2', label: 'Loop Disk', device: '/dev/loop0', rotational: true });
+  const { screen } = await setup(undefined, [usb2]);
+  await screen.getByRole('checkbox', { name: /USB Backup/ }).click();
+  await screen.getByRole('checkbox', { name: /Loop Disk/ }).click();
+  await expect.element(screen.getByTestId('no-fast')).toBeVisible();
+  await rowOf(screen, '/media/usb2').getByRole('checkbox', { name: /^Write-mostly/ }).click();
+  await expect.element(screen.getByTestId('no-fast')).not.toBeInTheDocument();
+  await expect.element(screen.getByRole('button', { name: 'Create mirror' })).toBeEnabled();
+});
+
+test('the "Testing" tools (a simulated slow drive) are hidden outside the demo', async () => {
+  const { screen } = await setup();
+  await screen.getByRole('checkbox', { name: /Data SSD/ }).click();
+  await expect.element(rowOf(screen, '/mnt/ssd').getByRole('checkbox', { name: /^Write-mostly/ })).toBeVisible();
+  await expect.element(screen.getByText('Testing')).not.toBeInTheDocument();
+});
+
+test('the "Testing" tools are there in the demo', async () => {
+  const bridge = new FakeBridge({ 'app.snapshot': () => snapshot({ mirror: null, drives, demo: true }), 'drives.checkPlacement': () => [] });
+  const app = new AppState(bridge, { tickMs: 0 });
+  await app.start();
+  const screen = render(DrivePicker, { app, checkDelayMs: 0 });
+  await screen.getByRole('checkbox', { name: /Data SSD/ }).click();
+  await screen.getByText('Testing').click();
+  await expect.element(screen.getByRole('checkbox', { name: 'Simulate a slow drive' })).toBeVisible();
+});
