@@ -22,6 +22,12 @@ function createMainWindow(core: AppCore): BrowserWindow {
   const unregister = registerIpc(win, indexUrl, createDispatch(createHandlers(core)), core.events);
   win.on('closed', unregister);
   win.once('ready-to-show', () => win.show());
+  // The page asks before leaving while a transfer runs (beforeunload); Electron shows no dialog of its own.
+  win.webContents.on('will-prevent-unload', (e) => {
+    const choice = dialog.showMessageBoxSync(win, { type: 'question', buttons: ['Leave', 'Stay'], defaultId: 1, cancelId: 1,
+      message: 'Leave while a transfer is running?', detail: 'The upload or download under way stops; a file half uploaded is not kept.' });
+    if (choice === 0) e.preventDefault(); // leave: the page's objection is overruled
+  });
   void win.loadURL(indexUrl);
   return win;
 }

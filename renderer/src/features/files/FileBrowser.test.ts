@@ -214,3 +214,22 @@ test('"New folder" says why Create is disabled', async () => {
   await expect.element(create).toBeEnabled();
   expect(bridge.callsOf('files.mkdir')).toEqual([]);
 });
+
+test('while an upload runs, leaving the page asks first; once it is done, it does not', async () => {
+  let finish!: () => void;
+  const { screen, bridge } = setup({ 'files.write': () => new Promise<void>((r) => { finish = r; }) });
+  await expect.element(screen.getByText('notes.txt')).toBeVisible();
+  const leave = () => {
+    const e = new Event('beforeunload', { cancelable: true });
+    dispatchEvent(e);
+    return e.defaultPrevented;
+  };
+  expect(leave()).toBe(false);
+  await screen.getByTestId('upload-input').upload(new File(['abc'], 'slow.txt'));
+  await expect.element(screen.getByRole('progressbar', { name: 'Uploading' })).toBeVisible();
+  expect(leave()).toBe(true);
+  finish();
+  await expect.element(screen.getByRole('status')).toHaveTextContent('Uploaded slow.txt.');
+  expect(leave()).toBe(false);
+  expect(bridge.callsOf('files.write').length).toBe(1);
+});
