@@ -4,7 +4,7 @@
 // only a write-mostly member left. Every run prints its seed; NAS_MODEL_SEED=N replays it, NAS_MODEL_RUNS=N sets the count.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -256,6 +256,15 @@ async function runScheduleOnce(setup: Setup, cmds: Cmd[]): Promise<void> {
 if (process.env.NAS_MODEL_EXAMPLE) {
   test('model: the given counterexample', async () => {
     const [setup, cmds] = JSON.parse(process.env.NAS_MODEL_EXAMPLE!.replaceAll('undefined', 'null'), (_k, v) => (v === null ? undefined : v));
+    await runSchedule(setup, cmds);
+  });
+}
+
+// Every schedule a long run ever failed on, replayed in every run: model-examples/<date>-<what>.json, as printed.
+for (const name of readdirSync(new URL('./model-examples/', import.meta.url)).filter((n) => n.endsWith('.json')).sort()) {
+  test(`model: the schedule a long run failed on (${name})`, async () => {
+    const json = readFileSync(new URL(`./model-examples/${name}`, import.meta.url), 'utf8').trim();
+    const [setup, cmds] = JSON.parse(json.replaceAll('undefined', 'null'), (_k, v) => (v === null ? undefined : v));
     await runSchedule(setup, cmds);
   });
 }
