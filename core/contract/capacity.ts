@@ -30,13 +30,18 @@ function isOnMount(path: string, mount: string): boolean {
   return p.startsWith(m.endsWith(sep) ? m : m + sep);
 }
 
-/** The drive a member's folder is on: the longest mount point holding its path; null when none (or sizes unknown). */
-export function memberSpace(member: MemberStatus, drives: readonly DriveInfo[]): MemberSpace | null {
-  if (!member.path) return null;
+/** The drive a folder is on: the one with the longest mount point holding its path. */
+export function driveOf(path: string, drives: readonly DriveInfo[]): DriveInfo | undefined {
   let best: DriveInfo | undefined;
   for (const d of drives) {
-    if (isOnMount(member.path, d.mountPoint) && (!best || d.mountPoint.length > best.mountPoint.length)) best = d;
+    if (isOnMount(path, d.mountPoint) && (!best || d.mountPoint.length > best.mountPoint.length)) best = d;
   }
+  return best;
+}
+
+/** The space of the drive a member's folder is on; null when none is known (or it does not answer). */
+export function memberSpace(member: MemberStatus, drives: readonly DriveInfo[]): MemberSpace | null {
+  const best = member.path ? driveOf(member.path, drives) : undefined;
   if (!best || best.notResponding || !(best.sizeBytes > 0)) return null;
   return { sizeBytes: best.sizeBytes, freeBytes: best.freeBytes, usedFraction: Math.min(1, Math.max(0, 1 - best.freeBytes / best.sizeBytes)) };
 }

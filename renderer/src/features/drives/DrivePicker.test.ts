@@ -271,3 +271,19 @@ test('the "Testing" tools are there in the demo', async () => {
   await screen.getByText('Testing').click();
   await expect.element(screen.getByRole('checkbox', { name: 'Simulate a slow drive' })).toBeVisible();
 });
+
+test('adding to the open mirror: it is not offered to assemble, and the drives holding its members say so', async () => {
+  const open = mirror([ssd({ path: '/mnt/ssd/NAS Mirror' }), usb({ path: '/media/usb' })]);
+  const bridge = new FakeBridge({
+    'app.snapshot': () => snapshot({ mirror: open, drives, knownMirrors: [{ id: open.id, label: 'Home', members: [{ path: '/mnt/ssd/NAS Mirror' }, { path: '/media/usb' }] }] }),
+    'drives.checkPlacement': () => [],
+  });
+  const app = new AppState(bridge, { tickMs: 0 });
+  await app.start();
+  const screen = render(DrivePicker, { app, adding: true, checkDelayMs: 0 });
+  await expect.element(screen.getByText('Data SSD')).toBeVisible();
+  await expect.element(screen.getByRole('button', { name: 'Assemble' })).not.toBeInTheDocument();
+  await expect.element(rowOf(screen, '/mnt/ssd').getByText('in this mirror: Internal SSD')).toBeVisible();
+  await expect.element(rowOf(screen, '/media/usb').getByText('in this mirror: USB Backup')).toBeVisible();
+  await expect.element(rowOf(screen, '/').getByText(/in this mirror/)).not.toBeInTheDocument();
+});
