@@ -141,15 +141,17 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
   return mirror;
 }
 
-/** Assembles an existing mirror from its members' folders, recognised by superblock, never by path. */
-export async function assembleMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirror> {
-  checkSpecs(o?.members);
-  if (o.members.length < 1) throw new MirrorError('EINVALIDOPTION', 'Give the folders of the mirror to open.');
-  const stallMs = memberTimeout(o); // checked before any folder is touched, as the other options are
-  // Every folder is probed at once, each with a deadline: a drive that does not answer (a stopped FUSE daemon, a hung
-  // share) is left out as not answering, and the mirror opens from the others, as with a drive that is unplugged.
+interface Probed { spec: MemberSpec; real: string; sb: Superblock | null }
+interface Probe { found: Probed[]; hung: MemberSpec[]; freshest: Superblock; silent: string }
+
+/**
+ * Probe: every folder's superblock, read at once, each with a deadline — a drive that does not answer (a stopped FUSE
+ * daemon, a hung share) is left out as not answering, and the mirror opens from the others, as with a drive that is
+ * unplugged. Picks the freshest superblock and refuses folders of another mirror.
+ */
+async function probe(o: Omit<MirrorOptions, 'label'>, stallMs: number): Promise<Probe> {
   const probes = await Promise.all(o.members.map(async (spec) => {
-    const probe = (async () => {
+    const read = (async () => {
       const real = await realpath(spec.path).catch(() => spec.path);
       try {
         return { spec, real, sb: await readSuperblock(memberFs({ path: real }, 0), real) };
@@ -157,9 +159,9 @@ export async function assembleMirror(o: Omit<MirrorOptions, 'label'>): Promise<M
         throw new MirrorError('EIO', `${(e as Error).message}. Open the mirror without this folder and re-add it.`, { path: spec.path });
       }
     })();
-    return stallMs > 0 ? withDeadline(probe, stallMs, () => ({ spec, hung: true as const })) : probe;
+    return stallMs > 0 ? withDeadline(read, stallMs, () => ({ spec, hung: true as const })) : read;
   }));
-  const found: { spec: MemberSpec; real: string; sb: Superblock | null }[] = [];
+  const found: Probed[] = [];
   const hung: MemberSpec[] = [];
   for (const p of probes) {
     if ('hung' in p) { hung.push(p.spec); continue; }
@@ -180,13 +182,19 @@ export async function assembleMirror(o: Omit<MirrorOptions, 'label'>): Promise<M
       throw new MirrorError('EFOREIGN', `"${f.spec.path}" belongs to another mirror ("${f.sb!.mirrorLabel}"); open it separately.`, { path: f.spec.path });
     }
   }
-  const lim = limits(o, freshest);
-  const deleted = deletedOptions(o, freshest); // recently deleted (issue 11, part 4): the superblock's retention
+  return { found, hung, freshest, silent };
+}
+
+/**
+ * Classify: each member the freshest superblock names is present and trusted, present and to be caught up (and how:
+ * catchUpPlan), or away; a folder without a superblock is never a member and never causes a delete (invariant 21).
+ */
+async function classify(p: Probe, memberTimeoutMs: number): Promise<{ members: Member[]; catchUp: Map<Member, CatchUpPlan> }> {
+  const { found, hung, freshest, silent } = p;
   const members: Member[] = [];
-  /** Members to bring back, and how (catchUpPlan: the whole tree, or what changed since their own generation). */
   const catchUp = new Map<Member, CatchUpPlan>();
   for (const entry of freshest.members) {
-    const f = withSb.find((x) => x.sb!.memberId === entry.id);
+    const f = found.find((x) => x.sb?.memberId === entry.id);
     if (!f) {
       const gone = new Member(entry.id, entry.label, '', entry.writeMostly, memberFs({ path: '/' }), 'removed');
       if (entry.names) gone.rules = entry.names; // its names are checked while it is away
@@ -197,7 +205,7 @@ export async function assembleMirror(o: Omit<MirrorOptions, 'label'>): Promise<M
       continue;
     }
     const sb = f.sb!;
-    const m = new Member(entry.id, f.spec.label ?? entry.label, f.real, f.spec.writeMostly ?? entry.writeMostly, memberFs(f.spec, lim.memberTimeoutMs, f.real), 'in_sync');
+    const m = new Member(entry.id, f.spec.label ?? entry.label, f.real, f.spec.writeMostly ?? entry.writeMostly, memberFs(f.spec, memberTimeoutMs, f.real), 'in_sync');
     m.rules = await prepareMemberFolder(m.fs, m.root);
     await MirrorImpl.openJournal(m);
     // Invariant 17: a source must be in sync by the freshest superblock and at most one generation behind it
@@ -210,16 +218,21 @@ export async function assembleMirror(o: Omit<MirrorOptions, 'label'>): Promise<M
     }
     members.push(m);
   }
-  // Folders given without a superblock (an empty mount point) are never members, and never cause a delete (invariant 21).
   for (const f of found.filter((x) => x.sb === null)) {
-    const stray = new Member(`missing:${f.real}`, f.spec.label ?? defaultLabel(f.real), f.real, f.spec.writeMostly ?? false, memberFs(f.spec, lim.memberTimeoutMs, f.real), 'faulty');
+    const stray = new Member(`missing:${f.real}`, f.spec.label ?? defaultLabel(f.real), f.real, f.spec.writeMostly ?? false, memberFs(f.spec, memberTimeoutMs, f.real), 'faulty');
     stray.error = `"${f.spec.path}" holds no member of this mirror (no ${META_DIR}/superblock.json): is its drive unmounted? It was left untouched.`;
     members.push(stray);
   }
-  const primary = members.find((m) => m.state === 'in_sync' && !m.writeMostly) ?? members.find((m) => m.state === 'in_sync');
-  if (!primary) throw new MirrorError('ENOINSYNC', 'No up-to-date member is among these folders; connect the drive that was in use last.');
-  const mirror = new MirrorImpl({ id: freshest.mirrorId, label: freshest.mirrorLabel, members, ...lim, deleted, outside: outsideOptions(o), generation: freshest.generation, generationCleared: freshest.generationCleared });
-  // Every exact record any trusted member holds: paths a crash may have left different between members.
+  return { members, catchUp };
+}
+
+/**
+ * Recover: every exact record a trusted member holds marks a path a crash may have left different between members.
+ * After a crash (the freshest superblock not clean) the primary's manifest is refreshed there and every other in-sync
+ * member catches up those paths (invariant 19). Then each member to bring back gets its list of paths.
+ */
+async function recover(mirror: MirrorImpl, primary: Member, freshest: Superblock, catchUp: Map<Member, CatchUpPlan>): Promise<void> {
+  const members = mirror.members;
   const records = new Map<string, number>();
   for (const m of members) {
     if (m.state !== 'in_sync' || !m.journal || m.journal.coarse) continue;
@@ -229,7 +242,6 @@ export async function assembleMirror(o: Omit<MirrorOptions, 'label'>): Promise<M
   mirror.intent.adopt(records.keys());
   if (!freshest.clean) {
     await refreshManifest(primary, records.keys());
-    // After a crash, members other than the primary may differ exactly where records are set (invariant 19).
     for (const m of members) {
       if (m === primary || m.state !== 'in_sync') continue;
       m.transition('resync-started');
@@ -240,6 +252,22 @@ export async function assembleMirror(o: Omit<MirrorOptions, 'label'>): Promise<M
     m.startCatchUp(how === 'full' || !haveExact ? null
       : how.since === null ? [...records.keys()] : [...records].filter(([, g]) => g > how.since!).map(([p]) => p));
   }
+}
+
+/** Assembles an existing mirror from its members' folders, recognised by superblock, never by path: probe, classify, recover. */
+export async function assembleMirror(o: Omit<MirrorOptions, 'label'>): Promise<Mirror> {
+  checkSpecs(o?.members);
+  if (o.members.length < 1) throw new MirrorError('EINVALIDOPTION', 'Give the folders of the mirror to open.');
+  const stallMs = memberTimeout(o); // checked before any folder is touched, as the other options are
+  const probed = await probe(o, stallMs);
+  const { freshest } = probed;
+  const lim = limits(o, freshest);
+  const deleted = deletedOptions(o, freshest); // recently deleted (issue 11, part 4): the superblock's retention
+  const { members, catchUp } = await classify(probed, lim.memberTimeoutMs);
+  const primary = members.find((m) => m.state === 'in_sync' && !m.writeMostly) ?? members.find((m) => m.state === 'in_sync');
+  if (!primary) throw new MirrorError('ENOINSYNC', 'No up-to-date member is among these folders; connect the drive that was in use last.');
+  const mirror = new MirrorImpl({ id: freshest.mirrorId, label: freshest.mirrorLabel, members, ...lim, deleted, outside: outsideOptions(o), generation: freshest.generation, generationCleared: freshest.generationCleared });
+  await recover(mirror, primary, freshest, catchUp);
   await mirror.membershipChanged();
   for (const m of catchUp.keys()) mirror.startResync(m);
   mirror.outside.start(); // outside changes: what changed on the drives while the mirror was closed, then watchers
