@@ -24,6 +24,12 @@ export default tseslint.config(
   {
     files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] } },
+    rules: {
+      // `let { a, b }: Props = $props()` is how Svelte 5 declares props (bindable ones are reassigned).
+      'prefer-const': 'off',
+      // Shared state here is $state.raw, replaced whole; a plain Set or Map in a script is bookkeeping no markup reads.
+      'svelte/prefer-svelte-reactivity': 'off',
+    },
   },
   {
     // nephele's XML hooks are typed `any` upstream; our overrides keep its signatures.

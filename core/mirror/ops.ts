@@ -1,6 +1,6 @@
 // The operations a write request carries, how each lands on one member, and the checks made before any leg starts.
 import { MirrorError } from '../contract/errors.ts';
-import { errnoCode, type AtomicWriter, type FsAttrs } from '../fs/filesystem.ts';
+import { type AtomicWriter, type FsAttrs } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 import { baseName, foldPath, nameProblem, parentOf } from './paths.ts';
 import { keepReplaced, measureEntry, quarantine, type TrashReason, type TrashTicket } from './trash.ts';
