@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(chromium xvfb exfatprogs exfat-fuse fuse3 rsync e2fsprogs util-linux openssl
   # the WebDAV share: conformance suite, real clients (rclone, cadaver, gio/gvfs under a D-Bus session, davfs2), and
-  # Apache mod_dav as the bench's peer
+  # Apache mod_dav as the peer of bench scenario 8 (whose --quick smoke test runs in npm test)
   litmus rclone cadaver davfs2 libglib2.0-bin gvfs gvfs-backends dbus apache2)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -6,6 +6,8 @@ import { tempDir } from '../helpers/tmp.ts';
 import { runBench } from './bench.ts';
 import { parseOptions } from './options.ts';
 import { treeSpec, writeTree } from './tree.ts';
+import { davTargets } from './scenarios/webdav.ts';
+import { has, NOT_INSTALLED } from './tools.ts';
 
 test('the seeded tree is deterministic and written as specified', async (t) => {
   const a = treeSpec(200, 5, 7), b = treeSpec(200, 5, 7);
@@ -31,4 +33,17 @@ test('scenario 7 (big file through a serve process) runs in --quick mode and eve
   assert.equal(res.rows.length, 7, 'rows were produced');
   for (const r of res.rows) assert.ok(typeof r.value === 'number' && Number.isFinite(r.value) && r.value > 0, `${r.tool} / ${r.metric} has a number`);
   assert.deepEqual(res.notes, []);
+});
+
+test('scenario 8 (the WebDAV share vs Apache mod_dav and rclone serve) runs in --quick mode and every row has a number', { timeout: 300_000 }, async (t) => {
+  for (const tool of ['curl', 'rclone']) if (!(await has(tool))) return t.skip(`${tool} is not installed (apt-get install -y ${tool})`);
+  const res = await runBench(parseOptions(['--quick', '--scenario', '8', '--no-loop', '--no-write']));
+  assert.deepEqual(res.notes, []);
+  const measured = res.rows.filter((r) => r.value !== null || !r.note?.startsWith(NOT_INSTALLED));
+  assert.ok(measured.filter((r) => r.role === 'engine').length >= 10, 'the share was measured');
+  assert.ok(measured.some((r) => r.role === 'limit'), 'the engine direct was measured');
+  for (const r of measured) assert.ok(typeof r.value === 'number' && Number.isFinite(r.value) && r.value >= 0, `${r.tool} / ${r.metric} has a number`);
+  for (const tg of davTargets(res.rows).filter((x) => !x.what.includes('Apache') || measured.some((r) => r.tool.startsWith('Apache')))) {
+    assert.notEqual(tg.got, 'n/a', `${tg.what} is computed`);
+  }
 });

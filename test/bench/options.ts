@@ -18,7 +18,7 @@ export interface BenchOptions {
 const usage = 'usage: npm run bench -- [--files N] [--quick] [--scenario N[,N]] [--runs N] [--stream-mib N] [--no-loop] [--no-write | --out DIR]';
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { files: 20_000, folders: 200, quick: false, scenarios: [1, 2, 3, 4, 5, 6, 7], runs: 3, streamBytes: 2 * 2 ** 30, noLoop: false, outDir: 'test/bench', seed: 42 };
+  const o: BenchOptions = { files: 20_000, folders: 200, quick: false, scenarios: [1, 2, 3, 4, 5, 6, 7, 8], runs: 3, streamBytes: 2 * 2 ** 30, noLoop: false, outDir: 'test/bench', seed: 42 };
   let filesGiven = false, streamGiven = false, runsGiven = false, outGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -30,7 +30,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     switch (a) {
       case '--files': o.files = num(); filesGiven = true; break;
       case '--quick': o.quick = true; break;
-      case '--scenario': o.scenarios = String(argv[++i]).split(',').map(Number).filter((n) => n >= 1 && n <= 7); break;
+      case '--scenario': o.scenarios = String(argv[++i]).split(',').map(Number).filter((n) => n >= 1 && n <= 8); break;
       case '--runs': o.runs = Math.max(1, num()); runsGiven = true; break;
       case '--stream-mib': o.streamBytes = num() * 2 ** 20; streamGiven = true; break;
       case '--no-loop': o.noLoop = true; break;

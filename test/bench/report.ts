@@ -12,6 +12,7 @@ export const TITLES: Record<number, string> = {
   5: 'Scenario 5 — fallback read latency (256 KiB file)',
   6: 'Scenario 6 — scale: open time, RSS, scrub throughput',
   7: 'Scenario 7 — big files through the app (chunked WebSocket upload/download of a separate serve process)',
+  8: 'Scenario 8 — the WebDAV share vs Apache 2.4 mod_dav and rclone serve webdav (curl, rclone)',
 };
 
 export interface BenchResult {
