@@ -37,7 +37,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case '--no-write': o.outDir = null; outGiven = true; break;
       case '--out': o.outDir = String(argv[++i]); outGiven = true; break;
       case '--seed': o.seed = num(); break;
-      case '--help': case '-h': console.log(usage); process.exit(0);
+      case '--help': case '-h': console.log(usage); process.exit(0); break; // exit() does not return; the break says so to the reader
       default: throw new Error(`unknown option ${a}\n${usage}`);
     }
   }
