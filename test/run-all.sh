@@ -7,6 +7,7 @@ rm -rf "$results" && mkdir -p "$results"
 bash test/ensure-system-packages.sh
 status=0
 echo "== typecheck"; npm run -s typecheck || status=1
+echo "== lint (eslint)"; npm run -s lint || status=1
 echo "== node tests"; bash test/run-node-tests.sh || status=1
 echo "== renderer tests (vitest, Chromium)"
 NO_COLOR=1 npx vitest run --config renderer/vitest.config.ts --reporter=default --reporter=json \
