@@ -13,6 +13,12 @@ export interface ServeArgs {
   help: boolean;
   /** --webdav / --no-webdav: turn the WebDAV share on or off, and remember it; absent: as last remembered. */
   webdav?: boolean;
+  /** --mount DIR / --no-mount: the mirror as a local folder at DIR (Linux, FUSE), remembered; absent: as last remembered. */
+  mount?: string | null;
+  /** --smb / --no-smb: the mirror as an SMB share (Samba exporting the mount), remembered; absent: as last remembered. */
+  smb?: boolean;
+  /** --smb-port N: the SMB share's port (default 445). */
+  smbPort?: number;
 }
 
 export const USAGE = `Usage: npm run serve -- [--demo] [--port N] [--host H] [--password P] [--tls-cert FILE --tls-key FILE] [--config DIR] [--webdav]
@@ -24,7 +30,11 @@ export const USAGE = `Usage: npm run serve -- [--demo] [--port N] [--host H] [--
   --tls-key F    PEM private key of that certificate
   --config DIR   where the app keeps its settings (default: the user's config folder)
   --demo         two folder "drives" (an SSD and a slow write-mostly USB disk) mirrored, with sample files
-  --webdav       share the mirror over WebDAV at /dav/ (user "nas", the --password); remembered until --no-webdav`;
+  --webdav       share the mirror over WebDAV at /dav/ (user "nas", the --password); remembered until --no-webdav
+  --mount DIR    the mirror as a local folder at DIR (Linux, FUSE); remembered until --no-mount
+  --smb          share the mirror over SMB 3 with Samba (Linux, as root; user "nas", the --password, which it needs);
+                 mounts it too if no --mount was given; remembered until --no-smb
+  --smb-port N   the SMB share's port (default 445)`;
 
 export function parseServeArgs(argv: string[]): { ok: true; args: ServeArgs } | { ok: false; message: string } {
   const args: ServeArgs = { port: 5178, host: '127.0.0.1', demo: false, help: false };
@@ -39,13 +49,7 @@ export function parseServeArgs(argv: string[]): { ok: true; args: ServeArgs } | 
       switch (flag) {
         case '--demo': args.demo = true; break;
         case '--help': case '-h': args.help = true; break;
-        case '--port': {
-          const v = value();
-          const port = Number(v);
-          if (!/^\d+$/.test(v) || port > 65535) throw new Error(`--port must be a number from 0 to 65535, not ${v}.`);
-          args.port = port;
-          break;
-        }
+        case '--port': args.port = portOf(flag, value(), 0); break;
         case '--host': args.host = value(); break;
         case '--password': args.password = value(); break;
         case '--config': args.configDir = value(); break;
@@ -53,6 +57,11 @@ export function parseServeArgs(argv: string[]): { ok: true; args: ServeArgs } | 
         case '--tls-key': args.tlsKey = value(); break;
         case '--webdav': args.webdav = true; break;
         case '--no-webdav': args.webdav = false; break;
+        case '--mount': args.mount = value(); break;
+        case '--no-mount': args.mount = null; break;
+        case '--smb': args.smb = true; break;
+        case '--no-smb': args.smb = false; break;
+        case '--smb-port': args.smbPort = portOf(flag, value(), 1); break;
         default: throw new Error(`Unknown option ${flag}.`);
       }
     } catch (e) {
@@ -63,6 +72,12 @@ export function parseServeArgs(argv: string[]): { ok: true; args: ServeArgs } | 
     return { ok: false, message: `--tls-cert and --tls-key go together.\n${USAGE}` };
   }
   return { ok: true, args };
+}
+
+function portOf(flag: string, v: string, min: number): number {
+  const port = Number(v);
+  if (!/^\d+$/.test(v) || port < min || port > 65535) throw new Error(`${flag} must be a number from ${min} to 65535, not ${v}.`);
+  return port;
 }
 
 /** The per-user config folder, where a desktop app would keep it (Electron uses its own userData). */

@@ -1,6 +1,6 @@
 // `serve`: the core and the contract over a WebSocket, the built renderer as static files, for NAS boxes without
-// a screen. Prints one line on stdout when ready (the URL), and a second with the share's address when the WebDAV
-// share is on; everything else goes to stderr.
+// a screen. Prints one line on stdout when ready (the URL), then one per way in that is on (the WebDAV share's
+// address, `Mounted at DIR`, the SMB share's); everything else goes to stderr.
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { isLoopbackHost } from './auth.ts';
 import { startServer } from './server.ts';
 import { DavService } from './dav/dav-route.ts';
 import { loadSharingSettings, saveSharingSettings, ServerSharing, webdavRefusal } from './dav/sharing.ts';
+import { localSharesRefusal, startLocalShares, type LocalShares } from './local-shares.ts';
 
 const log = (m: string) => console.error(m);
 
@@ -33,6 +34,9 @@ async function main(): Promise<void> {
       process.exit(2);
     }
   }
+
+  const shareRefusal = await localSharesRefusal(args);
+  if (shareRefusal) { log(`--smb: ${shareRefusal}`); process.exit(2); }
 
   // The demo keeps its folders and config together, in a stable place, so a second run finds the same mirror.
   const configDir = args.configDir ?? (args.demo ? join(tmpdir(), 'nas-mirror-demo') : defaultConfigDir());
@@ -67,12 +71,26 @@ async function main(): Promise<void> {
     if (!tls) log('Warning: without --tls-cert/--tls-key the password and your files cross the network unencrypted.');
   }
 
+  // The mirror as a local folder (--mount DIR) and an SMB share over it (--smb), through the engine like every other
+  // way in; remembered like --webdav.
+  let local: LocalShares;
+  try {
+    local = await startLocalShares({ configDir, mirror: () => core.mirror, args, log });
+  } catch (e) {
+    log(`The mount or the SMB share could not start: ${(e as Error).message}`);
+    await core.shutdown().catch(() => {});
+    await server.close();
+    process.exit(1);
+  }
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) { log(`${signal} again: exiting without waiting for the flush.`); process.exit(1); }
     stopping = true;
     log('Stopping: flushing behind writes to every member (like mdadm --stop)…');
     dav.abortAll(); // an upload in progress over the share must not hold the mirror open; it leaves nothing behind
+    // Samba and the mount first, so nothing new comes in through them; what programs left staged is committed.
+    await local.stop();
     let code = 0;
     try {
       await core.shutdown();
@@ -89,6 +107,7 @@ async function main(): Promise<void> {
   // The ready line comes last: whoever reads it may signal at once, and the flush-on-stop handlers must be there.
   console.log(`NAS Mirror at ${server.url}`);
   if (dav.enabled) console.log(`WebDAV share at ${new URL('/dav/', server.url).href}`);
+  for (const line of local.lines) console.log(line);
 }
 
 main().catch((e: Error) => {

@@ -11,8 +11,8 @@ import { DAV_PREFIX } from './dav-paths.ts';
 import type { DavService } from './dav-route.ts';
 import { DAV_USER } from './dav-route.ts';
 
-/** What is remembered; more ways in (a FUSE mount, SMB) join this file as they come. */
-export interface SharingSettings { webdav: boolean }
+/** What is remembered: the WebDAV share, the folder the mirror is mounted at (FUSE), the SMB share and its port. */
+export interface SharingSettings { webdav: boolean; mount?: string; smb?: boolean; smbPort?: number }
 
 const FILE = 'sharing.json';
 
@@ -20,7 +20,12 @@ const FILE = 'sharing.json';
 export async function loadSharingSettings(dir: string): Promise<SharingSettings> {
   try {
     const parsed = JSON.parse(await readFile(join(dir, FILE), 'utf8')) as Partial<SharingSettings>;
-    return { webdav: parsed.webdav === true };
+    return {
+      webdav: parsed.webdav === true,
+      ...(typeof parsed.mount === 'string' && parsed.mount !== '' ? { mount: parsed.mount } : {}),
+      ...(parsed.smb === true ? { smb: true } : {}),
+      ...(Number.isInteger(parsed.smbPort) ? { smbPort: parsed.smbPort } : {}),
+    };
   } catch {
     return { webdav: false };
   }
