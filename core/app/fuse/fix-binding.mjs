@@ -21,21 +21,16 @@ const built = join(dir, 'build', 'Release', 'fuse.node');
 if (c.includes(MARK) && existsSync(built)) process.exit(0);
 
 const edits = [
+  // Only utimens turns a timespec into milliseconds with this function.
   ['static uint64_t timespec_to_uint64 (const struct timespec* ts) {',
     `${MARK}
-static uint64_t utime_to_uint64 (const struct timespec* ts) {
+static uint64_t timespec_to_uint64 (const struct timespec* ts) {
   if (ts->tv_nsec == UTIME_OMIT) return ((uint64_t) 1) << 52;
   if (ts->tv_nsec == UTIME_NOW) {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     return ((uint64_t) now.tv_sec) * 1000 + now.tv_nsec / 1000000;
-  }
-  return ((uint64_t) ts->tv_sec) * 1000 + ts->tv_nsec / 1000000;
-}
-
-static uint64_t timespec_to_uint64 (const struct timespec* ts) {`],
-  ['  l->atime = timespec_to_uint64(&tv[0]);\n  l->mtime = timespec_to_uint64(&tv[1]);',
-    '  l->atime = utime_to_uint64(&tv[0]);\n  l->mtime = utime_to_uint64(&tv[1]);'],
+  }`],
   ['  FUSE_UINT64_TO_INTS_ARGV(l->atime, 3)\n  FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)',
     '  FUSE_UINT64_TO_INTS_ARGV(l->atime, 3)\n  FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)'],
   ['  if (implemented[op_utimens]) ops.utimens = fuse_native_utimens;',
