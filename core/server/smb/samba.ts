@@ -6,10 +6,7 @@ import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { networkInterfaces, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { promisify } from 'node:util';
 import { isLoopbackHost } from '../auth.ts';
-
-const run = promisify(execFile);
 
 /** The one SMB user; it maps to the user this app runs as, who owns the mount. */
 export const SMB_USER = 'nas';
