@@ -83,13 +83,13 @@ async function matchSpelling(target: Member, path: string, type: 'file' | 'dir')
 }
 
 /**
- * The source's own spelling of `path` when it holds that name under another case or Unicode form, else null (the
+ * A member's own spelling of `path` when it holds that name, maybe under another case or Unicode form, else null (the
  * mirror never holds two spellings of one name: paths.ts). Read level by level, so a folder above counts too.
  */
-async function spelledOnSource(source: Member, path: string): Promise<string | null> {
+async function spelledOn(m: Member, path: string): Promise<string | null> {
   let at = '';
   for (const name of path.split('/')) {
-    const entries = await source.fs.readdir(source.abs(at)).catch(() => null);
+    const entries = await m.fs.readdir(m.abs(at)).catch(() => null);
     const key = foldPath(name);
     const e = entries?.find((x) => x.name === name) ?? entries?.find((x) => foldPath(x.name) === key);
     if (!e) return null;
@@ -156,11 +156,19 @@ function keptCopy(source: Member, target: Member, path: string, s: FsStat, t: Fs
 export async function syncOne(source: Member, target: Member, path: string, o: CopyOptions = {}): Promise<{ children: string[]; bytes: number }> {
   const s = await exactStat(source, path);
   const t = await exactStat(target, path);
-  if (s === null && t !== null && target.rules.caseInsensitive) {
-    // On a case-insensitive target "D" is the source's "d": not stale, only spelled as it was. Removing it would take
-    // the source's "d" (and all under it) off the target; it is respelled and synced under the source's name instead.
-    const spelled = await spelledOnSource(source, path);
+  if (s === null && target.rules.caseInsensitive && path !== '') {
+    // A path on a case-insensitive target stands for every spelling of it (the rule, with a test in engine-readd):
+    // - the source holds it as "d": the target's "D" is that entry under an old spelling, not stale. Removing it would
+    //   take "d" and all under it off the target; it is respelled and synced under the source's name instead;
+    // - the source holds no spelling of it: whatever the target holds under any spelling is stale and goes. (A folder
+    //   respelled on the way to another path keeps its contents, so "D/a" may now be found only as "d/a".)
+    const spelled = await spelledOn(source, path);
     if (spelled !== null && spelled !== path) return syncOne(source, target, spelled, o);
+    const held = spelled === null && t === null ? await spelledOn(target, path) : null;
+    if (held !== null && (await target.statOrNull(held).catch(() => null))?.type !== 'other') {
+      await removeStale(target, held, source);
+      return { children: [], bytes: 0 };
+    }
   }
   if (s === null || s.type === 'other') {
     // Absent from the mirror: the target's copy goes, but a link or special file of its own is not ours to touch.

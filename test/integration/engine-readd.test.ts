@@ -207,6 +207,26 @@ test('a case-insensitive member caught up never loses a folder the source holds 
   assert.deepEqual([...(await treeOf(path1)).keys()], ['d/', 'd/a'], 'the source\'s spelling, and its file');
 });
 
+test('a case-insensitive member caught up keeps nothing a folder respelled on the way still held (commute test)', async (t) => {
+  // Found by the commute property (seed 2105451581): "D/a" on both; while the case-insensitive member is re-added, a
+  // refused rename of "d/a" (it marks "d/a" to catch up), "D" removed and "d/b" written. Catching up "d/a" made its
+  // folder "d" by respelling the member's stale "D" — with "a" still in it — so "D" and "D/a" were found nowhere under
+  // those spellings and the stale file stayed on a member called in sync. A path stands for every spelling of it.
+  const dir = await tempDir(t, 'nasm-', RAM_DIR);
+  const path1 = join(dir, 'm1');
+  const specs: EngineMemberSpec[] = [{ path: join(dir, 'm0'), label: 'm0' }, { path: path1, label: 'm1', fs: new FoldingFs(new NodeFs(), path1) }];
+  const m = await createMirror({ members: specs });
+  t.after(() => m.stop().catch(() => {}));
+  await m.writeFile('D/a', 'old');
+  await m.failMember(ids(m)[1]!);
+  const renamed = m.rename('d/a', 'a', { replace: true });
+  await Promise.all([addBack(m, specs[1]!), assert.rejects(renamed, /does not exist/), m.remove('D'), m.writeFile('d/b', 'new')]);
+  await m.drain();
+  assert.equal(m.status().members[1]!.state, 'in_sync');
+  assert.deepEqual([...(await treeOf(path1)).keys()], ['d/', 'd/b'], 'the old "D/a" is gone under any spelling');
+  assert.deepEqual(await treeOf(path1), await treeOf(specs[0]!.path));
+});
+
 test('a catch-up never copies from a member being ejected (model test, seed 424242)', async (t) => {
   const dir = await tempDir(t, 'nasm-', RAM_DIR);
   const specs: EngineMemberSpec[] = [0, 1, 2].map((i) => ({ path: join(dir, `m${i}`), label: `m${i}` }));
@@ -249,7 +269,11 @@ test('every error that leaves addMember is a MirrorError naming the drive and sa
   assert.deepEqual(await treeOf(specs[1]!.path), await treeOf(specs[0]!.path));
 });
 
-test('a catch-up and live operations on the same paths commute, whatever the interleaving (invariant 25, 200 schedules)', async (t) => {
+// NAS_COMMUTE_RUNS=N and NAS_COMMUTE_SEED=N set the count and replay a seed (npm run test:long runs 5,000).
+const COMMUTE_RUNS = Number(process.env.NAS_COMMUTE_RUNS ?? 200);
+const COMMUTE_SEED = process.env.NAS_COMMUTE_SEED ? Number(process.env.NAS_COMMUTE_SEED) : Math.floor(Math.random() * 2 ** 31);
+
+test(`a catch-up and live operations on the same paths commute, whatever the interleaving (invariant 25, ${COMMUTE_RUNS} schedules, seed ${COMMUTE_SEED})`, async (t) => {
   const base = await tempDir(t, 'nasm-', RAM_DIR);
   const names = ['a', 'b', 'A', 'd/a', 'd/b', 'D/a', 'e'];
   const opArb = fc.oneof(
@@ -285,5 +309,5 @@ test('a catch-up and live operations on the same paths commute, whatever the int
       } finally {
         await m.stop().catch(() => {});
       }
-    }), { numRuns: 200, includeErrorInReport: true });
+    }), { numRuns: COMMUTE_RUNS, seed: COMMUTE_SEED, includeErrorInReport: true });
 });
