@@ -1,5 +1,5 @@
 // Electron-free wording of mirror health for the tray and native notifications, from the same events the UI gets.
-import type { AppEvent, AppState } from '../core/contract/contract.ts';
+import type { AppEvent, AppPhase } from '../core/contract/contract.ts';
 import type { DriveInfo, MemberState, MirrorStatus } from '../core/contract/types.ts';
 import { capacityWarning, type CapacityWarning } from '../core/contract/capacity.ts';
 
@@ -21,7 +21,7 @@ function memberLine(m: MirrorStatus['members'][number]): string {
   }
 }
 
-export function trayHealth(mirror: MirrorStatus | null, appState: AppState): TrayHealth {
+export function trayHealth(mirror: MirrorStatus | null, appState: AppPhase): TrayHealth {
   if (appState === 'flushing') return { level: 'busy', tooltip: 'NAS Mirror — flushing behind writes before quitting…', lines: [] };
   if (appState === 'stopped') return { level: 'off', tooltip: 'NAS Mirror — stopped', lines: [] };
   if (mirror === null) return { level: 'off', tooltip: 'NAS Mirror — no mirror open', lines: [] };

@@ -1,7 +1,7 @@
 // AppCore: what a host (Electron main, `serve`) runs — at most one open mirror, the drives list, the saved config,
 // and one numbered event stream that both transports relay. Hosts never touch the Mirror directly.
 import { realpath, statfs } from 'node:fs/promises';
-import type { AppSettings, AppSnapshot, AppState, ErrorData } from '../contract/contract.ts';
+import type { AppSettings, AppPhase, AppSnapshot, ErrorData } from '../contract/contract.ts';
 import type { DriveInfo, EjectProgress, MemberSpec, MirrorEvent, MirrorOptions, MirrorStatus, PlacementIssue, ScrubResult } from '../contract/types.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 import type { CoreDeps, PlacementOptions } from './app-deps.ts';
@@ -49,7 +49,7 @@ export class AppCore {
   #config!: AppConfig;
   #configError: ErrorData | undefined;
   #assembleError: ErrorData | undefined;
-  #appState: AppState = 'running';
+  #appState: AppPhase = 'running';
   readonly #ejecting = new Map<string, EjectProgress>();
   /** Create/assemble/stop run one at a time, so two clicks never open two mirrors. */
   #lifecycle: Promise<unknown> = Promise.resolve();
@@ -80,7 +80,7 @@ export class AppCore {
   }
 
   get mirror(): Mirror | null { return this.#mirror; }
-  get appState(): AppState { return this.#appState; }
+  get appState(): AppPhase { return this.#appState; }
   get settings(): AppSettings {
     // Recently deleted (issue 11, part 4): the retention is the open mirror's (its superblock), not the app config's.
     const days = this.#mirror?.status().deletedRetentionDays;
@@ -332,7 +332,7 @@ export class AppCore {
     this.events.emit({ type: 'mirror-changed', mirror: this.#mirror?.status() ?? null });
   }
 
-  #setAppState(state: AppState): void {
+  #setAppState(state: AppPhase): void {
     this.#appState = state;
     this.events.emit({ type: 'app-state', state });
   }

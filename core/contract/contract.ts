@@ -91,7 +91,7 @@ export const methodArgs = {
 export type MethodName = keyof typeof methodArgs;
 export type MethodArgs<K extends MethodName> = z.infer<(typeof methodArgs)[K]>;
 
-export type AppState = 'running' | 'flushing' | 'stopped';
+export type AppPhase = 'running' | 'flushing' | 'stopped';
 
 /** User settings persisted with the config. */
 export interface AppSettings {
@@ -107,7 +107,7 @@ export interface AppSnapshot {
   drives: DriveInfo[];
   /** true in the Electron app (native folder picker, notifications); false in `serve`. */
   native: boolean;
-  appState?: AppState;
+  appState?: AppPhase;
   settings?: AppSettings;
   /** true when running the demo (folder "drives", simulated slow USB member). */
   demo?: boolean;
@@ -191,7 +191,7 @@ export type AppEvent =
   | { type: 'eject-progress'; memberId: string; progress: EjectProgress }
   | { type: 'drives-changed'; drives: DriveInfo[] }
   | { type: 'mirror-changed'; mirror: MirrorStatus | null }
-  | { type: 'app-state'; state: AppState };
+  | { type: 'app-state'; state: AppPhase };
 
 /** Every event carries a sequence number; a gap means the client missed something and must refetch the snapshot. */
 export interface EventEnvelope { seq: number; event: AppEvent }

@@ -1,6 +1,6 @@
 // The renderer's live state: the app snapshot ($state.raw), kept current by events applied in seq order; a seq gap
 // (or a reconnect) refetches the snapshot. Also owns lag history, fallback waits, ejects and scrub, and the actions.
-import type { AppEvent, AppSnapshot, ErrorData, EventEnvelope, KnownMirrorInfo } from '../../../core/contract/contract.ts';
+import type { AppEvent, AppPhase, AppSnapshot, ErrorData, EventEnvelope, KnownMirrorInfo } from '../../../core/contract/contract.ts';
 import type { DriveInfo, MemberSpec, MemberStatus, MirrorOptions, MirrorStatus } from '../../../core/contract/types.ts';
 import { Client, errorMessage } from './client.ts';
 import { ActivityLog } from './activity.svelte.ts';
@@ -12,7 +12,7 @@ import { ConflictsState } from './conflicts-state.svelte.ts';
 import { ResyncEta } from './resync-eta.svelte.ts';
 import type { LiveBridge } from './ws-bridge.ts';
 
-export type AppPhase = 'running' | 'flushing' | 'stopped';
+export type { AppPhase };
 
 export interface Healed { memberId: string; path: string; reason: 'read-error' | 'checksum'; at: number }
 
