@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { MirrorError } from '../contract/errors.ts';
 import { concatBytes } from '../fs/bytes.ts';
-import { errnoCode, type AtomicWriter, type FsAttrs, type FsStat } from '../fs/filesystem.ts';
+import { errnoCode, type AtomicWriter, type FsStat } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 import { isActive, isReadable } from './member-state.ts';
 import { applyLeg, opPaths, openLegWriter, trashTicketBase, validateOp, type Op } from './ops.ts';
@@ -41,6 +41,30 @@ export interface WriteHost {
 }
 
 export type Payload = { data: Uint8Array } | { stream: AsyncIterable<Uint8Array> };
+
+/**
+ * One client write (DESIGN.md: write request; md's r1bio): the operation, the members it goes to and each one's place
+ * in line. submitOp opens it and acknowledges it once; it closes once, when every leg has finished — the one place the
+ * intent records may be cleared, and only when every leg landed.
+ */
+export class WriteRequest {
+  readonly paths: string[];
+  #closed = false;
+  constructor(readonly host: WriteHost, readonly op: Op, readonly targets: readonly Member[], readonly slots: Map<Member, Slot>,
+    readonly taken?: Taken) {
+    this.paths = opPaths(op);
+  }
+
+  /** Every leg has finished (`ok`: all landed). */
+  close(ok: boolean): void {
+    if (this.#closed) throw new Error(`the write request for "${this.paths[0]}" was closed twice`);
+    this.#closed = true;
+    this.host.endIntent(this.paths, ok);
+  }
+
+  /** Gives up every place in line (a request refused before any leg started, or one whose legs have all ended). */
+  releaseAll(): void { for (const s of this.slots.values()) s.release(); }
+}
 
 // -- outside changes taken as writes (issue 11, part 2) --
 /**
@@ -121,7 +145,6 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload, taken
   }
   // Places in line are taken synchronously, before any await, so they follow submission order (invariant 11).
   const slots = new Map<Member, Slot>(targets.map((m) => [m, m.order.reserve(paths)]));
-  const releaseAll = () => { for (const s of slots.values()) s.release(); };
 
   let data: Uint8Array | undefined;
   let streamed: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> } | undefined;
@@ -148,11 +171,11 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload, taken
     // The entry's id is decided after the intent is held (so a settle point never counts an entry still being made).
     if (ticket && (op.kind === 'remove' || op.kind === 'rename')) op = { ...op, trash: { ...ticket, ...host.stampDelete!() } };
   } catch (e) {
-    releaseAll();
+    for (const s of slots.values()) s.release();
     throw e;
   }
-  if (streamed) await streamLegs(host, op.kind === 'write' ? op.path : paths[0]!, targets, slots, streamed, taken, op.kind === 'write' ? op.attrs : undefined);
-  else await runLegs(host, op, targets, slots, data, taken);
+  const req = new WriteRequest(host, op, targets, slots, taken);
+  if (streamed) await streamLegs(req, streamed); else await runLegs(req, data);
   host.filesChanged(paths);
 }
 
@@ -187,10 +210,10 @@ async function applyWithRoom(host: WriteHost, m: Member, op: Op, data: Uint8Arra
   }
 }
 
-async function runLegs(host: WriteHost, op: Op, targets: readonly Member[], slots: Map<Member, Slot>, data: Uint8Array | undefined, taken?: Taken): Promise<void> {
+async function runLegs(req: WriteRequest, data: Uint8Array | undefined): Promise<void> {
+  const { host, op, targets, slots, taken, paths } = req;
   const size = data?.byteLength ?? 0;
   const hash = data && op.kind === 'write' ? hashOf(data) : undefined; // once, for every member's manifest
-  const paths = opPaths(op);
   const behind = chooseBehind(host, targets, size);
   let syncDone!: (ok: boolean) => void;
   const syncOutcome = new Promise<boolean>((r) => (syncDone = r));
@@ -221,7 +244,7 @@ async function runLegs(host: WriteHost, op: Op, targets: readonly Member[], slot
     }
   };
   const runs = targets.map((m) => ({ m, behind: behind.has(m), p: m.track(leg(m)) }));
-  void Promise.all(runs.map((r) => r.p)).then((rs) => host.endIntent(paths, rs.every((r) => r === true)));
+  void Promise.all(runs.map((r) => r.p)).then((rs) => req.close(rs.every((r) => r === true)));
   const syncRuns = runs.filter((r) => !r.behind);
   const syncResults = await Promise.all(syncRuns.map((r) => r.p));
   const failed = syncResults.filter((r): r is LegError => r !== true);
@@ -250,8 +273,10 @@ async function runLegs(host: WriteHost, op: Op, targets: readonly Member[], slot
 export const STREAM_WINDOW_BYTES = 16 << 20;
 
 /** A write too big to hold a behind copy of: every leg is synchronous, chunks are pipelined to all members. */
-async function streamLegs(host: WriteHost, path: string, targets: readonly Member[], slots: Map<Member, Slot>,
-  s: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> }, taken?: Taken, attrs?: FsAttrs): Promise<void> {
+async function streamLegs(req: WriteRequest, s: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> }): Promise<void> {
+  const { host, op, targets, taken } = req;
+  const path = req.paths[0]!;
+  const attrs = op.kind === 'write' ? op.attrs : undefined;
   const keeper = taken && targets.includes(taken.member) && (taken.from ?? path) === path ? taken : undefined;
   const writers = targets.filter((m) => m !== keeper?.member);
   const live = new Map<Member, AtomicWriter>();
@@ -271,7 +296,7 @@ async function streamLegs(host: WriteHost, path: string, targets: readonly Membe
   try {
     await Promise.all(writers.map(async (m) => {
       try {
-        await slots.get(m)!.ready;
+        await req.slots.get(m)!.ready;
         live.set(m, await openLegWriter(m, path, attrs));
       } catch (e) { await drop(m, e); }
     }));
@@ -315,9 +340,9 @@ async function streamLegs(host: WriteHost, path: string, targets: readonly Membe
     await Promise.all([...live.values()].map((w) => w.abort().catch(() => {})));
     throw e;
   } finally {
-    for (const slot of slots.values()) slot.release();
+    req.releaseAll();
     finishAll();
-    host.endIntent([path], errors.length === 0 && live.size === writers.length);
+    req.close(errors.length === 0 && live.size === writers.length);
   }
   if (live.size === 0 && errors.length > 0 && errors.every((f) => REFUSALS.has(errnoCode(f.error) ?? ''))) {
     throw refusal({ kind: 'write', path }, errors);
