@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { guardedCall, isTrustedSender } from './ipc-guard.ts';
 import type { SenderFacts, TrustedRenderer } from './ipc-guard.ts';
 import { externalUrl, navigationAllowed } from './nav-policy.ts';
-import { NotificationPolicy, trayHealth } from './health.ts';
+import { noticeOf, trayHealth } from './health.ts';
+import { HistoryFeed } from '../core/app/history-feed.ts';
+import type { AppEvent } from '../core/contract/contract.ts';
 import type { Dispatch } from '../core/app/handlers.ts';
 import { createDispatch } from '../core/app/handlers.ts';
 import type { Handlers } from '../core/contract/contract.ts';
@@ -64,10 +66,12 @@ test('the tray says how the mirror is', () => {
   assert.match(trayHealth(status(), 'flushing').tooltip, /flushing/);
 });
 
-test('notifications: failure, fallback once per quiet period, safe to remove, resync finished', () => {
+test('notifications come from history entries: failure, fallback once per quiet period, safe to remove, resync finished', () => {
   let now = 0;
-  const p = new NotificationPolicy(() => now, 1000);
-  p.seed(status([{}, { state: 'resyncing' }]));
+  const feed = new HistoryFeed(() => now, 1000);
+  feed.seed(status([{}, { state: 'resyncing' }]));
+  // What the desktop shows for an event: the notice of each entry it adds to the history.
+  const p = { next: (e: AppEvent) => feed.next(e).map((d) => noticeOf({ id: 1, at: now, ...d })).find(Boolean) ?? null };
   assert.match(p.next({ type: 'member-state', memberId: 'a', state: 'faulty' })!.title, /Drive failed: Internal SSD/);
   assert.equal(p.next({ type: 'member-state', memberId: 'a', state: 'faulty' }), null);
   const fb = { type: 'read-fallback', memberId: 'b', path: 'x', waitingWrites: 2, waitingBytes: 100 } as const;
@@ -79,4 +83,5 @@ test('notifications: failure, fallback once per quiet period, safe to remove, re
   assert.match(p.next({ type: 'eject-progress', memberId: 'b', progress: { phase: 'done', behindWrites: 0, behindBytes: 0 } })!.title, /Safe to remove USB Backup/);
   assert.match(p.next({ type: 'member-state', memberId: 'b', state: 'in_sync' })!.title, /Resync finished/);
   assert.equal(p.next({ type: 'behind', memberId: 'b', behindWrites: 1, behindBytes: 1 }), null);
+  assert.equal(noticeOf({ id: 2, at: 0, kind: 'outside-change', tone: 'info', title: 'Changed on USB', message: 'x' }), null, 'not every entry is a notification');
 });

@@ -1,7 +1,7 @@
-// Electron-free wording of mirror health for the tray and native notifications, from the same events the UI gets.
-import type { AppEvent, AppPhase } from '../core/contract/contract.ts';
-import type { DriveInfo, MemberState, MirrorStatus } from '../core/contract/types.ts';
-import { capacityWarning, type CapacityWarning } from '../core/contract/capacity.ts';
+// Electron-free wording of mirror health for the tray, and native notifications from the event history's entries.
+import type { AppPhase } from '../core/contract/contract.ts';
+import type { MirrorStatus } from '../core/contract/types.ts';
+import type { HistoryEntry } from '../core/contract/history.ts';
 
 export type HealthLevel = 'ok' | 'busy' | 'warning' | 'off';
 export interface TrayHealth { level: HealthLevel; tooltip: string; lines: string[] }
@@ -40,62 +40,10 @@ export function trayHealth(mirror: MirrorStatus | null, appState: AppPhase): Tra
 export interface NativeNotice { title: string; body: string }
 
 /**
- * Decides which events deserve a native notification: a member failing, reads falling back to a lagging drive
- * (once per drive per quiet period, not per read), a drive safe to remove, a resync finished, the mirror filling up.
+ * The native notification of an event history entry, or null: the entries marked `notify` (a drive failing, reads
+ * falling back to a lagging drive, a drive safe to remove, a catch-up finished, the mirror filling up, a scheduled
+ * scrub that left problems) — the same entries Recent activity shows, so the two agree (core/app/history-feed.ts).
  */
-export class NotificationPolicy {
-  readonly #labels = new Map<string, string>();
-  readonly #states = new Map<string, MemberState>();
-  readonly #lastFallback = new Map<string, number>();
-  #mirror: MirrorStatus | null = null;
-  #drives: DriveInfo[] = [];
-  /** The capacity level last told: told again only when it gets worse (90 % → 95 %), or after it went below. */
-  #capacity: CapacityWarning['level'] | null = null;
-
-  constructor(private readonly now: () => number = Date.now, private readonly fallbackQuietMs = 60_000) {}
-
-  seed(mirror: MirrorStatus | null, drives?: DriveInfo[]): void {
-    this.#mirror = mirror;
-    if (drives) this.#drives = drives;
-    for (const m of mirror?.members ?? []) { this.#labels.set(m.id, m.label); this.#states.set(m.id, m.state); }
-  }
-
-  /** A notice when the mirror crosses 90 % or 95 % full (capacityWarning, the dashboard's rule). */
-  #capacityNotice(): NativeNotice | null {
-    const w = capacityWarning(this.#mirror, this.#drives);
-    const was = this.#capacity;
-    this.#capacity = w?.level ?? null;
-    if (!w || w.level === was || (was === 'alarm' && w.level === 'warn')) return null;
-    return { title: w.level === 'alarm' ? 'The mirror is almost full' : 'The mirror is filling up', body: w.text };
-  }
-
-  next(event: AppEvent): NativeNotice | null {
-    switch (event.type) {
-      case 'mirror-changed': this.seed(event.mirror); return this.#capacityNotice();
-      case 'drives-changed': this.seed(this.#mirror, event.drives); return this.#capacityNotice();
-      case 'member-state': {
-        const before = this.#states.get(event.memberId);
-        this.#states.set(event.memberId, event.state);
-        const label = this.#label(event.memberId);
-        if (event.state === 'faulty' && before !== 'faulty') {
-          return { title: `Drive failed: ${label}`, body: event.error ?? `NAS Mirror stopped using ${label}. Your files are still served from the other drives.` };
-        }
-        if (event.state === 'in_sync' && before === 'resyncing') return { title: 'Resync finished', body: `${label} is up to date again.` };
-        return null;
-      }
-      case 'read-fallback': {
-        const last = this.#lastFallback.get(event.memberId);
-        if (last !== undefined && this.now() - last < this.fallbackQuietMs) return null;
-        this.#lastFallback.set(event.memberId, this.now());
-        const label = this.#label(event.memberId);
-        return { title: `Reading from ${label}`, body: `No fast drive is available. Reads wait for ${event.waitingWrites} writes (${mb(event.waitingBytes)}) to land on ${label}.` };
-      }
-      case 'eject-progress':
-        if (event.progress.phase !== 'done') return null;
-        return { title: `Safe to remove ${this.#label(event.memberId)}`, body: 'Every write has landed and the drive is unmounted. You can unplug it now.' };
-      default: return null;
-    }
-  }
-
-  #label(memberId: string): string { return this.#labels.get(memberId) ?? 'a drive'; }
+export function noticeOf(entry: HistoryEntry): NativeNotice | null {
+  return entry.notify ? { title: entry.title, body: entry.message } : null;
 }

@@ -1,15 +1,12 @@
-// Native notifications for what a person must know even with the window closed: a drive failed, reads fell back
-// to a lagging drive, a drive is safe to remove, a resync finished. Wording and throttling live in health.ts.
+// Native notifications for what a person must know even with the window closed: the event history's entries marked
+// `notify` (core/app/history-feed.ts), so a notification always has its line in Recent activity.
 import { Notification } from 'electron';
 import type { AppCore } from '../core/app/app-core.ts';
-import { NotificationPolicy } from './health.ts';
+import { noticeOf } from './health.ts';
 
 export function startNotifications(core: AppCore): () => void {
-  const policy = new NotificationPolicy();
-  const start = core.snapshot();
-  policy.seed(start.mirror, start.drives);
   return core.events.subscribe(({ event }) => {
-    const notice = policy.next(event);
+    const notice = event.type === 'history' ? noticeOf(event.entry) : null;
     if (notice && core.settings.notifications && Notification.isSupported()) new Notification(notice).show();
   });
 }

@@ -13,6 +13,12 @@ import { EventHub, mergeFilesChanged } from './event-hub.ts';
 import { MirrorError, toErrorData } from '../contract/errors.ts';
 import { engineEject } from '../mirror/engine-eject.ts';
 import { Transfers, type TransferOptions } from './transfers.ts';
+import { EventHistory, type HistoryDraft } from './event-history.ts';
+import { HistoryFeed } from './history-feed.ts';
+import type { HistoryEntry, HistoryQuery } from '../contract/history.ts';
+import { DEFAULT_SCRUB_SCHEDULE, nextScrubAt } from '../contract/scrub-schedule.ts';
+import { realTimers, ScrubScheduler, type Timers } from './scrub-scheduler.ts';
+import { plural } from '../contract/format-bytes.ts';
 
 export interface AppCoreOptions {
   deps: CoreDeps;
@@ -29,6 +35,12 @@ export interface AppCoreOptions {
   transfers?: TransferOptions;
   /** After files change, the drives (and their free space) are listed again at most this often; default 10 s. */
   spaceRefreshMs?: number;
+  /** The clock of the event history and the scrub schedule (ms); tests pass a fake one. Default Date.now. */
+  clock?: () => number;
+  /** The scrub schedule's timers; tests pass ones they fire by hand. */
+  timers?: Timers;
+  /** Event history entries kept (default HISTORY_LIMIT). */
+  historyLimit?: number;
 }
 
 /** A folder "drive" (the demo's) with its free space now: a local folder, so statfs cannot hang. */
@@ -59,11 +71,24 @@ export class AppCore {
   readonly #log: (message: string) => void;
   /** Uploads and downloads in chunks; aborted before the mirror stops, so a vanished client cannot hold it open. */
   readonly transfers: Transfers;
+  // -- the event history (issue 15, item 5) and the scrub schedule (item 9) --
+  readonly #clock: () => number;
+  #history: EventHistory | null = null;
+  readonly #feed: HistoryFeed;
+  readonly #scrubs: ScrubScheduler;
 
   private constructor(private readonly o: AppCoreOptions) {
     this.events = new EventHub(o.coalesceMs);
     this.#log = o.log ?? ((m) => console.error(m));
     this.transfers = new Transfers(o.transfers);
+    this.#clock = o.clock ?? Date.now;
+    this.#feed = new HistoryFeed(this.#clock, 60_000, (id) => this.#mirror?.status().members.find((m) => m.id === id)?.label);
+    this.events.subscribe(({ event }) => { if (event.type !== 'history') for (const d of this.#feed.next(event)) this.#record(d); });
+    this.#scrubs = new ScrubScheduler({
+      clock: this.#clock, timers: o.timers ?? realTimers,
+      due: () => this.#scrubDue(),
+      run: async () => { await this.scrub(this.#config.settings.scrubRepair ?? true, undefined, true); },
+    });
   }
 
   /** Loads the config, lists drives, starts watching them, and re-assembles the last mirror if it was open. */
@@ -73,7 +98,13 @@ export class AppCore {
     core.#config = loaded.config;
     core.#configError = loaded.error;
     if (loaded.error) core.#log(loaded.error.message);
+    // The history lives beside the config; without it the app still runs (and says why in the log).
+    core.#history = await EventHistory.open(o.configDir, { limit: o.historyLimit }).catch((e: unknown) => {
+      core.#log(`The event history in ${o.configDir} cannot be kept: ${toErrorData(e).message}`);
+      return null;
+    });
     await core.#refreshDrives(false);
+    core.#feed.seed(null, core.#drives);
     core.#unwatchDrives = o.deps.watchDrives(() => { void core.#refreshDrives(true); });
     await core.#autoAssemble();
     return core;
@@ -84,8 +115,23 @@ export class AppCore {
   get settings(): AppSettings {
     // Recently deleted (issue 11, part 4): the retention is the open mirror's (its superblock), not the app config's.
     const days = this.#mirror?.status().deletedRetentionDays;
-    return { ...this.#config.settings, ...(days !== undefined ? { deletedRetentionDays: days } : {}) };
+    const known = this.#activeKnown();
+    const next = this.#scrubDue();
+    return {
+      ...this.#config.settings,
+      scrubSchedule: this.#config.settings.scrubSchedule ?? DEFAULT_SCRUB_SCHEDULE,
+      scrubRepair: this.#config.settings.scrubRepair ?? true,
+      ...(days !== undefined ? { deletedRetentionDays: days } : {}),
+      ...(known ? definedOnly({ lastScrubAt: known.lastScrubAt, maxBehindWrites: known.maxBehindWrites, maxBehindBytes: known.maxBehindBytes, memberTimeoutMs: known.memberTimeoutMs }) : {}),
+      ...(next !== null ? { nextScrubAt: next } : {}),
+    };
   }
+
+  /** The event history, newest first (issue 15, item 5). */
+  history(q?: HistoryQuery): HistoryEntry[] { return this.#history?.list(q) ?? []; }
+
+  /** The scheduled scrub running now, if one is. */
+  get scheduledScrub(): Promise<void> | undefined { return this.#scrubs.running; }
 
   snapshot(): AppSnapshot {
     this.events.flush(); // so the snapshot's seq covers every event it reflects
@@ -137,7 +183,7 @@ export class AppCore {
   assemble(o: Omit<MirrorOptions, 'label'>): Promise<MirrorStatus> {
     return this.#exclusive(async () => {
       this.#refuseIfOpen();
-      const mirror = await this.o.deps.assembleMirror(o);
+      const mirror = await this.o.deps.assembleMirror({ ...this.#savedOptions(o.members), ...definedOnly(o), members: o.members });
       await this.#opened(mirror, { id: mirror.id, label: mirror.status().label, members: o.members, maxBehindWrites: o.maxBehindWrites, maxBehindBytes: o.maxBehindBytes, autoAssemble: true });
       return mirror.status();
     });
@@ -214,9 +260,24 @@ export class AppCore {
     }
   }
 
-  async scrub(repair: boolean, paths?: string[]): Promise<ScrubResult> {
+  /** A scrub; a full one (no paths) that finishes is the schedule's last run. Its start and result enter the history. */
+  async scrub(repair: boolean, paths?: string[], scheduled = false): Promise<ScrubResult> {
+    const mirror = this.requireMirror();
+    const what = `${scheduled ? 'Scheduled ' : ''}${repair ? 'repair' : 'check'}`;
+    const title = what[0]!.toUpperCase() + what.slice(1);
+    this.#record({ kind: 'scrub-start', tone: 'neutral', title: `${title} started`,
+      message: paths ? `${title} of ${plural(paths.length, 'path')} started.` : `${title} started: every file on every drive is compared with what the mirror wrote.` });
     try {
-      return await this.requireMirror().scrub({ repair, paths });
+      const r = await mirror.scrub({ repair, paths });
+      const open = r.mismatches - r.repaired;
+      this.#record({ kind: 'scrub-result', tone: open > 0 ? 'warn' : 'ok', notify: scheduled && open > 0, title: `${title} finished`,
+        message: `${title} finished: ${plural(r.checkedPaths, 'file')} compared, ${plural(r.mismatches, 'mismatch', 'mismatches')}, ${r.repaired} repaired.`
+          + (open > 0 ? ' Open Scrub to see what is left and why.' : '') });
+      if (!paths) await this.#scrubbed(mirror.id);
+      return r;
+    } catch (e) {
+      this.#record({ kind: 'scrub-result', tone: 'bad', notify: scheduled, title: `${title} stopped`, message: `${title} stopped: ${toErrorData(e).message}` });
+      throw e;
     } finally {
       this.#emitMirrorChanged(); // its open findings are in the status (the header never says Healthy over them)
     }
@@ -234,14 +295,23 @@ export class AppCore {
     this.#emitMirrorChanged();
   }
 
-  async updateSettings(patch: Partial<AppSettings>): Promise<AppSettings> {
+  async updateSettings(patch: SettingsPatch): Promise<AppSettings> {
+    const { deletedRetentionDays, maxBehindWrites, maxBehindBytes, memberTimeoutMs, ...app } = patch;
+    const forMirror = definedOnly({ maxBehindWrites, maxBehindBytes, memberTimeoutMs });
+    // Refused before anything changes: the mirror's options need an open mirror.
+    const mirror = deletedRetentionDays !== undefined || Object.keys(forMirror).length > 0 ? this.requireMirror() : null;
     // Recently deleted (issue 11, part 4): the retention goes to the mirror, recorded in every member's superblock.
-    const { deletedRetentionDays, ...app } = patch;
-    if (deletedRetentionDays !== undefined) {
-      await this.requireMirror().setDeletedRetention(deletedRetentionDays);
+    if (mirror && deletedRetentionDays !== undefined) {
+      await mirror.setDeletedRetention(deletedRetentionDays);
       this.#emitMirrorChanged();
     }
-    await this.#updateConfig((c) => { Object.assign(c.settings, Object.fromEntries(Object.entries(app).filter(([, v]) => v !== undefined))); });
+    await this.#updateConfig((c) => {
+      Object.assign(c.settings, definedOnly(app));
+      // The engine takes these when it opens the mirror: saved now, they apply at its next start.
+      const known = mirror && c.mirrors.find((m) => m.id === mirror.id);
+      if (known) Object.assign(known, forMirror);
+    });
+    this.#scrubs.arm();
     return this.settings;
   }
 
@@ -249,6 +319,7 @@ export class AppCore {
   shutdown(): Promise<void> {
     this.#shutdown ??= (async () => {
       this.#setAppState('flushing');
+      this.#scrubs.stop();
       this.#unwatchDrives();
       clearTimeout(this.#spaceTimer);
       try {
@@ -258,6 +329,7 @@ export class AppCore {
       } finally {
         this.#setAppState('stopped');
         this.events.flush();
+        await this.#history?.close();
       }
     })();
     return this.#shutdown;
@@ -285,9 +357,12 @@ export class AppCore {
     }
     this.#emitMirrorChanged();
     await this.#updateConfig((c) => {
-      c.mirrors = [...c.mirrors.filter((m) => m.id !== known.id), known];
+      // What was saved for it before (its options, its scrub dates) stays unless this open says otherwise.
+      const before = c.mirrors.find((m) => m.id === known.id);
+      c.mirrors = [...c.mirrors.filter((m) => m.id !== known.id), { scrubFrom: this.#clock(), ...before, ...definedOnly(known), id: known.id, members: known.members, autoAssemble: known.autoAssemble }];
       c.activeMirrorId = known.id;
     });
+    this.#scrubs.arm();
   }
 
   /** Transfers first (a vanished client must not hold the mirror open), then the mirror's own drain-and-stop. */
@@ -301,13 +376,14 @@ export class AppCore {
     for (const off of this.#detach.splice(0)) off();
     this.#mirror = null;
     this.events.emit({ type: 'mirror-changed', mirror: null });
+    this.#scrubs.arm();
   }
 
   async #autoAssemble(): Promise<void> {
     const known = this.#config.mirrors.find((m) => m.id === this.#config.activeMirrorId);
     if (!known?.autoAssemble) return;
     try {
-      await this.assemble({ members: known.members, maxBehindWrites: known.maxBehindWrites, maxBehindBytes: known.maxBehindBytes });
+      await this.assemble({ members: known.members, ...definedOnly({ maxBehindWrites: known.maxBehindWrites, maxBehindBytes: known.maxBehindBytes, memberTimeoutMs: known.memberTimeoutMs }) });
     } catch (e) {
       const error = toErrorData(e);
       this.#assembleError = { ...error, message: `Could not re-assemble the mirror ${known.label ?? known.id}: ${error.message}` };
@@ -361,6 +437,42 @@ export class AppCore {
     this.#spaceTimer.unref?.(); // a refresh of the free space never keeps the process alive
   }
 
+  // -- the event history and the scrub schedule --
+
+  /** Adds an entry to the history and tells every client (and the desktop notifications) about it. */
+  #record(draft: HistoryDraft): void {
+    const at = this.#clock();
+    const entry = this.#history?.append(draft, at) ?? { id: 0, at, ...draft };
+    this.events.emit({ type: 'history', entry });
+  }
+
+  #activeKnown(): KnownMirror | undefined {
+    const id = this.#mirror?.id;
+    return id === undefined ? undefined : this.#config.mirrors.find((m) => m.id === id);
+  }
+
+  /** The options saved for the mirror these members belong to (the settings view's): what assembling it again uses. */
+  #savedOptions(members: MemberSpec[]): Partial<MirrorOptions> {
+    const paths = new Set(members.map((m) => m.path));
+    const known = this.#config.mirrors.find((k) => k.members.some((m) => paths.has(m.path)));
+    return known ? definedOnly({ maxBehindWrites: known.maxBehindWrites, maxBehindBytes: known.maxBehindBytes, memberTimeoutMs: known.memberTimeoutMs }) : {};
+  }
+
+  #scrubDue(): number | null {
+    const known = this.#activeKnown();
+    if (!known || this.#appState !== 'running') return null;
+    return nextScrubAt(this.#config.settings.scrubSchedule ?? DEFAULT_SCRUB_SCHEDULE, known.lastScrubAt, known.scrubFrom ?? this.#clock());
+  }
+
+  async #scrubbed(mirrorId: string): Promise<void> {
+    const at = this.#clock();
+    await this.#updateConfig((c) => {
+      const known = c.mirrors.find((m) => m.id === mirrorId);
+      if (known) known.lastScrubAt = at;
+    });
+    this.#scrubs.arm();
+  }
+
   /** A failed save does not undo what the user did; it is reported in the snapshot instead. */
   async #updateConfig(change: (c: AppConfig) => void): Promise<void> {
     const next = structuredClone(this.#config);
@@ -373,4 +485,12 @@ export class AppCore {
       this.#log(this.#configError.message);
     }
   }
+}
+
+/** The settings a client may change (settings.update's argument). */
+export type SettingsPatch = Partial<Pick<AppSettings, 'notifications' | 'deletedRetentionDays' | 'scrubSchedule' | 'scrubRepair' | 'maxBehindWrites' | 'maxBehindBytes' | 'memberTimeoutMs'>>;
+
+/** The object without its undefined fields (a patch's absent fields change nothing). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -5,7 +5,8 @@ import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { memberSpecSchema } from '../contract/contract.ts';
-import type { AppSettings, ErrorData } from '../contract/contract.ts';
+import type { ErrorData } from '../contract/contract.ts';
+import { SCRUB_SCHEDULES } from '../contract/scrub-schedule.ts';
 import { NodeFs } from '../fs/node-fs.ts';
 
 const knownMirrorSchema = z.strictObject({
@@ -14,6 +15,12 @@ const knownMirrorSchema = z.strictObject({
   members: z.array(memberSpecSchema).min(1).max(16),
   maxBehindWrites: z.number().int().min(0).optional(),
   maxBehindBytes: z.number().int().min(0).optional(),
+  // -- the settings view (issue 15, item 9) --
+  /** The engine's member timeout this mirror opens with. */
+  memberTimeoutMs: z.number().int().min(0).optional(),
+  /** When its last full scrub finished, and when the scrub schedule began counting (before the first scrub). */
+  lastScrubAt: z.number().optional(),
+  scrubFrom: z.number().optional(),
   /** false after the user stopped it: a restart then leaves it closed. */
   autoAssemble: z.boolean(),
 });
@@ -22,7 +29,11 @@ const configSchema = z.strictObject({
   version: z.literal(1),
   mirrors: z.array(knownMirrorSchema).max(64),
   activeMirrorId: z.string().nullable(),
-  settings: z.strictObject({ notifications: z.boolean() }),
+  settings: z.strictObject({
+    notifications: z.boolean(),
+    scrubSchedule: z.enum(SCRUB_SCHEDULES).optional(),
+    scrubRepair: z.boolean().optional(),
+  }),
 });
 
 export type KnownMirror = z.infer<typeof knownMirrorSchema>;
@@ -31,8 +42,7 @@ export type AppConfig = z.infer<typeof configSchema>;
 export const CONFIG_FILE = 'config.json';
 
 export function defaultConfig(): AppConfig {
-  const settings: AppSettings = { notifications: true };
-  return { version: 1, mirrors: [], activeMirrorId: null, settings };
+  return { version: 1, mirrors: [], activeMirrorId: null, settings: { notifications: true } };
 }
 
 export interface LoadedConfig { config: AppConfig; error?: ErrorData }

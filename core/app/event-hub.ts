@@ -20,6 +20,8 @@ export class EventHub {
   readonly #listeners = new Set<EnvelopeListener>();
   readonly #pending = new Map<string, AppEvent>();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #queue: AppEvent[] = [];
+  #sending = false;
 
   constructor(private readonly coalesceMs = 100) {}
 
@@ -57,11 +59,24 @@ export class EventHub {
     this.#listeners.clear();
   }
 
+  /**
+   * An event sent by a listener while another is being delivered (the event history records one) waits until every
+   * listener has the first: each listener then hears them all in seq order.
+   */
   #send(event: AppEvent): void {
-    const envelope: EventEnvelope = { seq: ++this.#seq, event };
-    for (const l of this.#listeners) {
-      // One broken transport must not keep the others from hearing about the mirror.
-      try { l(envelope); } catch { /* the transport logs its own failures */ }
+    this.#queue.push(event);
+    if (this.#sending) return;
+    this.#sending = true;
+    try {
+      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
+        const envelope: EventEnvelope = { seq: ++this.#seq, event: next };
+        for (const l of this.#listeners) {
+          // One broken transport must not keep the others from hearing about the mirror.
+          try { l(envelope); } catch { /* the transport logs its own failures */ }
+        }
+      }
+    } finally {
+      this.#sending = false;
     }
   }
 }

@@ -80,6 +80,8 @@ export function createHandlers(core: AppCore, hosted: { sharing?: SharingControl
 
 /** Typed for callers that know the method; transports pass whatever arrived (it is validated either way). */
 export interface Dispatch {
+    // -- the event history (issue 15, item 5) --
+    'history.list': async (q) => core.history(q),
   <K extends MethodName>(name: K, args: MethodArgs<K>): Promise<CallResult<K>>;
   (name: unknown, args: unknown): Promise<CallResult<MethodName>>;
 }

@@ -7,6 +7,8 @@ import type {
 import type { FolderContents } from './types.ts';
 import type { DeletedEntry } from './types.ts';
 import type { Conflict, ScrubFinding } from './types.ts';
+import { historyQuerySchema, type HistoryEntry } from './history.ts';
+import { SCRUB_SCHEDULES, type ScrubSchedule } from './scrub-schedule.ts';
 
 const relPath = z.string().max(4096);
 /** A recently deleted entry's id (core/mirror/trash.ts): `${time}-${hex}`. */
@@ -36,6 +38,9 @@ export const memberSpecSchema = z.strictObject({
 const limits = {
   maxBehindWrites: z.number().int().min(0).max(1_000_000).optional(),
   maxBehindBytes: z.number().int().min(0).optional(),
+/** Longest member timeout the settings accept: one hour (0 = never fail a drive for not answering). */
+export const MAX_MEMBER_TIMEOUT_MS = 3_600_000;
+
 };
 
 // -- adoption (issue 11, part 1): whose files a new mirror starts from, and what a folder already holds --
@@ -82,7 +87,14 @@ export const methodArgs = {
   'deleted.restore': z.tuple([trashId, z.strictObject({ to: relPath.optional(), replace: z.boolean().optional() }).optional()]),
   'deleted.purge': z.tuple([z.union([trashId, z.literal('all')])]),
   'settings.update': z.tuple([z.strictObject({ notifications: z.boolean().optional(),
-    deletedRetentionDays: z.number().int().min(0).max(MAX_RETENTION_DAYS).optional() })]),
+    deletedRetentionDays: z.number().int().min(0).max(MAX_RETENTION_DAYS).optional(),
+    // The settings view (issue 15, item 9): the scrub schedule, and engine options saved for the next start.
+    scrubSchedule: z.enum(SCRUB_SCHEDULES).optional(),
+    scrubRepair: z.boolean().optional(),
+    ...limits,
+    memberTimeoutMs: z.number().int().min(0).max(MAX_MEMBER_TIMEOUT_MS).optional() })]),
+  // -- the event history (issue 15, item 5) --
+  'history.list': z.tuple([historyQuerySchema.optional()]),
   // -- sharing (issue 13): the WebDAV share's switch and addresses --
   'sharing.status': z.tuple([]),
   'sharing.setWebdav': z.tuple([z.boolean()]),
@@ -103,6 +115,21 @@ export interface AppSettings {
 /** What the app knows right now; the renderer's starting point and what it refetches after an event gap. */
 export interface AppSnapshot {
   seq: number;
+  // -- the settings view (issue 15, item 9) --
+  /** How often the app scrubs the open mirror by itself; default monthly. */
+  scrubSchedule?: ScrubSchedule;
+  /** A scheduled scrub repairs what it finds (as Repair does: nothing it did not write is overwritten); default true. */
+  scrubRepair?: boolean;
+  /** The open mirror's last full scrub and the next scheduled one (ms since the epoch); absent when none. */
+  lastScrubAt?: number;
+  nextScrubAt?: number;
+  /**
+   * The open mirror's saved write-behind limits and member timeout: what its next start uses (the engine takes them
+   * when it opens the mirror). Absent: the engine's default.
+   */
+  maxBehindWrites?: number;
+  maxBehindBytes?: number;
+  memberTimeoutMs?: number;
   mirror: MirrorStatus | null;
   drives: DriveInfo[];
   /** true in the Electron app (native folder picker, notifications); false in `serve`. */
@@ -164,6 +191,8 @@ export interface MethodResults {
   'sharing.setWebdav': SharingStatus;
 }
 
+  /** Newest first. */
+  'history.list': HistoryEntry[];
 export type Handlers = { [K in MethodName]: (...args: MethodArgs<K>) => Promise<MethodResults[K]> };
 
 // -- sharing (issue 13) --
@@ -191,7 +220,9 @@ export type AppEvent =
   | { type: 'eject-progress'; memberId: string; progress: EjectProgress }
   | { type: 'drives-changed'; drives: DriveInfo[] }
   | { type: 'mirror-changed'; mirror: MirrorStatus | null }
-  | { type: 'app-state'; state: AppPhase };
+  | { type: 'app-state'; state: AppPhase }
+  /** A new entry in the event history (issue 15, item 5). */
+  | { type: 'history'; entry: HistoryEntry };
 
 /** Every event carries a sequence number; a gap means the client missed something and must refetch the snapshot. */
 export interface EventEnvelope { seq: number; event: AppEvent }

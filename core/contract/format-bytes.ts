@@ -1,4 +1,4 @@
-// Sizes for people, the same in the UI and in desktop notifications.
+// Sizes and counts for people, the same in the UI, the event history and desktop notifications.
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
 
@@ -10,4 +10,9 @@ export function formatBytes(n: number): string {
   while (v >= 1024 && i < UNITS.length - 1) { v /= 1024; i++; }
   const digits = i === 0 || v >= 100 ? 0 : 1;
   return `${v.toFixed(digits).replace(/\.0$/, '')} ${UNITS[i]}`;
+}
+
+/** 1 → "1 file", 3 → "3 files". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }

@@ -1,60 +1,66 @@
-// A short log of what happened (drives changing state, fallback reads, heals, ejects, scrubs), newest first.
-import type { AppEvent } from '../../../core/contract/contract.ts';
-import type { MirrorStatus } from '../../../core/contract/types.ts';
-import { formatDuration, plural } from '../ui/format.ts';
-import { memberStateText, type Tone } from './health.ts';
+// Recent activity: the core's event history (issue 15, item 5), loaded at start so a reload or a restart still shows
+// it, then kept current by the live 'history' events; filtered by drive and by kind, newest first.
+import type { HistoryEntry, HistoryKind, HistoryQuery } from '../../../core/contract/history.ts';
+import { matchesHistory } from '../../../core/contract/history.ts';
+import type { Client } from './client.ts';
+import { errorMessage } from './client.ts';
 
-export interface Activity { key: number; at: number; tone: Tone; text: string }
+export interface ActivityFilter { memberId?: string; kinds?: readonly HistoryKind[] }
 
 export class ActivityLog {
   readonly limit: number;
-  #items = $state.raw<Activity[]>([]);
-  #nextKey = 1;
+  readonly #client: Client | null;
+  #items = $state.raw<HistoryEntry[]>([]);
+  #filter = $state.raw<ActivityFilter>({});
+  #error = $state<string | null>(null);
+  #loaded = $state(false);
+  /** Only the answer to the latest load counts (filters changed quickly, a reload meanwhile). */
+  #loadSeq = 0;
 
-  constructor(limit = 30) { this.limit = limit; }
-
-  get items(): Activity[] { return this.#items; }
-
-  add(at: number, tone: Tone, text: string): void {
-    this.#items = [{ key: this.#nextKey++, at, tone, text }, ...this.#items].slice(0, this.limit);
+  constructor(client: Client | null = null, limit = 200) {
+    this.#client = client;
+    this.limit = limit;
   }
 
-  /** Records the events worth a line; progress counters and snapshots are not. */
-  note(e: AppEvent, at: number, label: (memberId: string) => string, before: MirrorStatus | null): void {
-    switch (e.type) {
-      case 'mirror-changed':
-        if (!before && e.mirror) this.add(at, 'ok', `Mirror "${e.mirror.label}" opened with ${plural(e.mirror.members.length, 'drive')}`);
-        else if (before && !e.mirror) this.add(at, 'neutral', `Mirror "${before.label}" stopped`);
-        break;
-      case 'member-state': {
-        const s = memberStateText[e.state];
-        const was = before?.members.find((m) => m.id === e.memberId)?.state;
-        if (e.state === 'in_sync' && was === 'resyncing') { this.add(at, 'ok', `${label(e.memberId)}: caught up, in sync`); return; }
-        // 'behind' ⇄ 'in_sync' flips with every burst of writes: too chatty for a log.
-        if (e.state === 'behind' || e.state === 'in_sync') return;
-        this.add(at, s.tone, `${label(e.memberId)}: ${s.text.toLowerCase()}`);
-        break;
-      }
-      case 'read-fallback-done':
-        if (e.waitedMs >= 50) this.add(at, 'warn', `Read ${e.path} from ${label(e.memberId)} after waiting ${formatDuration(e.waitedMs)}`);
-        break;
-      case 'read-healed':
-        this.add(at, 'info', `Healed ${e.path} on ${label(e.memberId)} (${e.reason === 'checksum' ? 'checksum mismatch' : 'read error'})`);
-        break;
-      case 'eject-progress':
-        if (e.progress.phase === 'done') this.add(at, 'ok', `${label(e.memberId)} is safe to remove`);
-        break;
-      case 'outside-change': {
-        const how = e.change === 'added' ? 'added' : e.change === 'deleted' ? 'deleted' : 'changed';
-        if (e.outcome === 'taken') this.add(at, 'info', `${e.path} ${how} directly on ${label(e.memberId)}: mirrored to the other drives`);
-        else this.add(at, 'warn', `${e.path} ${how} directly on ${label(e.memberId)}: a conflict to resolve`);
-        break;
-      }
-      case 'scrub-progress':
-        if (e.done) this.add(at, e.mismatches > e.repaired ? 'warn' : 'ok', `Scrub finished: ${plural(e.mismatches, 'mismatch', 'mismatches')}, ${e.repaired} repaired`);
-        break;
-      default:
-        break;
+  /** The entries that match the filter, newest first. */
+  get items(): HistoryEntry[] { return this.#items; }
+  get filter(): ActivityFilter { return this.#filter; }
+  get loaded(): boolean { return this.#loaded; }
+  get error(): string | null { return this.#error; }
+
+  /** Fetches the history for the filter now (at start, after missed events, when the filter changes). */
+  async load(): Promise<void> {
+    if (!this.#client) return;
+    const seq = ++this.#loadSeq;
+    const f = this.#filter;
+    const q: HistoryQuery = { limit: this.limit, ...(f.memberId ? { memberId: f.memberId } : {}), ...(f.kinds?.length ? { kinds: [...f.kinds] } : {}) };
+    try {
+      const entries = await this.#client.call('history.list', q);
+      if (seq !== this.#loadSeq) return;
+      // Live entries that came while the list was on its way stay.
+      const newest = entries[0]?.id ?? 0;
+      this.#items = [...this.#items.filter((e) => e.id > newest && this.#matches(e)), ...entries].slice(0, this.limit);
+      this.#error = null;
+      this.#loaded = true;
+    } catch (e) {
+      if (seq === this.#loadSeq) this.#error = errorMessage(e);
     }
+  }
+
+  setFilter(f: ActivityFilter): Promise<void> {
+    this.#filter = f;
+    this.#items = this.#items.filter((e) => this.#matches(e));
+    return this.load();
+  }
+
+  /** A live entry: shown at the top when it matches the filter. */
+  add(entry: HistoryEntry): void {
+    if (!this.#matches(entry) || this.#items.some((e) => e.id === entry.id)) return;
+    this.#items = [entry, ...this.#items].slice(0, this.limit);
+  }
+
+  #matches(e: HistoryEntry): boolean {
+    const f = this.#filter;
+    return matchesHistory(e, { memberId: f.memberId, kinds: f.kinds?.length ? [...f.kinds] : undefined });
   }
 }

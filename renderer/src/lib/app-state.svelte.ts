@@ -29,7 +29,8 @@ export class AppState {
   readonly fallback = new FallbackState();
   readonly ejects = new EjectState();
   readonly scrub = new ScrubState();
-  readonly activity = new ActivityLog();
+  /** Recent activity: the core's event history (issue 15, item 5). */
+  readonly activity: ActivityLog;
   /** Outside changes (issue 11, part 2): conflicts waiting for the user. */
   readonly conflicts: ConflictsState;
   /** Adoption (issue 11, part 1): each resync's ETA, from its recent rate. */
@@ -59,6 +60,7 @@ export class AppState {
     this.#bridge = bridge;
     this.client = new Client(bridge);
     this.conflicts = new ConflictsState(this.client);
+    this.activity = new ActivityLog(this.client);
     this.#clock = o.clock ?? (() => Date.now());
     this.#tickMs = o.tickMs ?? 1000;
     this.#now = this.#clock();
@@ -156,6 +158,8 @@ export class AppState {
       this.#refetches++;
       this.#loadError = null;
       this.#adoptSnapshot(snap);
+      // The history from the core: what happened before this page (or while events were missed).
+      void this.activity.load();
       if (this.#refetches > 1) this.#filesChanged(['']);
     } catch (e) {
       this.#loadError = errorMessage(e);
@@ -195,7 +199,6 @@ export class AppState {
       return;
     }
     this.#seq = env.seq;
-    this.activity.note(env.event, this.#clock(), (id) => this.member(id)?.label ?? 'A drive', this.mirror);
     const before = this.mirror;
     this.apply(env.event);
     this.#settleEjects(before);
@@ -283,6 +286,9 @@ export class AppState {
         break;
       case 'app-state':
         this.#phase = e.state;
+        break;
+      case 'history':
+        this.activity.add(e.entry);
         break;
       default: {
         // Compile-time exhaustiveness; at run time an event from a newer core is ignored, not fatal.

@@ -134,13 +134,14 @@ test('the flush rate is the core\'s measurement carried by behind events, never 
   expect(app.writeRate('usb')).toBe(5_000_000);
 });
 
-test('notable events land in the activity log, newest first; behind/in-sync flips do not', async () => {
+test('history entries from the core land in the activity log, newest first; other events do not', async () => {
   const { bridge, app } = setup();
   await app.start();
+  const entry = (id: number, message: string) => ({ id, at: 1_000 + id, kind: 'eject' as const, tone: 'ok' as const, memberId: 'usb', label: 'USB Backup', title: message, message });
   bridge.emit(11, { type: 'member-state', memberId: 'usb', state: 'behind' });
-  bridge.emit(12, { type: 'member-state', memberId: 'ssd', state: 'faulty' });
-  bridge.emit(13, { type: 'eject-progress', memberId: 'usb', progress: { phase: 'done', behindWrites: 0, behindBytes: 0 } });
-  expect(app.activity.items.map((a) => a.text)).toEqual(['USB Backup is safe to remove', 'Internal SSD: faulty']);
+  bridge.emit(12, { type: 'history', entry: entry(1, 'Internal SSD failed') });
+  bridge.emit(13, { type: 'history', entry: entry(2, 'USB Backup is safe to remove') });
+  expect(app.activity.items.map((a) => a.message)).toEqual(['USB Backup is safe to remove', 'Internal SSD failed']);
 });
 
 test('"safe to remove" is forgotten once the member is back; an instant fallback read is not a notice', async () => {

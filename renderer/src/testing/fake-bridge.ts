@@ -19,7 +19,8 @@ export class FakeBridge implements LiveBridge {
   #events = new Set<(e: EventEnvelope) => void>();
   #conn = new Set<(up: boolean) => void>();
 
-  constructor(handlers: FakeHandlers = {}) { this.handlers = handlers; }
+  /** Every AppState loads the event history at start: an empty one unless the test scripts it. */
+  constructor(handlers: FakeHandlers = {}) { this.handlers = { 'history.list': () => [], ...handlers }; }
 
   async call<K extends MethodName>(name: K, ...args: MethodArgs<K>): Promise<CallResult<K>> {
     this.calls.push({ name, args });

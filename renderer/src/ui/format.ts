@@ -1,8 +1,8 @@
 // Number formatting for people: sizes, durations, rates, ETAs.
 
-import { formatBytes } from '../../../core/contract/format-bytes.ts';
+import { formatBytes, plural } from '../../../core/contract/format-bytes.ts';
 
-export { formatBytes };
+export { formatBytes, plural };
 
 /** 850 → "850 ms", 4200 → "4.2 s", 125000 → "2 min 5 s", 7_380_000 → "2 h 3 min". */
 export function formatDuration(ms: number): string {
@@ -20,10 +20,6 @@ export function formatDuration(ms: number): string {
 
 export function formatRate(bytesPerSecond: number): string {
   return `${formatBytes(bytesPerSecond)}/s`;
-}
-
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 export function formatDate(ms: number): string {
