@@ -69,6 +69,8 @@ export function createHandlers(core: AppCore, hosted: { sharing?: SharingControl
     'deleted.restore': (id, o) => core.requireMirror().restoreDeleted(id, o),
     'deleted.purge': (which) => core.requireMirror().purgeDeleted(which),
     'settings.update': (patch) => core.updateSettings(patch),
+    // -- the event history (issue 15, item 5) --
+    'history.list': async (q) => core.history(q),
     // -- sharing (issue 13) --
     'sharing.status': async () => sharing?.status() ?? NO_SHARING,
     'sharing.setWebdav': async (on) => {
@@ -80,8 +82,6 @@ export function createHandlers(core: AppCore, hosted: { sharing?: SharingControl
 
 /** Typed for callers that know the method; transports pass whatever arrived (it is validated either way). */
 export interface Dispatch {
-    // -- the event history (issue 15, item 5) --
-    'history.list': async (q) => core.history(q),
   <K extends MethodName>(name: K, args: MethodArgs<K>): Promise<CallResult<K>>;
   (name: unknown, args: unknown): Promise<CallResult<MethodName>>;
 }

@@ -35,12 +35,12 @@ export const memberSpecSchema = z.strictObject({
   }).optional(),
 });
 
-const limits = {
-  maxBehindWrites: z.number().int().min(0).max(1_000_000).optional(),
-  maxBehindBytes: z.number().int().min(0).optional(),
 /** Longest member timeout the settings accept: one hour (0 = never fail a drive for not answering). */
 export const MAX_MEMBER_TIMEOUT_MS = 3_600_000;
 
+const limits = {
+  maxBehindWrites: z.number().int().min(0).max(1_000_000).optional(),
+  maxBehindBytes: z.number().int().min(0).optional(),
 };
 
 // -- adoption (issue 11, part 1): whose files a new mirror starts from, and what a folder already holds --
@@ -110,11 +110,6 @@ export interface AppSettings {
   notifications: boolean;
   /** Recently deleted (issue 11, part 4): the open mirror's retention in days (kept in its superblock, not the config). */
   deletedRetentionDays?: number;
-}
-
-/** What the app knows right now; the renderer's starting point and what it refetches after an event gap. */
-export interface AppSnapshot {
-  seq: number;
   // -- the settings view (issue 15, item 9) --
   /** How often the app scrubs the open mirror by itself; default monthly. */
   scrubSchedule?: ScrubSchedule;
@@ -130,6 +125,11 @@ export interface AppSnapshot {
   maxBehindWrites?: number;
   maxBehindBytes?: number;
   memberTimeoutMs?: number;
+}
+
+/** What the app knows right now; the renderer's starting point and what it refetches after an event gap. */
+export interface AppSnapshot {
+  seq: number;
   mirror: MirrorStatus | null;
   drives: DriveInfo[];
   /** true in the Electron app (native folder picker, notifications); false in `serve`. */
@@ -186,13 +186,13 @@ export interface MethodResults {
   'deleted.restore': string;
   'deleted.purge': void;
   'settings.update': AppSettings;
+  /** Newest first. */
+  'history.list': HistoryEntry[];
   // -- sharing (issue 13) --
   'sharing.status': SharingStatus;
   'sharing.setWebdav': SharingStatus;
 }
 
-  /** Newest first. */
-  'history.list': HistoryEntry[];
 export type Handlers = { [K in MethodName]: (...args: MethodArgs<K>) => Promise<MethodResults[K]> };
 
 // -- sharing (issue 13) --
