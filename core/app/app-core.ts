@@ -312,6 +312,7 @@ export class AppCore {
       if (known) Object.assign(known, forMirror);
     });
     this.#scrubs.arm();
+    this.#emitSettings();
     return this.settings;
   }
 
@@ -363,6 +364,7 @@ export class AppCore {
       c.activeMirrorId = known.id;
     });
     this.#scrubs.arm();
+    this.#emitSettings(); // the open mirror's options and scrub dates
   }
 
   /** Transfers first (a vanished client must not hold the mirror open), then the mirror's own drain-and-stop. */
@@ -377,6 +379,7 @@ export class AppCore {
     this.#mirror = null;
     this.events.emit({ type: 'mirror-changed', mirror: null });
     this.#scrubs.arm();
+    this.#emitSettings();
   }
 
   async #autoAssemble(): Promise<void> {
@@ -471,6 +474,11 @@ export class AppCore {
       if (known) known.lastScrubAt = at;
     });
     this.#scrubs.arm();
+    this.#emitSettings();
+  }
+
+  #emitSettings(): void {
+    this.events.emit({ type: 'settings-changed', settings: this.settings });
   }
 
   /** A failed save does not undo what the user did; it is reported in the snapshot instead. */

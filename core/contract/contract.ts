@@ -222,7 +222,9 @@ export type AppEvent =
   | { type: 'mirror-changed'; mirror: MirrorStatus | null }
   | { type: 'app-state'; state: AppPhase }
   /** A new entry in the event history (issue 15, item 5). */
-  | { type: 'history'; entry: HistoryEntry };
+  | { type: 'history'; entry: HistoryEntry }
+  /** The settings changed (from any client, or a scheduled scrub ran): what the settings view shows (issue 15, item 9). */
+  | { type: 'settings-changed'; settings: AppSettings };
 
 /** Every event carries a sequence number; a gap means the client missed something and must refetch the snapshot. */
 export interface EventEnvelope { seq: number; event: AppEvent }

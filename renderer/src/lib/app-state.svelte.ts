@@ -1,6 +1,6 @@
 // The renderer's live state: the app snapshot ($state.raw), kept current by events applied in seq order; a seq gap
 // (or a reconnect) refetches the snapshot. Also owns lag history, fallback waits, ejects and scrub, and the actions.
-import type { AppEvent, AppPhase, AppSnapshot, ErrorData, EventEnvelope, KnownMirrorInfo } from '../../../core/contract/contract.ts';
+import type { AppEvent, AppPhase, AppSettings, AppSnapshot, ErrorData, EventEnvelope, KnownMirrorInfo, MethodArgs } from '../../../core/contract/contract.ts';
 import type { DriveInfo, MemberSpec, MemberStatus, MirrorOptions, MirrorStatus } from '../../../core/contract/types.ts';
 import { Client, errorMessage } from './client.ts';
 import { ActivityLog } from './activity.svelte.ts';
@@ -74,6 +74,7 @@ export class AppState {
   get native(): boolean { return this.#snapshot?.native ?? false; }
   get demo(): boolean { return this.#snapshot?.demo ?? false; }
   get notifications(): boolean { return this.#snapshot?.settings?.notifications ?? true; }
+  get settings(): AppSettings { return this.#snapshot?.settings ?? { notifications: true }; }
   /** Mirrors used before on this machine: what "assemble again" offers. */
   get knownMirrors(): KnownMirrorInfo[] { return this.#snapshot?.knownMirrors ?? []; }
   /** Problems at start the user should hear about: an unreadable config, a mirror that could not be re-assembled. */
@@ -290,6 +291,9 @@ export class AppState {
       case 'history':
         this.activity.add(e.entry);
         break;
+      case 'settings-changed':
+        if (this.#snapshot) this.#snapshot = { ...this.#snapshot, settings: e.settings };
+        break;
       default: {
         // Compile-time exhaustiveness; at run time an event from a newer core is ignored, not fatal.
         const unknown: never = e;
@@ -353,8 +357,14 @@ export class AppState {
   }
 
   async setNotifications(on: boolean): Promise<void> {
-    const settings = await this.client.call('settings.update', { notifications: on });
+    await this.updateSettings({ notifications: on });
+  }
+
+  /** The settings view's save (issue 15, item 9): the core validates again and answers with the settings now. */
+  async updateSettings(patch: MethodArgs<'settings.update'>[0]): Promise<AppSettings> {
+    const settings = await this.client.call('settings.update', patch);
     if (this.#snapshot) this.#snapshot = { ...this.#snapshot, settings };
+    return settings;
   }
 
   async refreshDrives(): Promise<void> {

@@ -1,8 +1,8 @@
 // Where the person is, in the address: one hash route per view and folder (#/files/photos/2024), so Back goes back
 // within the app, a reload lands where it was, and a folder can be bookmarked. Hash routes work from file:// too.
 
-export type Tab = 'dashboard' | 'files' | 'drives' | 'scrub' | 'conflicts' | 'sharing';
-const TABS: readonly Tab[] = ['dashboard', 'files', 'drives', 'scrub', 'conflicts', 'sharing'];
+export type Tab = 'dashboard' | 'files' | 'drives' | 'scrub' | 'conflicts' | 'sharing' | 'settings';
+const TABS: readonly Tab[] = ['dashboard', 'files', 'drives', 'scrub', 'conflicts', 'sharing', 'settings'];
 
 export interface Route { tab: Tab; /** The folder shown in Files ('' = all files). */ folder: string }
 
