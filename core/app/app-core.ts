@@ -76,6 +76,7 @@ export class AppCore {
   #history: EventHistory | null = null;
   readonly #feed: HistoryFeed;
   readonly #scrubs: ScrubScheduler;
+  #scrubbing = false;
 
   private constructor(private readonly o: AppCoreOptions) {
     this.events = new EventHub(o.coalesceMs);
@@ -263,11 +264,14 @@ export class AppCore {
   /** A scrub; a full one (no paths) that finishes is the schedule's last run. Its start and result enter the history. */
   async scrub(repair: boolean, paths?: string[], scheduled = false): Promise<ScrubResult> {
     const mirror = this.requireMirror();
+    // Refused before it enters the history: a scheduled scrub meeting the user's is not news (the engine refuses too).
+    if (this.#scrubbing) throw new MirrorError('EBUSY', 'A scrub is already running; wait for it to finish.');
+    this.#scrubbing = true;
     const what = `${scheduled ? 'Scheduled ' : ''}${repair ? 'repair' : 'check'}`;
     const title = what[0]!.toUpperCase() + what.slice(1);
-    this.#record({ kind: 'scrub-start', tone: 'neutral', title: `${title} started`,
-      message: paths ? `${title} of ${plural(paths.length, 'path')} started.` : `${title} started: every file on every drive is compared with what the mirror wrote.` });
     try {
+      this.#record({ kind: 'scrub-start', tone: 'neutral', title: `${title} started`,
+        message: paths ? `${title} of ${plural(paths.length, 'path')} started.` : `${title} started: every file on every drive is compared with what the mirror wrote.` });
       const r = await mirror.scrub({ repair, paths });
       const open = r.mismatches - r.repaired;
       this.#record({ kind: 'scrub-result', tone: open > 0 ? 'warn' : 'ok', notify: scheduled && open > 0, title: `${title} finished`,
@@ -279,6 +283,7 @@ export class AppCore {
       this.#record({ kind: 'scrub-result', tone: 'bad', notify: scheduled, title: `${title} stopped`, message: `${title} stopped: ${toErrorData(e).message}` });
       throw e;
     } finally {
+      this.#scrubbing = false;
       this.#emitMirrorChanged(); // its open findings are in the status (the header never says Healthy over them)
     }
   }

@@ -19,6 +19,7 @@ export class EventHistory {
   #entries: HistoryEntry[] = [];
   #nextId = 1;
   #appended = 0;
+  #closed = false;
 
   private constructor(private readonly log: RecordLog, readonly limit: number) {}
 
@@ -47,6 +48,7 @@ export class EventHistory {
   /** Records an entry now; written to the log without waiting (a crash may lose the last few, never the file). */
   append(draft: HistoryDraft, at: number): HistoryEntry {
     const entry: HistoryEntry = { id: this.#nextId++, at, ...draft };
+    if (this.#closed) return entry; // told to the clients still listening, not kept: the file is closed
     this.#entries.push(entry);
     this.log.set(keyOf(entry.id), JSON.stringify(entry));
     this.#trim();
@@ -78,6 +80,8 @@ export class EventHistory {
 
   /** Leaves the file holding exactly the live entries (a rewrite, atomic), then closes it. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     await this.log.compact().catch(() => {});
     await this.log.close();
   }

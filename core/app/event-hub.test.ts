@@ -38,3 +38,20 @@ test('files-changed events waiting together go out as one with every path; too m
   hub.close();
   assert.deepEqual(got.at(-1)!.event, { type: 'files-changed', paths: [''] });
 });
+
+test('an event sent by a listener goes out after the one being delivered, to every listener in seq order', () => {
+  const hub = new EventHub(10_000);
+  const first: EventEnvelope[] = [];
+  const second: EventEnvelope[] = [];
+  hub.subscribe((e) => {
+    first.push(e);
+    // The event history records an entry while the event that caused it is being delivered.
+    if (e.event.type === 'member-state') hub.emit({ type: 'app-state', state: 'running' });
+  });
+  hub.subscribe((e) => second.push(e));
+  hub.emit({ type: 'member-state', memberId: 'b', state: 'faulty' });
+  for (const got of [first, second]) {
+    assert.deepEqual(got.map((e) => [e.seq, e.event.type]), [[1, 'member-state'], [2, 'app-state']]);
+  }
+  hub.close();
+});

@@ -307,8 +307,9 @@ test('settings persist', async (t) => {
   const { start } = await harness(t);
   const dir = await tempDir(t);
   const a = await start({}, dir);
-  assert.deepEqual(await a.dispatch('settings.update', [{ notifications: false }]), { ok: true, value: { notifications: false } });
+  assert.deepEqual(await a.dispatch('settings.update', [{ notifications: false }]), { ok: true, value: { notifications: false, scrubSchedule: 'monthly', scrubRepair: true } });
+  assert.ok((await a.dispatch('settings.update', [{ scrubSchedule: 'weekly' }])).ok);
   assert.equal((await a.dispatch('settings.update', [{ theme: 'x' }])).ok, false);
   const b = await start({}, dir);
-  assert.deepEqual(b.core.settings, { notifications: false });
+  assert.deepEqual(b.core.settings, { notifications: false, scrubSchedule: 'weekly', scrubRepair: true });
 });
