@@ -16,11 +16,11 @@ const stored: HistoryEntry[] = [
 ];
 
 /** A page (re)loaded: a new AppState over a core that already holds the history. */
-async function load() {
+async function load(entries = stored) {
   const bridge = new FakeBridge({
     'app.snapshot': () => snapshot(),
     // The core's filter, as history.list applies it.
-    'history.list': (q = {}) => stored.filter((e) => matchesHistory(e, q)).slice(0, q.limit),
+    'history.list': (q = {}) => entries.filter((e) => matchesHistory(e, q)).slice(0, q.limit),
   });
   const app = new AppState(bridge, { tickMs: 0 });
   await app.start();
@@ -60,4 +60,15 @@ test('filters by drive and by kind, asking the core, and live entries follow the
   await expect.element(screen.getByText('Nothing of this kind yet.')).toBeVisible();
   await screen.getByRole('combobox', { name: 'Drive' }).selectOptions('All drives');
   await expect.poll(() => shown(screen)).toEqual(['notes.txt added directly on Internal SSD: mirrored to the other drives.']);
+});
+
+test('a long history comes a page at a time: "Show older" brings the rest', async () => {
+  const many: HistoryEntry[] = Array.from({ length: 250 }, (_, i) => ({ id: 250 - i, at: at + (250 - i) * 1000, kind: 'outside-change', tone: 'info', title: 't', message: `change ${250 - i}` }));
+  const { screen, bridge } = await load(many);
+  await expect.poll(() => shown(screen)).toHaveLength(200);
+  await screen.getByRole('button', { name: 'Show older' }).click();
+  await expect.poll(() => shown(screen)).toHaveLength(250);
+  expect(shown(screen).at(-1)).toBe('change 1');
+  expect(bridge.callsOf('history.list').at(-1)).toEqual([{ limit: 200, before: 51 }]);
+  await expect.element(screen.getByRole('button', { name: 'Show older' })).not.toBeInTheDocument();
 });
