@@ -21,6 +21,8 @@ async function readWhole(core: AppCore, path: string): Promise<Uint8Array> {
 export interface SharingControl {
   status(): SharingStatus;
   setWebdav(on: boolean): Promise<SharingStatus>;
+  /** The mirror as a local folder (issue 14): on at a folder, or off; remembered. */
+  setMount(o: MethodArgs<'sharing.setMount'>[0]): Promise<SharingStatus>;
 }
 
 /** A host without a share server (the desktop app, for now) says so, and how to get one. */
@@ -29,6 +31,15 @@ const NO_SHARING: SharingStatus = {
     available: false, enabled: false, urls: [], user: 'nas', passwordRequired: true, tls: false, loopbackOnly: true,
     reason: 'The desktop app does not serve the share yet. Run NAS Mirror headless with `npm run serve -- --webdav` (add --host 0.0.0.0 --password … for other computers).',
   },
+  // The mount and SMB (issue 14): Linux only; elsewhere the UI points to WebDAV.
+  platform: process.platform,
+  mount: {
+    available: false, enabled: false,
+    reason: process.platform === 'linux'
+      ? 'The desktop app does not mount the mirror yet. Run NAS Mirror headless with `npm run serve -- --mount DIR`.'
+      : 'Mounting the mirror as a folder works on Linux only; on macOS and Windows connect to the WebDAV share instead.',
+  },
+  smb: { enabled: false, user: 'nas' },
 };
 
 export function createHandlers(core: AppCore, hosted: { sharing?: SharingControl } = {}) {
@@ -76,6 +87,10 @@ export function createHandlers(core: AppCore, hosted: { sharing?: SharingControl
     'sharing.setWebdav': async (on) => {
       if (!sharing) throw new MirrorError('EINVALIDOPTION', NO_SHARING.webdav.reason!);
       return sharing.setWebdav(on);
+    },
+    'sharing.setMount': async (o) => {
+      if (!sharing) throw new MirrorError('EINVALIDOPTION', NO_SHARING.mount.reason!);
+      return sharing.setMount(o);
     },
   } satisfies Handlers;
 }

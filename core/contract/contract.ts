@@ -24,6 +24,9 @@ export const UPLOAD_DEPTH = 2;
 const transferId = z.string().regex(/^[0-9a-f-]{36}$/, 'not a transfer id');
 const absPath = z.string().min(1).max(4096);
 const memberId = z.string().min(1).max(128);
+/** A folder to mount the mirror at (issue 14): absolute, on this computer. */
+const mountDir = z.string().min(1).max(4096).refine((p) => p.startsWith('/'), 'must be an absolute path (starting with /)')
+  .refine((p) => !p.includes('\0'), 'must not contain a NUL character');
 
 export const memberSpecSchema = z.strictObject({
   path: absPath,
@@ -98,6 +101,8 @@ export const methodArgs = {
   // -- sharing (issue 13): the WebDAV share's switch and addresses --
   'sharing.status': z.tuple([]),
   'sharing.setWebdav': z.tuple([z.boolean()]),
+  // -- sharing (issue 14): the FUSE mount's switch; the folder is checked further where it is mounted --
+  'sharing.setMount': z.tuple([z.union([z.strictObject({ on: z.literal(true), dir: mountDir }), z.strictObject({ on: z.literal(false) })])]),
 } as const;
 
 export type MethodName = keyof typeof methodArgs;
@@ -191,6 +196,7 @@ export interface MethodResults {
   // -- sharing (issue 13) --
   'sharing.status': SharingStatus;
   'sharing.setWebdav': SharingStatus;
+  'sharing.setMount': SharingStatus;
 }
 
 export type Handlers = { [K in MethodName]: (...args: MethodArgs<K>) => Promise<MethodResults[K]> };
@@ -210,6 +216,28 @@ export interface SharingStatus {
     tls: boolean;
     /** Only this computer can connect (the server is bound to loopback). */
     loopbackOnly: boolean;
+    reason?: string;
+  };
+  // -- issue 14 --
+  /** The host's operating system (process.platform of `serve` or the Electron main): the mount and SMB are Linux only. */
+  platform: string;
+  /** The mirror as a local folder (FUSE). */
+  mount: {
+    /** This host can mount it; when false, `reason` says why and what to do. */
+    available: boolean;
+    enabled: boolean;
+    /** Where it is mounted (while enabled), or the folder last asked for. */
+    dir?: string;
+    reason?: string;
+  };
+  /** The SMB share (Samba exporting the mount); turned on and off with `serve --smb` / `--no-smb`. */
+  smb: {
+    enabled: boolean;
+    /** \\HOST\NAME, while enabled. */
+    unc?: string;
+    port?: number;
+    user: string;
+    /** Why it is off (when it was asked for but could not start, or cannot run on this host). */
     reason?: string;
   };
 }

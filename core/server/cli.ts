@@ -56,7 +56,8 @@ async function main(): Promise<void> {
   if (webdavOn && davRefusal) log(`The WebDAV share stays off: ${davRefusal}`);
   const dav = await DavService.create({ mirror: () => core.mirror, stateDir: configDir, enabled: webdavOn && !davRefusal, log });
   let port = args.port;
-  const sharing = new ServerSharing({ dav, configDir, host: args.host, password: args.password, tls: tls !== undefined, port: () => port, log });
+  let local: LocalShares | undefined;
+  const sharing = new ServerSharing({ dav, configDir, host: args.host, password: args.password, tls: tls !== undefined, port: () => port, local: () => local, log });
 
   const server = await startServer({
     host: args.host, port: args.port, password: args.password, log, ...(tls ? { tls } : {}),
@@ -73,9 +74,8 @@ async function main(): Promise<void> {
 
   // The mirror as a local folder (--mount DIR) and an SMB share over it (--smb), through the engine like every other
   // way in; remembered like --webdav.
-  let local: LocalShares;
   try {
-    local = await startLocalShares({ configDir, mirror: () => core.mirror, args, log });
+    local = await startLocalShares({ configDir, mirror: () => core.mirror, args, log, drives: () => core.listDrives() });
   } catch (e) {
     log(`The mount or the SMB share could not start: ${(e as Error).message}`);
     await core.shutdown().catch(() => {});
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     log('Stopping: flushing behind writes to every member (like mdadm --stop)…');
     dav.abortAll(); // an upload in progress over the share must not hold the mirror open; it leaves nothing behind
     // Samba and the mount first, so nothing new comes in through them; what programs left staged is committed.
-    await local.stop();
+    await local!.stop();
     let code = 0;
     try {
       await core.shutdown();
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   // The ready line comes last: whoever reads it may signal at once, and the flush-on-stop handlers must be there.
   console.log(`NAS Mirror at ${server.url}`);
   if (dav.enabled) console.log(`WebDAV share at ${new URL('/dav/', server.url).href}`);
-  for (const line of local.lines) console.log(line);
+  for (const line of local!.lines) console.log(line);
 }
 
 main().catch((e: Error) => {

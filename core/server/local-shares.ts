@@ -1,16 +1,24 @@
 // `serve`'s mount and SMB share: the flags remembered in sharing.json (--mount DIR, --smb, --smb-port), the FUSE mount
-// of the mirror, and Samba exporting it; started after the server, stopped before the mirror.
+// of the mirror (also switched on and off from the Sharing section), and Samba exporting it; started after the server,
+// stopped before the mirror.
 import { join, resolve } from 'node:path';
 import type { Mirror } from '../index.ts';
-import { mountMirror, type MirrorMount } from '../app/fuse/mount.ts';
+import type { SharingStatus } from '../contract/contract.ts';
+import { MirrorError } from '../contract/errors.ts';
+import { checkMountFolder, placeMembers } from '../app/fuse/mount-folder.ts';
+import { mountMirror, mountUnavailable, type MirrorMount } from '../app/fuse/mount.ts';
 import { loadSharingSettings, saveSharingSettings, type SharingSettings } from './dav/sharing.ts';
-import { sambaUnavailable, startSamba, type RunningSamba } from './smb/samba.ts';
+import { SMB_USER, sambaUnavailable, startSamba, type RunningSamba } from './smb/samba.ts';
 
 export interface LocalShareArgs { mount?: string | null; smb?: boolean; smbPort?: number; host: string; password?: string }
 
 export interface LocalShares {
   /** The ready lines to print: `Mounted at DIR`, `SMB share \\HOST\NAME on port N`. */
   readonly lines: string[];
+  /** What the Sharing section shows of the mount and the SMB share. */
+  status(): Pick<SharingStatus, 'mount' | 'smb'>;
+  /** The Sharing section's mount switch: mounts at `dir` (checked first) or unmounts, and remembers it. */
+  setMount(o: { on: true; dir: string } | { on: false }): Promise<void>;
   /** Stops Samba, then unmounts (what programs left staged is committed): nothing new comes in through either. */
   stop(): Promise<void>;
 }
@@ -38,10 +46,17 @@ async function remember(configDir: string, args: LocalShareArgs): Promise<Sharin
  * and starts Samba over the mount. A share asked for on this command line that cannot start is an error; one only
  * remembered is logged and left off.
  */
-export async function startLocalShares(o: { configDir: string; mirror: () => Mirror | null; args: LocalShareArgs; log: (m: string) => void }): Promise<LocalShares> {
+export async function startLocalShares(o: {
+  configDir: string; mirror: () => Mirror | null; args: LocalShareArgs; log: (m: string) => void;
+  /** The drives list (a mount folder on a member's removable drive is refused); absent: that check is skipped. */
+  drives?: () => Promise<readonly { mountPoint: string; system: boolean }[]>;
+}): Promise<LocalShares> {
   const { configDir, args, log } = o;
   const settings = await remember(configDir, args);
   const lines: string[] = [];
+  const mountAvailable = await mountUnavailable();
+  let smbOff: string | undefined;
+  let mountStartWhy: string | undefined;
   let mount: MirrorMount | undefined;
   let samba: RunningSamba | undefined;
   const stop = async () => {
@@ -50,7 +65,7 @@ export async function startLocalShares(o: { configDir: string; mirror: () => Mir
   };
   try {
     const smbWhy = settings.smb ? await sambaUnavailable(args.password) : null;
-    if (smbWhy) log(`The SMB share stays off: ${smbWhy}`);
+    if (smbWhy) { log(`The SMB share stays off: ${smbWhy}`); smbOff = smbWhy; }
     const dir = settings.mount ?? (settings.smb && !smbWhy ? join(configDir, 'mount') : undefined);
     if (dir) {
       try {
@@ -59,6 +74,7 @@ export async function startLocalShares(o: { configDir: string; mirror: () => Mir
       } catch (e) {
         if (args.mount || args.smb) throw e;
         log(`The mirror is not mounted: ${(e as Error).message}`);
+        mountStartWhy = (e as Error).message;
       }
     }
     if (mount && settings.smb && !smbWhy) {
@@ -71,11 +87,65 @@ export async function startLocalShares(o: { configDir: string; mirror: () => Mir
       } catch (e) {
         if (args.smb) throw e;
         log(`The SMB share is off: ${(e as Error).message}`);
+        smbOff = (e as Error).message;
       }
     }
   } catch (e) {
     await stop().catch(() => {});
     throw e;
   }
-  return { lines, stop };
+  /** Why the mount is off although asked for (at start, or by the switch), shown beside the switch. */
+  let mountWhy = mountStartWhy;
+  let lastDir = settings.mount;
+  let busy: Promise<unknown> = Promise.resolve();
+  const setMount = async (want: { on: true; dir: string } | { on: false }) => {
+    if (!want.on) {
+      if (samba) throw new MirrorError('EBUSY', 'The SMB share exports this mount: restart the server with --no-smb first, then turn the mount off.');
+      await mount?.unmount();
+      mount = undefined;
+      mountWhy = undefined;
+      await saveSharingSettings(configDir, withoutMount(await loadSharingSettings(configDir)));
+      log('Unmounted the mirror.');
+      return;
+    }
+    const dir = resolve(want.dir);
+    if (mount?.dir === dir) return;
+    if (samba) throw new MirrorError('EBUSY', `The SMB share exports the mount at ${mount!.dir}: restart the server with --no-smb to move it.`);
+    // The platform first (nothing else matters off Linux), then the folder, then what this computer lacks.
+    if (process.platform !== 'linux') throw new MirrorError('EINVALIDOPTION', (await mountUnavailable())!);
+    const drives = await (o.drives?.() ?? Promise.resolve([])).catch(() => []);
+    await checkMountFolder(dir, placeMembers(o.mirror()?.status().members ?? [], drives));
+    const why = await mountUnavailable();
+    if (why) throw new MirrorError('EINVALIDOPTION', why);
+    lastDir = dir;
+    const next = await mountMirror({ dir, mirror: o.mirror, fallbackStagingDir: join(configDir, 'mount-staging'), log })
+      .catch((e: Error) => { mountWhy = e.message; throw new MirrorError('EINVALIDOPTION', e.message, { path: dir }); });
+    await mount?.unmount();
+    mount = next;
+    mountWhy = undefined;
+    await saveSharingSettings(configDir, { ...(await loadSharingSettings(configDir)), mount: dir });
+    log(`Mounted at ${dir}`);
+  };
+  return {
+    lines,
+    status: () => ({
+      mount: {
+        available: mountAvailable === null, enabled: mount !== undefined,
+        ...(mount ? { dir: mount.dir } : lastDir ? { dir: lastDir } : {}),
+        ...(mountAvailable ? { reason: mountAvailable } : mountWhy && !mount ? { reason: mountWhy } : {}),
+      },
+      smb: {
+        enabled: samba !== undefined, user: SMB_USER,
+        ...(samba ? { unc: samba.unc, port: samba.port } : smbOff ? { reason: smbOff } : {}),
+      },
+    }),
+    // One switch at a time: a second click waits for the first to finish.
+    setMount: (want) => { const next = busy.then(() => setMount(want)); busy = next.catch(() => {}); return next; },
+    stop: async () => { await busy; await stop(); },
+  };
+}
+
+function withoutMount(s: SharingSettings): SharingSettings {
+  const { mount: _, ...rest } = s;
+  return rest;
 }

@@ -1,5 +1,5 @@
 // The Sharing settings of `serve`: whether the WebDAV share is on (remembered in the config folder), the addresses to
-// give other computers, and the switch the UI's Sharing section turns.
+// give other computers, and the switches the UI's Sharing section turns (WebDAV; the mount, through LocalShares).
 import { mkdir, readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,8 @@ import { isLoopbackHost } from '../auth.ts';
 import { DAV_PREFIX } from './dav-paths.ts';
 import type { DavService } from './dav-route.ts';
 import { DAV_USER } from './dav-route.ts';
+import type { LocalShares } from '../local-shares.ts';
+import { SMB_USER } from '../smb/samba.ts';
 
 /** What is remembered: the WebDAV share, the folder the mirror is mounted at (FUSE), the SMB share and its port. */
 export interface SharingSettings { webdav: boolean; mount?: string; smb?: boolean; smbPort?: number }
@@ -68,8 +70,16 @@ export interface ServerSharingOptions {
   tls: boolean;
   /** The port, once the server listens. */
   port(): number;
+  /** The mount and the SMB share (issue 14), once started. */
+  local?: () => LocalShares | undefined;
   log?: (m: string) => void;
 }
+
+/** Before the mount and the SMB share have started (a moment after the server listens). */
+const LOCAL_STARTING: Pick<SharingStatus, 'mount' | 'smb'> = {
+  mount: { available: false, enabled: false, reason: 'The mount is starting; look again in a moment.' },
+  smb: { enabled: false, user: SMB_USER },
+};
 
 /** The Sharing section's switch in `serve`: turns /dav/ on or off at once, and remembers it. */
 export class ServerSharing implements SharingControl {
@@ -90,7 +100,17 @@ export class ServerSharing implements SharingControl {
         loopbackOnly: isLoopbackHost(o.host),
         ...(reason ? { reason } : {}),
       },
+      platform: process.platform,
+      ...(o.local?.()?.status() ?? LOCAL_STARTING),
     };
+  }
+
+  /** The Sharing section's mount switch (issue 14): see LocalShares.setMount. */
+  async setMount(want: { on: true; dir: string } | { on: false }): Promise<SharingStatus> {
+    const local = this.#o.local?.();
+    if (!local) throw new MirrorError('EBUSY', LOCAL_STARTING.mount.reason!);
+    await local.setMount(want);
+    return this.status();
   }
 
   async setWebdav(on: boolean): Promise<SharingStatus> {
