@@ -8,8 +8,8 @@ pkgs=(chromium xvfb exfatprogs exfat-fuse fuse3 rsync e2fsprogs util-linux opens
   # Apache mod_dav as the peer of bench scenario 8 (whose --quick smoke test runs in npm test)
   litmus rclone cadaver davfs2 libglib2.0-bin gvfs gvfs-backends dbus apache2
   # the FUSE mount and the SMB share: libfuse (and pkg-config) to build @cocalc/fuse-native at npm ci, Samba and its
-  # client, and the programs the mount's tests run on it
-  libfuse-dev libfuse2 pkg-config samba smbclient sqlite3 git)
+  # client, and the programs the mount's tests run on it; mergerfs, the peer of bench scenario 9
+  libfuse-dev libfuse2 pkg-config samba smbclient sqlite3 git mergerfs)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ "${#missing[@]}" -eq 0 ] && exit 0

@@ -7,6 +7,7 @@ import { runBench } from './bench.ts';
 import { parseOptions } from './options.ts';
 import { treeSpec, writeTree } from './tree.ts';
 import { davTargets } from './scenarios/webdav.ts';
+import { mountSmbUnavailable, mountTargets } from './scenarios/mount-smb.ts';
 import { has, NOT_INSTALLED } from './tools.ts';
 
 test('the seeded tree is deterministic and written as specified', async (t) => {
@@ -46,4 +47,14 @@ test('scenario 8 (the WebDAV share vs Apache mod_dav and rclone serve) runs in -
   for (const tg of davTargets(res.rows).filter((x) => !x.what.includes('Apache') || measured.some((r) => r.tool.startsWith('Apache')))) {
     assert.notEqual(tg.got, 'n/a', `${tg.what} is computed`);
   }
+});
+
+test('scenario 9 (the FUSE mount and the SMB share vs dd, mergerfs, a plain folder) runs small and every row has a number', { timeout: 300_000 }, async (t) => {
+  const why = await mountSmbUnavailable();
+  if (why) return t.skip(`scenario 9 ${why}`);
+  const res = await runBench(parseOptions(['--quick', '--scenario', '9', '--no-loop', '--no-write', '--mount-mib', '16', '--files', '100']));
+  assert.deepEqual(res.notes, []);
+  assert.equal(res.rows.length, 17, 'rows were produced');
+  for (const r of res.rows) assert.ok(typeof r.value === 'number' && Number.isFinite(r.value) && r.value > 0, `${r.tool} / ${r.metric} has a number`);
+  for (const tg of mountTargets(res.rows)) assert.notEqual(tg.got, 'n/a', `${tg.what} is computed`);
 });

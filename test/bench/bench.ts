@@ -14,6 +14,7 @@ import { initialCopy } from './scenarios/initial-copy.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { bigFileBytes, transfers } from './scenarios/transfers.ts';
 import { davBigBytes, davSmallBytes, webdav } from './scenarios/webdav.ts';
+import { mountBigBytes, mountSmb } from './scenarios/mount-smb.ts';
 import { treeSpec } from './tree.ts';
 import { toolVersions } from './tools.ts';
 
@@ -26,11 +27,13 @@ const SCENARIOS: Record<number, Scenario> = {
   6: scale,
   7: transfers,
   8: webdav,
+  9: mountSmb,
 };
 
 /** Image sizes (sparse, so only what is written takes space): room for 4 trees, 2 streams, 2 big files and the inodes of the tree. */
 function driveMiB(o: BenchOptions, treeBytes: number): number {
-  const big = (o.scenarios.includes(7) ? 2 * bigFileBytes(o) : 0) + (o.scenarios.includes(8) ? 2 * (davBigBytes(o) + davSmallBytes(o)) : 0);
+  const big = (o.scenarios.includes(7) ? 2 * bigFileBytes(o) : 0) + (o.scenarios.includes(8) ? 2 * (davBigBytes(o) + davSmallBytes(o)) : 0)
+    + (o.scenarios.includes(9) ? 3 * mountBigBytes(o) : 0);
   const data = (4 * treeBytes + o.files * 8192 + 2 * o.streamBytes + big) / 2 ** 20;
   const inodes = (o.files * 4 * 16384) / 2 ** 20; // mkfs.ext4 gives one inode per 16 KiB
   return Math.ceil(Math.max(1024, data, inodes) * 1.25);
@@ -83,7 +86,7 @@ export async function runBench(opts: BenchOptions, o: { onCleanup?: (fn: () => P
       }
     }
     const pageCache = dropped === null ? 'not dropped (no cold runs)' : dropped
-      ? 'dropped (sync; echo 3 > /proc/sys/vm/drop_caches) before each cold run: scenarios 3, 4, 6, 7 and 8'
+      ? 'dropped (sync; echo 3 > /proc/sys/vm/drop_caches) before each cold run: scenarios 3, 4, 6, 7, 8 and 9'
       : 'could not be dropped (not root): cold runs are warm';
     const res: BenchResult = {
       startedAt: started.toISOString(), durationS: (Date.now() - started.getTime()) / 1000, machine,

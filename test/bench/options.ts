@@ -8,6 +8,8 @@ export interface BenchOptions {
   runs: number;
   /** Total bytes streamed in scenario 2. */
   streamBytes: number;
+  /** Scenario 9's big file (dd and smbclient through the mount); absent: 1 GiB (64 MiB with --quick). */
+  mountBytes?: number;
   /** Use plain temp folders even when loop images are possible (the smoke test). */
   noLoop: boolean;
   /** Where latest.json and RESULTS.md go; null = don't write. */
@@ -15,10 +17,10 @@ export interface BenchOptions {
   seed: number;
 }
 
-const usage = 'usage: npm run bench -- [--files N] [--quick] [--scenario N[,N]] [--runs N] [--stream-mib N] [--no-loop] [--no-write | --out DIR]';
+const usage = 'usage: npm run bench -- [--files N] [--quick] [--scenario N[,N]] [--runs N] [--stream-mib N] [--mount-mib N] [--no-loop] [--no-write | --out DIR]';
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { files: 20_000, folders: 200, quick: false, scenarios: [1, 2, 3, 4, 5, 6, 7, 8], runs: 3, streamBytes: 2 * 2 ** 30, noLoop: false, outDir: 'test/bench', seed: 42 };
+  const o: BenchOptions = { files: 20_000, folders: 200, quick: false, scenarios: [1, 2, 3, 4, 5, 6, 7, 8, 9], runs: 3, streamBytes: 2 * 2 ** 30, noLoop: false, outDir: 'test/bench', seed: 42 };
   let filesGiven = false, streamGiven = false, runsGiven = false, outGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -30,9 +32,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     switch (a) {
       case '--files': o.files = num(); filesGiven = true; break;
       case '--quick': o.quick = true; break;
-      case '--scenario': o.scenarios = String(argv[++i]).split(',').map(Number).filter((n) => n >= 1 && n <= 8); break;
+      case '--scenario': o.scenarios = String(argv[++i]).split(',').map(Number).filter((n) => n >= 1 && n <= 9); break;
       case '--runs': o.runs = Math.max(1, num()); runsGiven = true; break;
       case '--stream-mib': o.streamBytes = num() * 2 ** 20; streamGiven = true; break;
+      case '--mount-mib': o.mountBytes = Math.max(1, Math.round(num())) * 2 ** 20; break;
       case '--no-loop': o.noLoop = true; break;
       case '--no-write': o.outDir = null; outGiven = true; break;
       case '--out': o.outDir = String(argv[++i]); outGiven = true; break;

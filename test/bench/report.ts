@@ -13,6 +13,7 @@ export const TITLES: Record<number, string> = {
   6: 'Scenario 6 — scale: open time, RSS, scrub throughput',
   7: 'Scenario 7 — big files through the app (chunked WebSocket upload/download of a separate serve process)',
   8: 'Scenario 8 — the WebDAV share vs Apache 2.4 mod_dav and rclone serve webdav (curl, rclone)',
+  9: 'Scenario 9 — the FUSE mount and the SMB share vs dd on a member disk, mergerfs, a plain folder, Samba over a plain folder',
 };
 
 export interface BenchResult {

@@ -37,6 +37,7 @@ export async function toolVersions(): Promise<Record<string, string>> {
     ['fio', 'fio --version'], ['rsync', 'rsync --version | head -1'], ['rclone', 'rclone version | head -1'],
     ['unison', 'unison -version'], ['dd', 'dd --version | head -1'], ['cp', 'cp --version | head -1'], ['sha256sum', 'sha256sum --version | head -1'],
     ['apache2', 'apache2 -v | head -1'], ['curl', 'curl --version | head -1'],
+    ['mergerfs', 'mergerfs --version 2>&1 | head -1'], ['smbclient', 'smbclient --version'], ['tar', 'tar --version | head -1'],
   ];
   const out: Record<string, string> = {};
   for (const [name, line] of probes) out[name] = (await has(name)) ? (await sh(line).then((r) => r.stdout.trim(), () => '?')) : NOT_INSTALLED;
