@@ -1,5 +1,6 @@
-// External peers (dd, fio, rsync, cp, rclone, unison, sha256sum): presence checks and timed runs.
+// External peers (dd, fio, rsync, cp, rclone, unison, sha256sum, mergerfs, smbclient): presence checks, timed runs, a free port.
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
@@ -42,4 +43,16 @@ export async function toolVersions(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [name, line] of probes) out[name] = (await has(name)) ? (await sh(line).then((r) => r.stdout.trim(), () => '?')) : NOT_INSTALLED;
   return out;
+}
+
+/** A loopback port nothing listens on (for servers that cannot be told port 0 and say which they got: Apache, smbd). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }

@@ -4,7 +4,6 @@
 // into a plain folder on the same disk; smbclient put/get of the big file through Samba over our mount vs Samba over
 // a plain folder. Root, /dev/fuse, Samba, smbclient and mergerfs needed; `--mount-mib N` sizes the big file.
 import { mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMirror } from '../../../core/index.ts';
@@ -18,7 +17,7 @@ import { row, type Row } from '../measure.ts';
 import { freshFolder, removeFolder } from '../mirror-setup.ts';
 import type { BenchOptions } from '../options.ts';
 import { fileBytes, writeTree } from '../tree.ts';
-import { has, q, run, sh } from '../tools.ts';
+import { freePort, has, q, run, sh } from '../tools.ts';
 
 const S = 9;
 const MB = 1e6;
@@ -37,17 +36,6 @@ export async function mountSmbUnavailable(): Promise<string | null> {
     if (!(await has(tool)) && !(tool === 'smbd' && (await has('/usr/sbin/smbd')))) return `${tool} is not installed (apt-get install -y ${pkg})`;
   }
   return null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Hooks run in reverse order of registration, whatever failed: the serve child stopped, mounts cleared. */

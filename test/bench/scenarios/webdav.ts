@@ -5,7 +5,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,7 +17,7 @@ import { row, type Row } from '../measure.ts';
 import { freshFolder, removeFolder } from '../mirror-setup.ts';
 import type { BenchOptions } from '../options.ts';
 import { fileBytes, prng } from '../tree.ts';
-import { has, NOT_INSTALLED, run, sh } from '../tools.ts';
+import { freePort, has, NOT_INSTALLED, run, sh } from '../tools.ts';
 
 const MB = 1e6;
 const MiB = 2 ** 20;
@@ -60,18 +59,6 @@ function stopChild(child: ChildProcess): Promise<void> {
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   child.kill('SIGTERM');
   return closed;
-}
-
-/** A loopback port nothing listens on (Apache cannot be told port 0 and say which it got). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** NAS Mirror's `serve --webdav` (a separate process, as people run it) over a fast + fast mirror on two drives. */
