@@ -28,3 +28,15 @@ test('a drive fails with its reason, comes back, catches up; each once, with its
   assert.deepEqual(feed.next({ type: 'behind', memberId: 'usb', behindWrites: 3, behindBytes: 3 }), []);
   assert.deepEqual(feed.next({ type: 'mirror-changed', mirror: null }).map((d) => d.title), ['Mirror Home stopped']);
 });
+
+test('a drive that opens behind the others is said to catch up; an eject names its drive', () => {
+  const feed = new HistoryFeed();
+  const opened = feed.next({ type: 'mirror-changed', mirror: { ...mirror, members: [mirror.members[0]!, { ...mirror.members[1]!, state: 'resyncing' }] } });
+  assert.deepEqual(opened.map((d) => [d.kind, d.message]), [
+    ['mirror', 'Mirror "Home" opened with 2 drives.'],
+    ['catch-up-start', 'USB Backup is catching up with what changed while it was away.'],
+  ]);
+  assert.deepEqual(feed.next({ type: 'member-state', memberId: 'usb', state: 'in_sync' }).map((d) => d.kind), ['catch-up-done']);
+  const ejected = feed.next({ type: 'eject-progress', memberId: 'usb', progress: { phase: 'done', behindWrites: 0, behindBytes: 0 } });
+  assert.match(ejected[0]!.message, /^USB Backup is safe to remove/);
+});

@@ -45,6 +45,10 @@ export class HistoryFeed {
         const out: HistoryDraft[] = [];
         if (!before && event.mirror) {
           out.push({ kind: 'mirror', tone: 'ok', title: `Mirror ${event.mirror.label} opened`, message: `Mirror "${event.mirror.label}" opened with ${event.mirror.members.length} drives.` });
+          // A drive that opened behind the others starts catching up at once, before any state event.
+          for (const m of event.mirror.members.filter((x) => x.state === 'resyncing')) {
+            out.push({ kind: 'catch-up-start', tone: 'info', memberId: m.id, label: m.label, title: `Catching up: ${m.label}`, message: `${m.label} is catching up with what changed while it was away.` });
+          }
         } else if (before && !event.mirror) {
           out.push({ kind: 'mirror', tone: 'neutral', title: `Mirror ${before.label} stopped`, message: `Mirror "${before.label}" stopped; every drive was left clean.` });
         }
@@ -69,7 +73,7 @@ export class HistoryFeed {
         if (event.progress.phase !== 'done') return [];
         const label = this.#label(event.memberId);
         return [{ kind: 'eject', tone: 'ok', ...this.#drive(event.memberId), notify: true, title: `Safe to remove ${label}`,
-          message: 'Every write has landed and the drive is unmounted. You can unplug it now.' }];
+          message: `${label} is safe to remove: every write has landed and the drive is unmounted. You can unplug it now.` }];
       }
       case 'outside-change': {
         const label = this.#label(event.memberId);
