@@ -8,7 +8,8 @@ import { readSuperblock, writeSuperblock, type Superblock } from '../journal/sup
 import { catchUpPlan, type CatchUpPlan } from '../mirror/catch-up.ts';
 import { Member } from '../mirror/member.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
-import { MirrorImpl, defaultLabel } from './mirror.ts';
+import { MirrorImpl } from './mirror.ts';
+import { defaultLabel, openJournal } from './membership.ts';
 import { checkNewMemberFolder, describeFolder, holdsFilesError, memberFs, prepareMemberFolder, userEntries } from '../mirror/member-folder.ts';
 import { refreshManifest } from '../resync/resync.ts';
 import { ResumeLog } from '../resync/resume-log.ts';
@@ -128,7 +129,7 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
   for (const m of members) {
     m.rules = await prepareMemberFolder(m.fs, m.root);
     await ResumeLog.discard(m.fs, m.root); // a new mirror resumes nothing a folder may hold from an earlier life
-    await MirrorImpl.openJournal(m);
+    await openJournal(m);
   }
   const mirror = new MirrorImpl({ id: randomUUID(), label: o.label ?? 'NAS Mirror', members, ...lim, deleted, outside: outsideOptions(o), generation: 0, generationCleared: 0 });
   await mirror.persist();
@@ -207,7 +208,7 @@ async function classify(p: Probe, memberTimeoutMs: number): Promise<{ members: M
     const sb = f.sb!;
     const m = new Member(entry.id, f.spec.label ?? entry.label, f.real, f.spec.writeMostly ?? entry.writeMostly, memberFs(f.spec, memberTimeoutMs, f.real), 'in_sync');
     m.rules = await prepareMemberFolder(m.fs, m.root);
-    await MirrorImpl.openJournal(m);
+    await openJournal(m);
     // Invariant 17: a source must be in sync by the freshest superblock and at most one generation behind it
     // (a crash can land between superblock writes of one update).
     const trusted = (entry.state === 'in_sync' || entry.state === 'behind') && freshest.generation - sb.generation <= 1;

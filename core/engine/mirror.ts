@@ -1,20 +1,16 @@
-// The mirror (cf. md r1conf): members, write-behind limits, health, superblocks, and the public Mirror methods.
-import { randomUUID } from 'node:crypto';
-import { realpath } from 'node:fs/promises';
+// The mirror (cf. md r1conf): members, write-behind limits, health, superblocks, and the public Mirror methods; the
+// member lifecycle (fail, eject, forget, add, catch-up) is in membership.ts.
 import { MirrorError } from '../contract/errors.ts';
 import type { DeletedEntry, DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../contract/types.ts';
 import type { Conflict, ConflictChoice, ScrubFinding } from '../contract/types.ts';
 import type { FileAttrs } from '../contract/types.ts';
 import { readSuperblock, writeSuperblock, type Superblock } from '../journal/superblock.ts';
-import { catchUpPlan } from '../mirror/catch-up.ts';
-import { MemberJournal } from '../journal/intent-journal.ts';
 import { IntentTracker } from '../mirror/intent-tracker.ts';
-import { Manifest } from '../journal/manifest.ts';
-import { repairPath, resyncMember } from '../resync/resync.ts';
+import { repairPath } from '../resync/resync.ts';
 import { scrubMirror } from '../resync/scrub.ts';
 import { MirrorEvents } from '../mirror/events.ts';
-import { Member } from '../mirror/member.ts';
-import { isActive, isReadable } from '../mirror/member-state.ts';
+import type { Member } from '../mirror/member.ts';
+import { isActive } from '../mirror/member-state.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
 import { normalizePath } from '../mirror/paths.ts';
 import * as reads from '../mirror/read-path.ts';
@@ -22,11 +18,9 @@ import { submitOp, type Taken, type WriteHost } from '../mirror/write-request.ts
 import { checkNames, type Op } from '../mirror/ops.ts';
 import { OutsideChanges, type OutsideOptions } from '../resync/outside.ts';
 import { changedOutside } from '../mirror/keep-outside.ts';
-import { errnoCode } from '../fs/filesystem.ts';
-import { WatchdogFs } from '../fs/watchdog-fs.ts';
-import { checkNewMemberFolder, memberFs, prepareMemberFolder } from '../mirror/member-folder.ts';
-import { causeOf, describeProgress, failureMessage, incompleteEject, type FailureCause } from '../mirror/failure.ts';
-import { tidyTrash, type TrashReason } from '../mirror/trash.ts';
+import { causeOf, failureMessage, type FailureCause } from '../mirror/failure.ts';
+import type { TrashReason } from '../mirror/trash.ts';
+import { closeJournal, Membership } from './membership.ts';
 import { DEFAULT_RETENTION_DAYS, RecentlyDeleted, type DeletedOptions } from '../mirror/recently-deleted.ts';
 
 export interface MirrorInit {
@@ -66,8 +60,6 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   #sbChain: Promise<void> = Promise.resolve();
   #clean = true;
   #activating?: Promise<void>;
-  /** The running catch-up of each member being resynced. */
-  readonly #resyncs = new Map<Member, Promise<void>>();
 
   constructor(init: MirrorInit) {
     this.id = init.id;
@@ -122,18 +114,6 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     if (!(await changedOutside(m, path))) return false;
     this.outside.notice([path]);
     return true;
-  }
-
-  /** Opens a member's intent journal (exact on fast members, coarse on write-mostly ones) and checksum manifest. */
-  static async openJournal(m: Member): Promise<void> {
-    m.journal = await MemberJournal.open(m.fs, m.root, m.writeMostly);
-    m.manifest = await Manifest.open(m.fs, m.root);
-    await tidyTrash(m); // recently deleted: records a crash left without their entry go, entries without a record get one
-  }
-
-  /** Closes a member's metadata files: nothing of ours may keep its drive from unmounting. */
-  static async closeJournal(m: Member): Promise<void> {
-    await Promise.all([m.journal?.close(), m.manifest?.close()].map((p) => p?.catch(() => {})));
   }
 
   /**
@@ -242,7 +222,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     m.failure = cause;
     m.catchUp?.wake(); // its copiers waiting for work must see it left, or its resync would never end
     m.dropBehind();
-    void MirrorImpl.closeJournal(m); // an open file would keep its drive from unmounting
+    void closeJournal(m); // an open file would keep its drive from unmounting
     this.emit({ type: 'member-state', memberId: m.id, state: m.state, error: m.error });
     this.emit({ type: 'behind', memberId: m.id, behindWrites: 0, behindBytes: 0 });
     // Invariant 18: durable in the survivors before any write that skipped this member is acknowledged.
@@ -263,6 +243,9 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
   }
 
   /** Bumps the generation and writes every active member's superblock; a member that cannot take it fails. */
+  /** Resolves once every superblock write started so far has landed (or failed its members). */
+  superblocksWritten(): Promise<void> { return this.#sbChain; }
+
   persist(): Promise<void> {
     const run = this.#sbChain.then(async () => {
       let madeRoom = false;
@@ -340,97 +323,15 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
 
   onEvent(listener: (e: MirrorEvent) => void): () => void { return this.#events.on(listener); }
 
-  // ---- lifecycle ----------------------------------------------------------------------------------------------
+  // ---- lifecycle (membership.ts) ------------------------------------------------------------------------------
 
-  #member(id: string): Member {
-    const m = this.members.find((x) => x.id === id);
-    if (!m) throw new MirrorError('ENOMEMBER', `No member with id "${id}" in mirror "${this.label}".`, { memberId: id });
-    return m;
-  }
-
+  readonly membership = new Membership(this);
   /** `cause`: what happened to the drive, when the caller knows (hot-plug saw it unplugged); the user, otherwise. */
-  async failMember(memberId: string, cause: FailureCause = 'user'): Promise<void> {
-    this.assertOpen();
-    await this.fault(this.#member(memberId), undefined, cause);
-  }
-
-  /**
-   * Safe removal (cf. mdadm --fail + --remove of a clean disk): from this moment the member gets no new writes (they
-   * are recorded for its re-add) and its catch-up stops; its queued and behind writes drain; its superblock says clean.
-   * Resolves only if it ended clean and complete (invariant 26). If it failed while draining (full, an I/O error,
-   * stopped answering) or had not finished catching up, it is left out all the same and this rejects, naming the drive
-   * and the cause: "safe to remove" must mean the drive holds a complete copy.
-   */
-  async eject(memberId: string): Promise<void> {
-    this.assertOpen();
-    const m = this.#member(memberId);
-    if (m.state === 'removed' && m.ejectedAtGeneration >= 0) return; // ejected clean already
-    if (!isActive(m.state)) throw incompleteEject(m);
-    if (m.ejecting) throw new MirrorError('EBUSY', `"${m.label}" is already being ejected.`, { memberId });
-    if (isReadable(m.state) && !this.members.some((x) => x !== m && isReadable(x.state))) {
-      throw new MirrorError('EBUSY', `"${m.label}" holds the only up-to-date copy; ejecting it would leave the mirror without data. Add or reconnect another drive first.`, { memberId });
-    }
-    this.memberLeaving(m);
-    m.ejecting = true;
-    m.noBehind = true;
-    m.behindWaiters++; // eject waits on behind writes: like a reader, it keeps new writes from going behind
-    try {
-      await this.#quiet(m);
-    } finally {
-      m.behindWaiters--;
-    }
-    if (!isReadable(m.state)) {
-      m.ejecting = false;
-      if (m.state === 'resyncing') {
-        if (m.resyncKind !== 'records') m.incomplete = true;
-        m.error = `"${m.label}" was ejected before it had caught up (${describeProgress(m)}). Plug it back in and add it again to finish.`;
-        m.failure = 'incomplete';
-        await this.#detach(m);
-      }
-      throw incompleteEject(m);
-    }
-    try {
-      await this.#sbChain;
-      await writeSuperblock(m.fs, m.root, this.superblockFor(m, m.caughtUpTo, true));
-    } catch (e) {
-      m.ejecting = false;
-      await this.fault(m, `marking it clean while ejecting failed: ${(e as Error).message}`, causeOf(e));
-      throw incompleteEject(m);
-    }
-    m.ejectedAtGeneration = m.caughtUpTo;
-    await this.#detach(m);
-  }
-
-  /** Marks a member that left removed, with nothing of ours open on its drive (it is about to be unmounted). */
-  async #detach(m: Member): Promise<void> {
-    await MirrorImpl.closeJournal(m);
-    m.transition('removed');
-    m.ejecting = false;
-    this.emit({ type: 'member-state', memberId: m.id, state: m.state });
-    await this.membershipChanged();
-  }
-
-  /** Waits until nothing of `m` runs on its folder: no copy of its resync, no leg (invariant 25). */
-  async #quiet(m: Member): Promise<void> {
-    m.catchUp?.wake();
-    await this.#resyncs.get(m)?.catch(() => {});
-    await m.idle();
-  }
-
-  /**
-   * Retires a member that is not attached (ejected, failed, or never plugged back in): while it was listed, intent
-   * records could never be cleared and deleted files never purged, waiting for it to come back.
-   */
-  async forgetMember(memberId: string): Promise<void> {
-    this.assertRunning();
-    const m = this.#member(memberId);
-    if (isActive(m.state) || m.ejecting) {
-      throw new MirrorError('EBUSY', `"${m.label}" is attached; eject it (or mark it failed) before forgetting it.`, { memberId });
-    }
-    this.members.splice(this.members.indexOf(m), 1);
-    await MirrorImpl.closeJournal(m);
-    await this.membershipChanged();
-  }
+  failMember(memberId: string, cause: FailureCause = 'user'): Promise<void> { return this.membership.fail(memberId, cause); }
+  eject(memberId: string): Promise<void> { return this.membership.eject(memberId); }
+  forgetMember(memberId: string): Promise<void> { return this.membership.forget(memberId); }
+  addMember(spec: MemberSpec): Promise<string> { return this.membership.add(spec); }
+  startResync(m: Member): void { this.membership.startResync(m); }
 
   /** Paths changed after `generation` (null: every record), from the exact journals. A member's own superblock
    * generation is the last one it saw: writes after it left were marked at a later one (the epoch moved on). */
@@ -443,105 +344,9 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     return [...out];
   }
 
-  /** Adds a new member (full resync) or takes back one that left (catch-up of only what changed since, invariant 16). */
-  async addMember(spec: MemberSpec): Promise<string> {
-    this.assertRunning();
-    const real = await realpath(spec.path).catch(() => spec.path);
-    const fs = memberFs(spec, this.memberTimeoutMs, real);
-    const sb = await readSuperblock(fs, real).catch((e) => {
-      if (errnoCode(e) !== 'ETIMEDOUT') return null;
-      throw new MirrorError('ETIMEDOUT', `"${real}" is not answering (${(e as Error).message}). Check the drive (cable, power), then add it again.`, { path: spec.path });
-    });
-    const known = sb && sb.mirrorId === this.id ? this.members.find((m) => m.id === sb.memberId) : undefined;
-    const key = known?.id ?? real;
-    if (this.#adding.has(key)) throw new MirrorError('EBUSY', `"${known?.label ?? spec.path}" is already being added; wait for that to finish.`, { path: spec.path });
-    this.#adding.add(key);
-    let m: Member;
-    try {
-      if (known) {
-        if (isActive(known.state)) throw new MirrorError('EBUSY', `"${known.label}" is already an active member of this mirror.`, { memberId: known.id, path: spec.path });
-        // Calls that hung on the drive may still land (a rename of an old version): only once they have all come back
-        // can its catch-up be sure to be the last word on every path.
-        if (known.fs instanceof WatchdogFs && known.fs.notResponding) {
-          throw new MirrorError('ETIMEDOUT', `"${known.label}" still has operations that never finished from when it stopped answering. Unplug it or restart it (power, cable), then add it again.`, { memberId: known.id, path: spec.path });
-        }
-        // Invariant 25: legs and copies of its last time here, still running on its folder, would land after its
-        // catch-up and undo it (a write of an old version, a temp file under the folder being cleared).
-        await this.#quiet(known);
-      } else if (!(sb && sb.mirrorId === this.id)) {
-        // A folder of this mirror whose member was forgotten holds an old copy of ours: it is resynced whole, in place.
-        await this.#checkNewFolder(real, spec);
-      }
-      m = new Member(known?.id ?? randomUUID(), spec.label ?? known?.label ?? sb?.label ?? defaultLabel(real), real,
-        spec.writeMostly ?? known?.writeMostly ?? false, fs, 'resyncing');
-      try {
-        m.rules = await prepareMemberFolder(fs, real);
-        await MirrorImpl.openJournal(m);
-      } catch (e) {
-        await MirrorImpl.closeJournal(m);
-        throw e instanceof MirrorError ? e : new MirrorError(errnoCode(e) === 'ETIMEDOUT' ? 'ETIMEDOUT' : 'EIO',
-          `"${m.label}" (${real}) could not be prepared: ${(e as Error).message}. Check the drive, then add it again.`, { path: spec.path, memberId: m.id, cause: e });
-      }
-      if (this.stopping || this.stopped || (known && !this.members.includes(known))) {
-        await MirrorImpl.closeJournal(m);
-        this.assertRunning();
-        throw new MirrorError('ENOMEMBER', `"${m.label}" was forgotten while it was being added; add it again as a new member.`, { memberId: m.id, path: spec.path });
-      }
-      // Nothing awaits from here to the splice: the member joins with its catch-up in one step, so an operation
-      // submitted before is in what it catches up, and one submitted after sees it (mirror/catch-up.ts).
-      m.startCatchUp(known ? this.#catchUpPaths(known, sb!) : null);
-      if (known) this.members.splice(this.members.indexOf(known), 1, m); else this.members.push(m);
-      this.emit({ type: 'member-state', memberId: m.id, state: m.state });
-    } finally {
-      this.#adding.delete(key);
-    }
-    await this.membershipChanged();
-    this.startResync(m);
-    return m.id;
-  }
-
-  readonly #adding = new Set<string>();
-
-  /** What a returning member must catch up: the paths changed since it left, or null for the whole tree (catchUpPlan). */
-  #catchUpPaths(known: Member, sb: Superblock): string[] | null {
-    // Its own clean superblock says up to which generation it holds everything (written at eject, or at open).
-    const clean = sb.clean && (known.ejectedAtGeneration < 0 || known.ejectedAtGeneration === sb.generation);
-    const plan = catchUpPlan(sb, { generationCleared: this.generationCleared, stillFilling: known.incomplete, clean });
-    return plan === 'full' ? null : [...new Set([...known.dirty, ...this.changedSince(plan.since)])];
-  }
-
-  async #checkNewFolder(real: string, spec: MemberSpec): Promise<void> {
-    await checkNewMemberFolder(real, this.members.filter((m) => m.state !== 'removed').map((m) => m.root), spec);
-  }
-
-  /** Runs a member's catch-up (set by startCatchUp) in the background; the member turns in_sync when it completes. */
-  startResync(m: Member): void {
-    const run = (async () => {
-      try {
-        await resyncMember(this, m);
-        const still = () => !this.stopping && m.state === 'resyncing' && !m.ejecting && m.catchUp?.done === true;
-        if (!still()) return;
-        await m.manifest?.commit();
-        if (!still()) return;
-        // Synchronously with the state change: a path missed after this point (the member failed) stays dirty.
-        m.resync = undefined;
-        m.dirty.clear();
-        m.catchUp = undefined;
-        m.transition('resync-done');
-        this.emit({ type: 'member-state', memberId: m.id, state: m.state });
-        await this.membershipChanged();
-        if (this.members.every((x) => x.state === 'in_sync' || x.state === 'behind')) this.intent.resyncedAll();
-      } catch (e) {
-        if (m.state === 'resyncing') await this.fault(m, `its catch-up failed: ${(e as Error).message}`, causeOf(e));
-      }
-    })();
-    this.#resyncs.set(m, run);
-    void run.finally(() => { if (this.#resyncs.get(m) === run) this.#resyncs.delete(m); });
-  }
-
   /** Waits until every behind write has landed and every resync has finished, without stopping anything. */
   async drain(): Promise<void> {
-    while (this.#resyncs.size > 0) await Promise.all([...this.#resyncs.values()]);
+    await this.membership.resyncsDone();
     await Promise.all(this.members.map((m) => m.idle()));
     await this.#sbChain;
   }
@@ -553,7 +358,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     await this.outside.stop(); // no watcher of ours may hold a drive, nor a look start a write now
     for (const m of this.members) { m.noBehind = true; m.behindWaiters++; m.catchUp?.wake(); }
     try {
-      await Promise.all([...this.#resyncs.values()]);
+      await this.membership.resyncsDone();
       await Promise.all(this.members.map((m) => m.idle()));
     } finally {
       for (const m of this.members) m.behindWaiters--;
@@ -561,7 +366,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     await this.intent.clearIdle(true); // everything landed: with every member present, no record is needed any more
     this.intent.stop();
     this.deleted.close();
-    await Promise.all(this.members.map((m) => MirrorImpl.closeJournal(m)));
+    await Promise.all(this.members.map((m) => closeJournal(m)));
     this.#clean = true;
     await this.persist();
     this.stopped = true;
@@ -610,6 +415,3 @@ function checkAttrs(path: string, a: FileAttrs): FileAttrs {
   return out;
 }
 
-export function defaultLabel(path: string): string {
-  return path.split(/[\\/]/).filter(Boolean).at(-1) ?? path;
-}
