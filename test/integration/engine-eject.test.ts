@@ -69,13 +69,15 @@ test('the issue: eject of a write-mostly drive that fills up while draining reje
   const SSD = join(dir, 'SSD'), USB = join(drive.mountPoint, 'NAS Mirror');
   const m = await createMirror({ maxBehindWrites: 64, maxBehindBytes: 64 * MiB, members: [
     { path: SSD, label: 'SSD' },
-    { path: USB, label: 'Small USB', writeMostly: true, throttle: { latencyMs: 50 } },
+    { path: USB, label: 'Small USB', writeMostly: true, throttle: { latencyMs: 200 } },
   ] });
   let stopped = false;
   t.after(async () => { if (!stopped) await m.stop().catch(() => {}); });
   const usbId = m.status().members.find((x) => x.label === 'Small USB')!.id;
 
-  for (let i = 0; i < 45; i++) await m.writeFile(`docs/${i}.bin`, body(i)); // 45 MiB onto a 40 MiB drive
+  // 45 MiB onto a 40 MiB drive, submitted at once: acknowledged from the SSD in far less time than the slow drive
+  // needs to fill (31 × 200 ms), even on a loaded machine, so it is the eject's drain that meets the full drive.
+  await Promise.all(Array.from({ length: 45 }, (_, i) => m.writeFile(`docs/${i}.bin`, body(i))));
   const before = memberOf(m, usbId);
   t.diagnostic(`${before.behindWrites} of 45 writes behind when eject starts (${before.state})`);
   assert.ok(before.behindWrites > 0, `writes are still behind on the small drive when eject starts (${before.state})`);
