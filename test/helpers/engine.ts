@@ -1,4 +1,5 @@
 // Engine test fixtures: member folders in a temp dir, event recorders, and a whole-tree comparison of members.
+import assert from 'node:assert/strict';
 import { readdir, readFile, readlink, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MirrorEvent } from '../../core/index.ts';
@@ -26,6 +27,29 @@ export function nextEvent<T extends MirrorEvent['type']>(m: Mirror, type: T, pre
       if (e.type === type && pred(e as Extract<MirrorEvent, { type: T }>)) { clearTimeout(timer); off(); resolve(e as Extract<MirrorEvent, { type: T }>); }
     });
   });
+}
+
+/**
+ * The seed, through any front end: one behind write of `path` pending on the USB drive (held by the caller), the fast
+ * member yanked, then `read` — a GET, a cat — must wait on the USB drive until the write lands, and the UI must hear
+ * when the wait ends. Resolves with what `read` returned once the held write was let through.
+ */
+export async function seedRead<T>(m: Mirror, drives: { fast: { yank(): void }; usb: { resume(): void } }, path: string, read: () => Promise<T>): Promise<T> {
+  const usb = m.status().members.find((x) => x.label === 'USB')!;
+  assert.equal(usb.behindWrites, 1);
+  assert.deepEqual(usb.behindPaths, [path]);
+  const events = recordEvents(m);
+  drives.fast.yank(); // the SSD is gone: the next read falls back to the USB drive
+  const waiting = nextEvent(m, 'read-fallback', (e) => e.path === path && e.waitingWrites === 1);
+  let answered = false;
+  const reading = read().then((r) => { answered = true; return r; });
+  const fallback = await waiting;
+  assert.equal(fallback.memberId, usb.id);
+  assert.equal(answered, false, 'the read waits while the write it could overtake is pending');
+  drives.usb.resume();
+  const r = await reading;
+  assert.ok(events.some((e) => e.type === 'read-fallback-done' && e.path === path), 'the UI is told when the wait ends');
+  return r;
 }
 
 /** Every user file under a member folder (not .nas-mirror), as path → content. */

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { davMirror, davServer } from '../helpers/dav.ts';
-import { nextEvent, recordEvents } from '../helpers/engine.ts';
+import { seedRead } from '../helpers/engine.ts';
 
 test('seed over WebDAV: a GET from the lagging drive waits for the pending write and returns the new version', async (t) => {
   const { m, fastFs, usbFs } = await davMirror(t);
@@ -14,23 +14,9 @@ test('seed over WebDAV: a GET from the lagging drive waits for the pending write
   // The USB drive stops short of landing the next version of report.txt: its behind write stays pending.
   usbFs.hang((path, op) => op === 'commit' && path.endsWith('report.txt'));
   assert.equal((await s.req('PUT', '/dav/report.txt', { body: 'version 2' })).status, 204, 'acknowledged by the fast member');
-  const usb = m.status().members.find((x) => x.label === 'USB')!;
-  assert.equal(usb.behindWrites, 1);
-  assert.deepEqual(usb.behindPaths, ['report.txt']);
-
-  const events = recordEvents(m);
-  fastFs.yank(); // the SSD is gone: the next read falls back to the USB drive
-  const waiting = nextEvent(m, 'read-fallback', (e) => e.path === 'report.txt' && e.waitingWrites === 1);
-  let answered = false;
-  const get = s.req('GET', '/dav/report.txt').then((r) => { answered = true; return r; });
-  const fallback = await waiting;
-  assert.equal(fallback.memberId, usb.id);
-  assert.equal(answered, false, 'the GET waits while the write it could overtake is pending');
-  usbFs.resume();
-  const r = await get;
+  const r = await seedRead(m, { fast: fastFs, usb: usbFs }, 'report.txt', () => s.req('GET', '/dav/report.txt'));
   assert.equal(r.status, 200);
   assert.equal(r.text, 'version 2', 'never the old version');
-  assert.ok(events.some((e) => e.type === 'read-fallback-done' && e.path === 'report.txt'), 'the UI is told when the wait ends');
   // And listings through the lagging drive show the new size.
   const list = await s.req('PROPFIND', '/dav/report.txt', { headers: { Depth: '0' } });
   assert.match(list.text, /<getcontentlength>9<\/getcontentlength>/);

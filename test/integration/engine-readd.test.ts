@@ -188,10 +188,8 @@ test('two members away, re-added one after the other, both reach in_sync (issue 
   for (const s of specs.slice(1)) assert.deepEqual(await treeOf(s.path), truth, `${s.label} equals m0`);
 });
 
-test('a case-insensitive member caught up never loses a folder the source holds under another case (commute test)', async (t) => {
-  // Found by the commute property below: "D/a" on both; the case-insensitive member away (a write of the twin "d/a" is
-  // refused meanwhile); "D" removed and "d/a" written while it is re-added. The catch-up copied "d/a" (landing in the member's "D"), then saw "D" absent on the source
-  // and removed it — "d" and everything in it with it — and called the member in sync.
+/** m0 plain, m1 case-insensitive (FoldingFs); "D/a" written on both, then m1 failed: ready to be added back. */
+async function foldingPairAway(t: Parameters<typeof tempDir>[0]) {
   const dir = await tempDir(t, 'nasm-', RAM_DIR);
   const path1 = join(dir, 'm1');
   const specs: EngineMemberSpec[] = [{ path: join(dir, 'm0'), label: 'm0' }, { path: path1, label: 'm1', fs: new FoldingFs(new NodeFs(), path1) }];
@@ -199,6 +197,14 @@ test('a case-insensitive member caught up never loses a folder the source holds 
   t.after(() => m.stop().catch(() => {}));
   await m.writeFile('D/a', 'old');
   await m.failMember(ids(m)[1]!);
+  return { m, specs, path1 };
+}
+
+test('a case-insensitive member caught up never loses a folder the source holds under another case (commute test)', async (t) => {
+  // Found by the commute property below: "D/a" on both; the case-insensitive member away (a write of the twin "d/a" is
+  // refused meanwhile); "D" removed and "d/a" written while it is re-added. The catch-up copied "d/a" (landing in the member's "D"), then saw "D" absent on the source
+  // and removed it — "d" and everything in it with it — and called the member in sync.
+  const { m, specs, path1 } = await foldingPairAway(t);
   await assert.rejects(m.writeFile('d/a', 'twin'), /"d\/a"|D/, 'a case twin, refused for the absent member: it still marks the path');
   await Promise.all([addBack(m, specs[1]!), m.remove('D'), m.writeFile('d/a', 'new')]);
   await m.drain();
@@ -212,13 +218,7 @@ test('a case-insensitive member caught up keeps nothing a folder respelled on th
   // refused rename of "d/a" (it marks "d/a" to catch up), "D" removed and "d/b" written. Catching up "d/a" made its
   // folder "d" by respelling the member's stale "D" — with "a" still in it — so "D" and "D/a" were found nowhere under
   // those spellings and the stale file stayed on a member called in sync. A path stands for every spelling of it.
-  const dir = await tempDir(t, 'nasm-', RAM_DIR);
-  const path1 = join(dir, 'm1');
-  const specs: EngineMemberSpec[] = [{ path: join(dir, 'm0'), label: 'm0' }, { path: path1, label: 'm1', fs: new FoldingFs(new NodeFs(), path1) }];
-  const m = await createMirror({ members: specs });
-  t.after(() => m.stop().catch(() => {}));
-  await m.writeFile('D/a', 'old');
-  await m.failMember(ids(m)[1]!);
+  const { m, specs, path1 } = await foldingPairAway(t);
   const renamed = m.rename('d/a', 'a', { replace: true });
   await Promise.all([addBack(m, specs[1]!), assert.rejects(renamed, /does not exist/), m.remove('D'), m.writeFile('d/b', 'new')]);
   await m.drain();

@@ -8,7 +8,7 @@ import { createMirror, NodeFs, type EngineMemberSpec } from '../../core/index.ts
 import { davMirror } from '../helpers/dav.ts';
 import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { nextEvent, recordEvents } from '../helpers/engine.ts';
+import { nextEvent, seedRead } from '../helpers/engine.ts';
 import { fuseSkipReason, mountInProcess, sh, shOk } from '../helpers/fuse.ts';
 
 const skip = await fuseSkipReason();
@@ -24,23 +24,9 @@ test('seed through the mount: cat from the lagging drive waits for the pending w
   usbFs.hang((path, op) => op === 'commit' && path.endsWith('report.txt'));
   // cp, not a shell redirection: the shell closes a duplicate first, which commits the emptied file as a write of its own.
   await shOk(`printf 'version 2' > ${dir}/v2 && cp ${dir}/v2 ${file}`); // close returns: acknowledged by the fast member
-  const usb = m.status().members.find((x) => x.label === 'USB')!;
-  assert.equal(usb.behindWrites, 1);
-  assert.deepEqual(usb.behindPaths, ['report.txt']);
-
-  const events = recordEvents(m);
-  fastFs.yank(); // the SSD is gone: the next read falls back to the USB drive
-  const waiting = nextEvent(m, 'read-fallback', (e) => e.path === 'report.txt' && e.waitingWrites === 1);
-  let answered = false;
-  const cat = sh(`cat ${file}`).then((r) => { answered = true; return r; });
-  const fallback = await waiting;
-  assert.equal(fallback.memberId, usb.id);
-  assert.equal(answered, false, 'cat waits while the write it could overtake is pending');
-  usbFs.resume();
-  const r = await cat;
+  const r = await seedRead(m, { fast: fastFs, usb: usbFs }, 'report.txt', () => sh(`cat ${file}`));
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'version 2', 'never the old version');
-  assert.ok(events.some((e) => e.type === 'read-fallback-done' && e.path === 'report.txt'), 'the UI is told when the wait ends');
   assert.equal((await shOk(`stat -c %s ${file}`)).trim(), '9');
 });
 
