@@ -8,6 +8,7 @@ import { isActive, isReadable } from './member-state.ts';
 import { applyLeg, opPaths, openLegWriter, trashTicketBase, validateOp, type Op } from './ops.ts';
 import type { Slot } from './path-order.ts';
 import { chooseReadMember } from './read-balance.ts';
+import { chooseBehind } from './behind-choice.ts';
 import { compareMeta, hashOf, metaOf } from '../journal/manifest.ts';
 import { causeOf, type FailureCause } from './failure.ts';
 import { isLinkError, linkRefusal } from './links.ts';
@@ -177,22 +178,6 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload, taken
   const req = new WriteRequest(host, op, targets, slots, taken);
   if (streamed) await streamLegs(req, streamed); else await runLegs(req, data);
   host.filesChanged(paths);
-}
-
-function chooseBehind(host: WriteHost, targets: readonly Member[], size: number): Set<Member> {
-  const behind = new Set<Member>();
-  if (host.maxBehindWrites === 0 || host.stopping) return behind; // invariant 6
-  // Write-behind needs a fast member that is in sync: it is what makes the early acknowledgement safe.
-  if (!targets.some((m) => !m.writeMostly && m.state === 'in_sync')) return behind;
-  for (const m of targets) {
-    // Invariant 2: while anyone waits on this member's behind writes, new writes to it are synchronous.
-    if (!m.writeMostly || !isReadable(m.state) || m.noBehind || m.behindWaiters > 0) continue;
-    const total = host.totalBehind();
-    // Invariant 5: at the limit the write becomes synchronous — never rejected. Legs chosen here count already.
-    if (total.writes + behind.size >= host.maxBehindWrites || total.bytes + size * (behind.size + 1) > host.maxBehindBytes) continue;
-    behind.add(m);
-  }
-  return behind;
 }
 
 /**
