@@ -10,7 +10,7 @@ import { MemberJournal } from '../journal/intent-journal.ts';
 import { Manifest } from '../journal/manifest.ts';
 import { readSuperblock, writeSuperblock, type Superblock } from '../journal/superblock.ts';
 import { catchUpPlan } from '../mirror/catch-up.ts';
-import { causeOf, describeProgress, incompleteEject, type FailureCause } from '../mirror/failure.ts';
+import { causeOf, describeProgress, incompleteEject, noSuchMember, type FailureCause } from '../mirror/failure.ts';
 import { Member } from '../mirror/member.ts';
 import { checkNewMemberFolder, memberFs, prepareMemberFolder } from '../mirror/member-folder.ts';
 import { isActive, isReadable } from '../mirror/member-state.ts';
@@ -43,7 +43,7 @@ export class Membership {
 
   find(id: string): Member {
     const m = this.mirror.members.find((x) => x.id === id);
-    if (!m) throw new MirrorError('ENOMEMBER', `No member with id "${id}" in mirror "${this.mirror.label}".`, { memberId: id });
+    if (!m) throw noSuchMember(id, this.mirror.label);
     return m;
   }
 

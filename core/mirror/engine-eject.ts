@@ -2,7 +2,7 @@
 // nothing to unmount, so "done" follows the drain. Real drives go through the drives layer's ejectDrive.
 import type { EjectProgress, MemberStatus } from '../contract/types.ts';
 import type { Mirror } from './mirror-api.ts';
-import { MirrorError } from '../contract/errors.ts';
+import { noSuchMember } from './failure.ts';
 import { flushEtaMs } from '../contract/flush-eta.ts';
 
 /** The eject's ETA (flushEtaMs); left out while the member's rate is unknown. */
@@ -11,7 +11,7 @@ const etaMs = (behindBytes: number, rate: number | undefined) => flushEtaMs(behi
 /** The member an eject names, as the status shows it; ENOMEMBER (say so once) when the mirror has none by that id. */
 export function memberToEject(mirror: Mirror, memberId: string): MemberStatus {
   const member = mirror.status().members.find((m) => m.id === memberId);
-  if (!member) throw new MirrorError('ENOMEMBER', `No member ${memberId} in this mirror; refresh the dashboard and try again.`, { memberId });
+  if (!member) throw noSuchMember(memberId, mirror.status().label);
   return member;
 }
 

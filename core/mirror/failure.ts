@@ -72,3 +72,8 @@ export function incompleteEject(m: Member): MirrorError {
   const detail = m.error ? ` ${m.error}` : '';
   return new MirrorError(code, `"${m.label}" is not safe to remove as a backup: ${CAUSE_TEXT[cause]}, so it does not hold a complete copy of the mirror.${detail} It was left out of the mirror; add it again to bring it up to date.`, { memberId: m.id, path: m.root });
 }
+
+/** A member id the mirror does not have (a stale page, a drive forgotten meanwhile): said one way everywhere. */
+export function noSuchMember(memberId: string, mirrorLabel: string): MirrorError {
+  return new MirrorError('ENOMEMBER', `No drive with id "${memberId}" in the mirror "${mirrorLabel}"; refresh the page and try again.`, { memberId });
+}
