@@ -24,13 +24,6 @@ test('applies events in seq order on top of the snapshot', async () => {
   expect(app.fetches).toBe(1);
 });
 
-test('ignores events the snapshot already covers', async () => {
-  const { bridge, app } = setup();
-  await app.start();
-  bridge.emit(9, { type: 'behind', memberId: 'usb', behindWrites: 99, behindBytes: 1 });
-  expect(app.member('usb')?.behindWrites).toBe(0);
-});
-
 test('a seq gap refetches the snapshot, then applies what came after it', async () => {
   const fresh = snapshot({ seq: 20, mirror: mirror([ssd(), usb({ behindWrites: 3, behindBytes: 300 })]) });
   const { bridge, app } = setup([snapshot(), fresh]);
@@ -120,40 +113,4 @@ test('scrub progress and result', async () => {
   await run;
   expect(app.scrub.view).toMatchObject({ running: false, mismatches: 2, repaired: 2, donePaths: 10 });
   expect(bridge.callsOf('mirror.scrub')).toEqual([[{ repair: true }]]);
-});
-
-test('the flush rate is the core\'s measurement carried by behind events, never guessed from two events\' timing', async () => {
-  const { bridge, app, advance } = setup();
-  await app.start();
-  expect(app.writeRate('usb')).toBe(0);
-  bridge.emit(11, { type: 'behind', memberId: 'usb', behindWrites: 4, behindBytes: 4 * 1024 * 1024 });
-  advance(1); // two events a millisecond apart once made this 1 GB/s
-  bridge.emit(12, { type: 'behind', memberId: 'usb', behindWrites: 3, behindBytes: 3 * 1024 * 1024 });
-  expect(app.writeRate('usb')).toBe(0);
-  bridge.emit(13, { type: 'behind', memberId: 'usb', behindWrites: 2, behindBytes: 2 * 1024 * 1024, writeBytesPerSecond: 5_000_000 });
-  expect(app.writeRate('usb')).toBe(5_000_000);
-});
-
-test('history entries from the core land in the activity log, newest first; other events do not', async () => {
-  const { bridge, app } = setup();
-  await app.start();
-  const entry = (id: number, message: string) => ({ id, at: 1_000 + id, kind: 'eject' as const, tone: 'ok' as const, memberId: 'usb', label: 'USB Backup', title: message, message });
-  bridge.emit(11, { type: 'member-state', memberId: 'usb', state: 'behind' });
-  bridge.emit(12, { type: 'history', entry: entry(1, 'Internal SSD failed') });
-  bridge.emit(13, { type: 'history', entry: entry(2, 'USB Backup is safe to remove') });
-  expect(app.activity.items.map((a) => a.message)).toEqual(['USB Backup is safe to remove', 'Internal SSD failed']);
-});
-
-test('"safe to remove" is forgotten once the member is back; an instant fallback read is not a notice', async () => {
-  const { bridge, app } = setup();
-  await app.start();
-  bridge.emit(11, { type: 'eject-progress', memberId: 'usb', progress: { phase: 'done', behindWrites: 0, behindBytes: 0 } });
-  bridge.emit(12, { type: 'member-state', memberId: 'usb', state: 'removed' });
-  expect(app.ejects.stage('usb')).toBe('done');
-  bridge.emit(13, { type: 'member-state', memberId: 'usb', state: 'resyncing' });
-  expect(app.ejects.stage('usb')).toBe('idle');
-
-  bridge.emit(14, { type: 'read-fallback', memberId: 'usb', path: 'x', waitingWrites: 0, waitingBytes: 0 });
-  bridge.emit(15, { type: 'read-fallback-done', memberId: 'usb', path: 'x', waitedMs: 0 });
-  expect(app.fallback.noticeable).toEqual([]);
 });
