@@ -3,6 +3,7 @@ import { expect, test } from 'vitest';
 import { render } from 'vitest-browser-svelte';
 import { page } from 'vitest/browser';
 import FileTable from './FileTable.svelte';
+import '../../app.css'; // the app's button sizes: what decides whether a row's buttons fit on one line
 import type { DirEntry } from '../../../../core/contract/types.ts';
 
 const file = (name: string, size: number, mtimeMs: number): DirEntry => ({ name, type: 'file', size, mtimeMs });
@@ -61,4 +62,11 @@ test('a 250-character name is cut with its full name on hover and on focus; the 
 
   await row.getByRole('button', { name: `Rename ${long}` }).element().focus();
   await expect.poll(() => label.scrollWidth <= label.clientWidth).toBe(true); // shown whole while the row has focus
+});
+
+test('on a wide screen a file row keeps Download, Rename and Delete on one line', async () => {
+  await page.viewport(1280, 800);
+  const screen = show([file('notes.txt', 10, 0)]);
+  const tops = ['Download', 'Rename', 'Delete'].map((b) => screen.getByRole('button', { name: `${b} notes.txt` }).element().getBoundingClientRect().top);
+  expect(new Set(tops).size).toBe(1); // one line: a wrapped Delete doubled every file row's height
 });
