@@ -49,7 +49,7 @@ test('bad numbers are refused with a message for each, and nothing is saved', as
   await timeout.fill('99999');
   await screen.getByRole('combobox', { name: 'How often' }).selectOptions('Weekly');
   await screen.getByRole('button', { name: 'Save settings' }).click();
-  await expect.element(screen.getByRole('alert')).toHaveTextContent('Nothing was saved: correct the fields marked below.');
+  await expect.element(screen.getByRole('alert')).toHaveTextContent('Nothing was saved: correct the fields marked above.');
   await expect.element(retention).toHaveAccessibleDescription('Enter a whole number of days (0 to 3,650).');
   await expect.element(writes).toHaveAccessibleDescription('Enter a whole number of writes (0 to 1,000,000).');
   await expect.element(timeout).toHaveAccessibleDescription('At most 3,600 seconds.');
