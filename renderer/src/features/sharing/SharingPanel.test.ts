@@ -118,6 +118,13 @@ test('a host that cannot share (the desktop app) gives its reason and a disabled
   await expect.element(screen.getByRole('switch', { name: /WebDAV share/ })).toBeDisabled();
 });
 
+test('a host that shares (serve) does not say the share is "not here yet"', async () => {
+  const { screen } = setup();
+  await expect.element(screen.getByRole('switch', { name: /WebDAV share/ })).toBeEnabled();
+  // The note was shown whatever the host, so `serve` itself told the user to run `npm run serve`.
+  expect(screen.container.textContent).not.toMatch(/Not here yet|desktop app/);
+});
+
 test('on loopback without a password: no password asked, and how to open it to other computers', async () => {
   const { screen } = setup({ initial: status({ enabled: true, urls: [URL2], passwordRequired: false, loopbackOnly: true }) });
   await expect.element(screen.getByText(/no password is asked/)).toBeInTheDocument();
