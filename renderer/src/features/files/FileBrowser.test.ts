@@ -94,6 +94,19 @@ test('an error from the core is shown', async () => {
   await expect.element(screen.getByRole('alert')).toBeVisible();
 });
 
+test('a folder that does not exist says so, shows no files and does not call itself empty', async () => {
+  const { screen } = setup({ 'files.list': (p) => {
+    if (p === 'photos/gone') throw new FakeError({ code: 'ENOENT', message: '"photos/gone" does not exist.' });
+    return [{ name: 'notes.txt', type: 'file', size: 5, mtimeMs: 0 }];
+  } });
+  await expect.element(screen.getByText('notes.txt')).toBeVisible();
+  await screen.rerender({ cwd: 'photos/gone' });
+  await expect.element(screen.getByRole('alert')).toHaveTextContent('Cannot list this folder: "photos/gone" does not exist.');
+  await expect.element(screen.getByText('Nothing to show. Choose a folder above, or go back to All files.')).toBeVisible();
+  expect(screen.container.textContent).not.toContain('This folder is empty');
+  expect(screen.getByTestId('file-row').elements()).toHaveLength(0); // not the last folder's files under this name
+});
+
 const MiB = 1024 * 1024;
 const ID = '00000000-0000-4000-8000-000000000001';
 
