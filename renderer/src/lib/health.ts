@@ -17,7 +17,8 @@ export const memberStateText: Record<MemberState, { text: string; tone: Tone }> 
 /** The mirror's state in words a person knows (md's "clean" and "active" are not), with what each means. */
 export const mirrorStateText: Record<MirrorState, { text: string; explain: string }> = {
   clean: { text: 'All written', explain: 'Nothing is waiting to be written: every drive holds every change.' },
-  active: { text: 'Writing', explain: 'Changes are being written, or are on their way to a write-mostly drive.' },
+  // Not "Writing": the engine stays active from its first write until it stops, so an idle mirror showed "Writing".
+  active: { text: 'In use', explain: 'Open for changes: the drives are marked "all written" again when the mirror stops, so a crash or power cut is noticed.' },
   degraded: { text: 'Degraded', explain: 'A drive is missing or has failed; the other drives hold your files.' },
   resyncing: { text: 'Catching up', explain: 'A drive is being brought up to date from the others.' },
   stopped: { text: 'Stopped', explain: 'The files are not served; every drive was left clean.' },

@@ -48,9 +48,10 @@ test('in the desktop app, notifications can be switched off', async () => {
 test('the mirror state is said in plain words, with what it means; no md jargon ("clean", "active")', async () => {
   const { screen } = await setup(false);
   const state = screen.getByTestId('mirror-state');
-  await expect.element(state).toHaveTextContent('Writing');
-  await expect.element(state).toHaveTextContent('on their way to a write-mostly drive');
-  await expect.element(state).toHaveAttribute('title', 'Changes are being written, or are on their way to a write-mostly drive.');
+  // The engine stays "active" from its first write until it stops: the word must be true at rest too, not "Writing".
+  await expect.element(state).toHaveTextContent('In use');
+  await expect.element(state).not.toHaveTextContent(/Writing|being written/);
+  await expect.element(state).toHaveAttribute('title', 'Open for changes: the drives are marked "all written" again when the mirror stops, so a crash or power cut is noticed.');
   await expect.element(screen.getByTestId('health')).not.toHaveTextContent(/\bactive\b|\bclean\b/);
 });
 
