@@ -40,3 +40,16 @@ test('a drive that opens behind the others is said to catch up; an eject names i
   const ejected = feed.next({ type: 'eject-progress', memberId: 'usb', progress: { phase: 'done', behindWrites: 0, behindBytes: 0 } });
   assert.match(ejected[0]!.message, /^USB Backup is safe to remove/);
 });
+
+test('a slow read says what it waits for, and with nothing pending does not speak of waiting for 0 writes', () => {
+  const at = { now: 0 };
+  const feed = new HistoryFeed(() => at.now, 60_000);
+  feed.next({ type: 'mirror-changed', mirror });
+  const read = (waitingWrites: number, waitingBytes: number) => {
+    at.now += 120_000; // past the quiet time between two slow-read entries
+    return feed.next({ type: 'read-fallback', memberId: 'usb', path: 'a.bin', waitingWrites, waitingBytes })[0]?.message;
+  };
+  assert.equal(read(0, 0), 'No fast drive is available: reads come from USB Backup, a slow drive.');
+  assert.equal(read(1, 2048), 'No fast drive is available. Reads wait for 1 write (2 KB) to land on USB Backup.');
+  assert.match(read(3, 3 * 1024 * 1024) ?? '', /Reads wait for 3 writes \(3(\.0)? MB\) to land on USB Backup\.$/);
+});

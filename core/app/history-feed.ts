@@ -62,7 +62,10 @@ export class HistoryFeed {
         this.#lastSlowRead.set(event.memberId, this.now());
         const label = this.#label(event.memberId);
         return [{ kind: 'slow-read', tone: 'warn', ...this.#drive(event.memberId), notify: true, title: `Reading from ${label}`,
-          message: `No fast drive is available. Reads wait for ${event.waitingWrites} writes (${formatBytes(event.waitingBytes)}) to land on ${label}.` }];
+          // A read with nothing pending does not wait: "Reads wait for 0 writes (0 B)" was what the demo showed.
+          message: event.waitingWrites > 0
+            ? `No fast drive is available. Reads wait for ${event.waitingWrites === 1 ? '1 write' : `${event.waitingWrites} writes`} (${formatBytes(event.waitingBytes)}) to land on ${label}.`
+            : `No fast drive is available: reads come from ${label}, a slow drive.` }];
       }
       case 'read-healed': {
         const label = this.#label(event.memberId);
