@@ -1,6 +1,7 @@
 // Reads at offsets, for one open handle, from the engine's chunked reader: one version of the file, picked and waited
 // for like any engine read (a fallback read waits for the behind writes it could overtake), checksum-verified when
-// read to the end. The kernel reads ahead in order; a jump back past the window opens the file again.
+// read to the end. The kernel reads ahead in order; a jump back past the window opens the file again. The next chunk
+// is asked of the engine as soon as one is taken, so the drive's read and its hashing overlap the program's reads.
 import type { Mirror } from '../../index.ts';
 
 /**
@@ -11,10 +12,17 @@ const WINDOW_BYTES = 16 << 20;
 
 interface Chunk { offset: number; data: Uint8Array }
 
+/** The next chunk: the one read ahead if there is one. */
+function next(open: { it: AsyncIterator<Uint8Array>; ahead?: Promise<IteratorResult<Uint8Array>> }): Promise<IteratorResult<Uint8Array>> {
+  const p = open.ahead ?? open.it.next();
+  open.ahead = undefined;
+  return p;
+}
+
 export class EngineReader {
   readonly #mirror: Mirror;
   readonly #path: string;
-  #open?: { size: number; it: AsyncIterator<Uint8Array>; done: boolean };
+  #open?: { size: number; it: AsyncIterator<Uint8Array>; done: boolean; ahead?: Promise<IteratorResult<Uint8Array>> };
   #chunks: Chunk[] = [];
   /** The offset just after the last chunk taken from the reader. */
   #end = 0;
@@ -38,7 +46,7 @@ export class EngineReader {
     const want = Math.min(pos + len, open.size);
     if (pos >= want) return 0;
     while (this.#end < want && !open.done) {
-      const r = await open.it.next();
+      const r = await next(open);
       if (r.done) { open.done = true; break; }
       this.#chunks.push({ offset: this.#end, data: r.value });
       this.#end += r.value.byteLength;
@@ -46,8 +54,13 @@ export class EngineReader {
     }
     // Read to the end: let the reader finish, which is where it checks the checksum (ECHECKSUM: an I/O error here).
     if (this.#end >= open.size && !open.done) {
-      const r = await open.it.next();
+      const r = await next(open);
       if (r.done) open.done = true;
+    }
+    // Read ahead: one chunk asked for now (its error, if any, is met by the read that needs it).
+    if (!open.done && !open.ahead) {
+      open.ahead = open.it.next();
+      open.ahead.catch(() => {});
     }
     return this.#copy(buf, pos, want);
   }
@@ -84,6 +97,7 @@ export class EngineReader {
   async close(): Promise<void> {
     const open = this.#open;
     this.#open = undefined;
+    if (open?.ahead) await open.ahead.then((r) => { if (r.done) open.done = true; }, () => {});
     if (open && !open.done) await open.it.return?.().catch(() => {});
   }
 }

@@ -5,6 +5,7 @@ import { statfs } from 'node:fs/promises';
 import type { FileStat, Mirror } from '../../index.ts';
 import { EngineReader } from './engine-reader.ts';
 import { FuseErrno } from './fuse-errno.ts';
+import { StatCache } from './stat-cache.ts';
 import { Stages, type Stage } from './stages.ts';
 
 /** What a getattr answers (fuse-native's Stats, with times in ms). */
@@ -44,6 +45,8 @@ export class MirrorFs {
   readonly #uid = process.getuid?.() ?? 0;
   readonly #gid = process.getgid?.() ?? 0;
   #statfsCache?: { at: number; value: StatFs };
+  /** The engine's stat answers, dropped on every change the engine reports (stat-cache.ts). */
+  readonly attrs = new StatCache();
 
   constructor(o: { mirror: () => Mirror | null; fallbackStagingDir: string }) {
     this.#mirror = o.mirror;
@@ -73,7 +76,7 @@ export class MirrorFs {
       return this.#attr('file', st.size, st.mtimeMs, s.mode);
     }
     if (path === '' && !this.#mirror()) return this.#attr('dir', 0, 0, 0o755);
-    const st: FileStat = await this.mirror().stat(path);
+    const st: FileStat = await this.attrs.stat(this.mirror(), path);
     return this.#attr(st.type, st.size, st.mtimeMs, st.mode);
   }
 
@@ -138,7 +141,7 @@ export class MirrorFs {
       // Read-only: from the stage while the path is being written through the mount, else from the engine.
       const s = await this.stages.get(path);
       if (s) { s.opens++; return this.#add({ path, stage: s }); }
-      const st = await m.stat(path);
+      const st = await this.attrs.stat(m, path);
       if (st.type === 'dir') throw new FuseErrno('EISDIR');
       return this.#add({ path, reader: new EngineReader(m, path) });
     }
@@ -153,7 +156,7 @@ export class MirrorFs {
     m.checkName(path);
     const parent = parentOf(path);
     if (parent !== '') {
-      const st = await m.stat(parent);
+      const st = await this.attrs.stat(m, parent);
       if (st.type !== 'dir') throw new FuseErrno('ENOTDIR');
     }
     const stage = await this.stages.acquire(m, path, { fresh: true, mode: mode & 0o777 });

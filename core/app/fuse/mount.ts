@@ -123,6 +123,7 @@ export async function mountMirror(o: MountOptions): Promise<MirrorMount> {
           res();
         }));
         await fs.commitAll();
+        fs.attrs.close();
       })();
       return unmounted;
     },
