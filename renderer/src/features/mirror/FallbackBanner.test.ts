@@ -36,3 +36,20 @@ test('while a read waits on a lagging drive, an alert says which drive and what 
   await screen.getByRole('button', { name: 'Dismiss' }).click();
   await expect.element(screen.getByTestId('fallback-done')).not.toBeInTheDocument();
 });
+
+test('the file list and a file read at once from the slow drive make one warning, for the file; the list is named', async () => {
+  const { bridge, app } = await started();
+  const screen = render(FallbackBanner, { app });
+  bridge.emit(11, { type: 'read-fallback', memberId: 'usb', path: '', waitingWrites: 1, waitingBytes: 1024 * 1024 });
+  const alert = screen.getByRole('alert');
+  // The root folder's path is "": the banner read "Reading  is waiting for 1 write", with an empty code box.
+  await expect.element(alert).toHaveTextContent('Reading the list of All files is waiting for 1 write (1 MB)');
+  bridge.emit(12, { type: 'read-fallback', memberId: 'usb', path: 'report.bin', waitingWrites: 1, waitingBytes: 1024 * 1024 });
+  await expect.element(alert).toHaveTextContent('Reading report.bin is waiting for');
+  expect(screen.getByTestId('fallback-banner').elements()).toHaveLength(1);
+
+  bridge.emit(13, { type: 'read-fallback-done', memberId: 'usb', path: 'report.bin', waitedMs: 900 });
+  bridge.emit(14, { type: 'read-fallback-done', memberId: 'usb', path: '', waitedMs: 950 });
+  await expect.element(screen.getByTestId('fallback-done')).toHaveTextContent('report.bin was read from USB Backup');
+  expect(screen.getByTestId('fallback-done').elements()).toHaveLength(1);
+});
