@@ -145,3 +145,19 @@ test('flush ETA says "estimating…" until the core knows the drive\'s rate, the
   await expect.element(screen.getByTestId('lag-eta')).toHaveTextContent('2 s');
   await expect.element(screen.getByText('Takes writes at about 2 MB/s')).toBeVisible();
 });
+
+test('ejecting the last fast drive says reads will come from the slow one; ejecting the slow one does not', async () => {
+  const { app } = await setup();
+  const screen = render(MemberCard, { app, member: app.member('ssd')! });
+  await screen.getByRole('button', { name: 'Eject Internal SSD…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Eject Internal SSD?' });
+  // The dialog said only "ejecting it is quick" and "The mirror keeps working without it"; then every read waited on USB.
+  await expect.element(dialog.getByTestId('eject-slow-only')).toHaveTextContent('It is the last fast drive: until it is back, every read comes from USB Backup, a slow drive');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  screen.unmount();
+
+  const usbCard = render(MemberCard, { app, member: app.member('usb')! });
+  await usbCard.getByRole('button', { name: 'Eject USB Backup…' }).click();
+  await expect.element(page.getByRole('dialog', { name: 'Eject USB Backup?' })).toBeVisible();
+  expect(page.getByTestId('eject-slow-only').elements()).toHaveLength(0);
+});
