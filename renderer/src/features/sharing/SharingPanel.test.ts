@@ -161,7 +161,7 @@ test('a remembered mount shows as on with its folder; without a folder typed the
   const { bridge, screen } = setup();
   const toggle = screen.getByRole('switch', { name: /Mount as a folder/ });
   await toggle.click();
-  await expect.element(screen.getByRole('alert')).toHaveTextContent('Type the folder to mount at first');
+  await expect.element(screen.getByRole('alert')).toHaveTextContent('First type the folder to mount it at: an empty folder');
   await expect.element(toggle).not.toBeChecked();
   expect(bridge.callsOf('sharing.setMount')).toEqual([]);
 });
