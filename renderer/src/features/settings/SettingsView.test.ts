@@ -68,3 +68,19 @@ test('a good form is saved in one call: schedule, retention, and the options for
   expect(bridge.callsOf('settings.update')).toEqual([[{ scrubSchedule: 'off', scrubRepair: true, deletedRetentionDays: 7, maxBehindBytes: 16 * 1024 * 1024, memberTimeoutMs: 45_000 }]]);
   await expect.element(screen.getByTestId('scrub-dates')).toHaveTextContent('Next runNot scheduled');
 });
+
+test('what is typed while a save runs stays in the form, and is said not saved yet', async () => {
+  const { screen, bridge } = await open();
+  const saved = bridge.handlers['settings.update']!;
+  let finish!: () => void;
+  bridge.handlers['settings.update'] = (patch) => new Promise((resolve) => { finish = () => resolve(saved(patch)); });
+  const retention = screen.getByRole('textbox', { name: 'Keep deleted files for (days)' });
+  await retention.fill('14');
+  await screen.getByRole('button', { name: 'Save settings' }).click();
+  await expect.element(screen.getByRole('button', { name: 'Saving…' })).toBeDisabled();
+  await retention.fill('7'); // the save is slow (a loaded machine): the user goes on typing
+  finish();
+  await expect.element(screen.getByRole('status')).toHaveTextContent('Saved; what you changed since is not saved yet.');
+  await expect.element(retention).toHaveValue('7');
+  expect(bridge.callsOf('settings.update')).toHaveLength(1);
+});
