@@ -39,6 +39,10 @@ test('a drive that opens behind the others is said to catch up; an eject names i
   assert.deepEqual(feed.next({ type: 'member-state', memberId: 'usb', state: 'in_sync' }).map((d) => d.kind), ['catch-up-done']);
   const ejected = feed.next({ type: 'eject-progress', memberId: 'usb', progress: { phase: 'done', behindWrites: 0, behindBytes: 0 } });
   assert.match(ejected[0]!.message, /^USB Backup is safe to remove/);
+  assert.doesNotMatch(ejected[0]!.message, /unmounted/, 'a folder drive (the demo) is only detached: nothing was unmounted');
+  feed.next({ type: 'eject-progress', memberId: 'usb', progress: { phase: 'unmounting', behindWrites: 0, behindBytes: 0 } });
+  const real = feed.next({ type: 'eject-progress', memberId: 'usb', progress: { phase: 'done', behindWrites: 0, behindBytes: 0 } });
+  assert.match(real[0]!.message, /the drive is unmounted/, 'a real drive went through its unmount');
 });
 
 test('a slow read says what it waits for, and with nothing pending does not speak of waiting for 0 writes', () => {

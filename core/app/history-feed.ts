@@ -13,6 +13,8 @@ export class HistoryFeed {
   readonly #labels = new Map<string, string>();
   readonly #states = new Map<string, MemberState>();
   readonly #lastSlowRead = new Map<string, number>();
+  /** Drives whose eject went through an unmount (a real drive; the demo's folder drives are only detached). */
+  readonly #unmounting = new Set<string>();
   #mirror: MirrorStatus | null = null;
   #drives: DriveInfo[] = [];
   /** The capacity level last told: told again only when it gets worse (90 % → 95 %), or after it went below. */
@@ -73,10 +75,14 @@ export class HistoryFeed {
           message: `Healed ${event.path} on ${label} (${event.reason === 'checksum' ? 'checksum mismatch' : 'read error'}) from a good copy.` }];
       }
       case 'eject-progress': {
+        if (event.progress.phase === 'unmounting') this.#unmounting.add(event.memberId);
         if (event.progress.phase !== 'done') return [];
         const label = this.#label(event.memberId);
+        const unmounted = this.#unmounting.delete(event.memberId);
         return [{ kind: 'eject', tone: 'ok', ...this.#drive(event.memberId), notify: true, title: `Safe to remove ${label}`,
-          message: `${label} is safe to remove: every write has landed and the drive is unmounted. You can unplug it now.` }];
+          message: unmounted
+            ? `${label} is safe to remove: every write has landed and the drive is unmounted. You can unplug it now.`
+            : `${label} is safe to remove: every write has landed and the mirror no longer uses it.` }];
       }
       case 'outside-change': {
         const label = this.#label(event.memberId);
