@@ -98,8 +98,24 @@ async function spelledOn(m: Member, path: string): Promise<string | null> {
   return at;
 }
 
+/**
+ * Making a folder on a target, one at a time per member. Copies of two paths run at once when neither holds the other
+ * ("d/a", "d/b"), yet both may make their shared folder "d", and making it is not always idempotent: a stale file or
+ * an old spelling ("D") in the way is moved aside or renamed. Run together, the second found the way already cleared
+ * under it (ENOENT: the member was failed, seed 501800277 of the commute property), or on a case-insensitive member
+ * could have taken the other's new "d" for the stale "D". Rule: whatever a catch-up does to a folder above its own
+ * path happens here, one call after another per member, each looking afresh, so the second sees the first's folder.
+ */
+const folderMaking = new WeakMap<Member, Promise<unknown>>();
+
+function makeDir(target: Member, path: string): Promise<void> {
+  const run = (folderMaking.get(target) ?? Promise.resolve()).then(() => makeDirNow(target, path));
+  folderMaking.set(target, run.catch(() => {}));
+  return run;
+}
+
 /** Makes folder `path` on the target; a stale file (or a link) where the source has a folder on the way is moved aside. */
-async function makeDir(target: Member, path: string): Promise<void> {
+async function makeDirNow(target: Member, path: string): Promise<void> {
   await matchSpelling(target, path, 'dir');
   try {
     await target.fs.mkdir(target.abs(path));

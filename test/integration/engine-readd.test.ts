@@ -227,6 +227,27 @@ test('a case-insensitive member caught up keeps nothing a folder respelled on th
   assert.deepEqual(await treeOf(path1), await treeOf(specs[0]!.path));
 });
 
+test('two catch-up copies that need the same folder clear a stale spelling of it once (commute test)', async (t) => {
+  // Found by the commute property (seed 501800277): a file "D" on both; while the case-insensitive member is away,
+  // refused operations on "d/a" and "d/b" mark both to catch up; during the re-add "D" goes away as "d/a". The copies
+  // of "d/a" and "d/b" ran at once, each making folder "d" by moving the stale file "D" aside: the second found it
+  // gone (ENOENT) and the member was failed. Folders above a copied path are made one at a time per member.
+  const dir = await tempDir(t, 'nasm-', RAM_DIR);
+  const path1 = join(dir, 'm1');
+  const specs: EngineMemberSpec[] = [{ path: join(dir, 'm0'), label: 'm0' }, { path: path1, label: 'm1', fs: new FoldingFs(new FaultyFs(new NodeFs()), path1) }];
+  const m = await createMirror({ members: specs, maxBehindWrites: 8 });
+  t.after(() => m.stop().catch(() => {}));
+  await m.writeFile('D', '0');
+  await m.failMember(ids(m)[1]!);
+  await assert.rejects(m.remove('d/a'), { code: 'ENOTFOUND' });
+  await assert.rejects(m.writeFile('d/b', '0'), { code: 'EINVALIDPATH' });
+  await Promise.all([addBack(m, specs[1]!), m.rename('D', 'a', { replace: true }), m.rename('a', 'd/a', { replace: true })]);
+  await drainWithin(m, 30_000);
+  assert.equal(m.status().members[1]!.state, 'in_sync');
+  assert.deepEqual([...(await treeOf(path1)).keys()], ['d/', 'd/a']);
+  assert.deepEqual(await treeOf(path1), await treeOf(specs[0]!.path));
+});
+
 test('a catch-up never copies from a member being ejected (model test, seed 424242)', async (t) => {
   const dir = await tempDir(t, 'nasm-', RAM_DIR);
   const specs: EngineMemberSpec[] = [0, 1, 2].map((i) => ({ path: join(dir, `m${i}`), label: `m${i}` }));
