@@ -4,6 +4,7 @@ import { access, chmod, link, lstat, lutimes, mkdir, open, readdir, realpath, re
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { dirname, join, parse } from 'node:path';
+import { giveChunk, POOL_CHUNK, takeChunk } from './chunk-pool.ts';
 import { errnoCode, type AppendHandle, type AtomicWriter, type EntryType, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from './filesystem.ts';
 
 function typeOf(s: { isFile(): boolean; isDirectory(): boolean }): EntryType {
@@ -115,10 +116,12 @@ export class NodeFs implements Filesystem {
       const size = Math.max(1, Math.min(chunkSize, (await fh.stat()).size + 1));
       chunkSize = size;
       for (;;) {
-        const buf = new Uint8Array(chunkSize);
+        // Not zero-filled (a 1 GiB read would zero 1 GiB for nothing), and full-size chunks come from the pool
+        // (chunk-pool.ts): a short read's unused tail is cleared, so no earlier file's bytes are ever handed on.
+        const buf = chunkSize === POOL_CHUNK ? takeChunk() : Buffer.allocUnsafeSlow(chunkSize);
         const { bytesRead } = await fh.read(buf, 0, chunkSize, null);
-        if (bytesRead === 0) return;
-        yield bytesRead === chunkSize ? buf : buf.subarray(0, bytesRead);
+        if (bytesRead === 0) { giveChunk(buf); return; } // nobody else has seen it
+        yield bytesRead === chunkSize ? buf : buf.fill(0, bytesRead).subarray(0, bytesRead);
       }
     } finally {
       await fh.close();

@@ -160,15 +160,26 @@ export class WatchdogFs implements Filesystem {
     return this.#call(`reading ${path}`, size, () => this.inner.readFile(path));
   }
 
+  /**
+   * One chunk is read ahead while the caller works on the last one, so the drive and the CPU (checksum, network) work
+   * at once: a cold read of a big file is no longer the sum of the two. The read ahead is a watched call like any other,
+   * counted against the drive's share of the thread pool.
+   */
   async *readStream(path: string, chunkSize = 1 << 20): AsyncIterable<Uint8Array> {
     const it = this.inner.readStream(path, chunkSize)[Symbol.asyncIterator]();
+    const next = () => this.#call(`reading ${path}`, chunkSize, () => it.next());
+    let ahead: Promise<IteratorResult<Uint8Array>> | undefined = next();
     try {
       for (;;) {
-        const r = await this.#call(`reading ${path}`, chunkSize, () => it.next());
+        const r = await ahead;
+        ahead = undefined;
         if (r.done) return;
+        ahead = next();
+        ahead.catch(() => {}); // seen when awaited; a caller that stops early must not leave it unhandled
         yield r.value;
       }
     } finally {
+      if (ahead) await ahead.catch(() => {});
       if (!this.#hung) await it.return?.();
     }
   }

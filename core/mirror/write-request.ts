@@ -9,6 +9,8 @@ import { applyLeg, opPaths, openLegWriter, trashTicketBase, validateOp, type Op 
 import type { Slot } from './path-order.ts';
 import { chooseReadMember } from './read-balance.ts';
 import { chooseBehind } from './behind-choice.ts';
+import { streamBlocks } from './stream-blocks.ts';
+import { giveChunk } from '../fs/chunk-pool.ts';
 import { compareMeta, hashOf, metaOf } from '../journal/manifest.ts';
 import { causeOf, type FailureCause } from './failure.ts';
 import { isLinkError, linkRefusal } from './links.ts';
@@ -125,7 +127,7 @@ async function bufferUpTo(stream: AsyncIterable<Uint8Array>, limit: number) {
   for (;;) {
     const r = await it.next();
     if (r.done) return { data: concatBytes(chunks, size), rest: undefined };
-    const c = Uint8Array.from(r.value); // a copy: the caller may reuse its buffer
+    const c = r.value; // a block of streamBlocks: already this write's own copy
     chunks.push(c);
     size += c.byteLength;
     if (size > limit) return { data: undefined, chunks, rest: it };
@@ -156,7 +158,7 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload, taken
       // Hold as much as could still go behind: a file that fits the behind budget is written behind like any other;
       // a bigger one streams to every member in step, so memory stays bounded by maxBehindBytes.
       const budget = host.maxBehindWrites === 0 ? 0 : host.maxBehindBytes - host.totalBehind().bytes;
-      const b = await bufferUpTo(payload.stream, Math.max(1 << 20, budget));
+      const b = await bufferUpTo(streamBlocks(payload.stream), Math.max(1 << 20, budget));
       if (b.rest) streamed = { chunks: b.chunks!, rest: b.rest }; else data = b.data;
     } else if (payload) {
       // The behind copy (invariant 8): taken before the acknowledgement, independent of the caller's buffer.
@@ -299,7 +301,11 @@ async function streamLegs(req: WriteRequest, s: { chunks: Uint8Array[]; rest: As
         tails.set(m, tail);
         return tail;
       });
-      inflight.push({ landed: Promise.all(legs), bytes: chunk.byteLength });
+      const landed = Promise.all(legs);
+      // The block goes back to the pool once every member's write of it has landed; not after a failed leg, whose
+      // write a hung drive may still be holding (chunk-pool.ts).
+      void landed.then(() => { if (errors.length === 0) giveChunk(chunk); });
+      inflight.push({ landed, bytes: chunk.byteLength });
       queued += chunk.byteLength;
       while (queued > STREAM_WINDOW_BYTES) { const o = inflight.shift()!; await o.landed; queued -= o.bytes; }
     };
@@ -308,7 +314,7 @@ async function streamLegs(req: WriteRequest, s: { chunks: Uint8Array[]; rest: As
     s.chunks.length = 0;
     for (let r = await s.rest.next(); !r.done; r = await s.rest.next()) {
       if (live.size === 0 && !keeper) { await s.rest.return?.(); break; } // every leg failed: reading on would change nothing
-      const c = Uint8Array.from(r.value); // a copy: the caller may reuse its buffer while legs still hold this one
+      const c = r.value; // a block of streamBlocks: the write's own copy, so legs may hold it while the source reads on
       size += c.byteLength;
       if (size > Math.min(...targets.map((t) => t.rules.maxFileSize))) {
         throw new MirrorError('ETOOBIG', `"${path}" is larger than a member's filesystem allows (FAT32: 4 GiB). Nothing was changed.`, { path });

@@ -16,6 +16,7 @@ import {
 import { DAV_PREFIX, requestTargetProblem } from './dav-paths.ts';
 import { DeadProperties, LockTable } from './dav-state.ts';
 import { EngineAdapter } from './engine-adapter.ts';
+import { requestLookups } from './request-lookups.ts';
 
 /** The one user of the share; the password is the server's. */
 export const DAV_USER = 'nas';
@@ -145,7 +146,18 @@ export class DavService {
   #log(m: string): void { (this.#o.log ?? ((x) => console.error(x)))(m); }
 
   #buildApp(): express.Express {
-    const adapter = new EngineAdapter({ mirror: () => this.#o.mirror(), props: this.props, locks: this.locks });
+    // An adapter per request: its view of the mirror looks each path up once until the request changes something
+    // (request-lookups.ts); a view is never shared between requests.
+    const adapterFor = (): EngineAdapter => {
+      let view: { of: Mirror; m: Mirror } | undefined;
+      const mirror = (): Mirror | null => {
+        const m = this.#o.mirror();
+        if (!m) return null;
+        if (view?.of !== m) view = { of: m, m: requestLookups(m) };
+        return view.m;
+      };
+      return new EngineAdapter({ mirror, props: this.props, locks: this.locks });
+    };
     const options: Options = { ...nepheleDefaults, errorHandler: davErrorHandler((m) => this.#log(m)) };
     const methods: Record<string, Method> = {
       OPTIONS: new DavOptions(options), GET: new DavGetHead(options), HEAD: new DavGetHead(options), PUT: new DavPut(options),
@@ -160,6 +172,7 @@ export class DavService {
     inner.disable('etag');
     // What nephele's createServer puts in response.locals, minus plugins and its authenticator (settled above).
     inner.use((request: Request, response: AuthResponse, next: NextFunction) => {
+      const adapter = adapterFor();
       Object.assign(response.locals, {
         debug: TRACE ? Object.assign((...a: unknown[]) => this.#log(`  ${request.method} ${request.originalUrl}: ${a.map(String).join(' ')}`), { extend: () => noDebug }) : noDebug,
         errors: [], plugins: [], pluginsConfig: [], adapterConfig: adapter, adapter, user,
@@ -172,7 +185,7 @@ export class DavService {
       const method = methods[request.method];
       const run = method
         ? catchErrors(method.run.bind(method), async (code, message, error, [rq, rs]) => options.errorHandler(code, message, rq, rs, error))
-        : catchErrors(async () => { adapter.getMethod(request.method); }, async (code, message, error) => options.errorHandler(code, message, request, response, error));
+        : catchErrors(async () => { (response.locals.adapter as EngineAdapter).getMethod(request.method); }, async (code, message, error) => options.errorHandler(code, message, request, response, error));
       try {
         await run(request, response);
       } finally {

@@ -13,6 +13,7 @@ import { engine } from './dav-errors.ts';
 import { baseName, hrefOf, isMetaPath, META_NAME, mirrorPathOf, parentPath } from './dav-paths.ts';
 import type { DeadProperties, LockRecord, LockTable } from './dav-state.ts';
 import { etagOf, mediaTypeOf, ResourceProperties } from './resource-properties.ts';
+import { ReleasedStream } from './released-stream.ts';
 
 /** What the adapter needs from its host: the open mirror (it may change or close), and the share's own state. */
 export interface ShareContext {
@@ -152,7 +153,7 @@ export class EngineResource implements Resource {
     if (await this.isCollection()) return Readable.from([]);
     const reader = await engine(this.mirror.openReader(this.path), true);
     const chunks = range ? slice(reader.chunks, range.start, range.end) : reader.chunks;
-    return Readable.from(chunks, { objectMode: false, highWaterMark: 1 << 20 });
+    return new ReleasedStream(chunks);
   }
 
   /** A PUT: one atomic engine write, streamed; the old file stays until the upload completes. */
