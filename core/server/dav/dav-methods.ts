@@ -16,6 +16,8 @@ import { conditionXml, DavStatusError, engine, fromEngine } from './dav-errors.t
 import { hrefOf, isAtOrUnder, parentPath } from './dav-paths.ts';
 import { type EngineAdapter, EngineLock, EngineResource, parentResource } from './engine-adapter.ts';
 import type { LockRecord } from './dav-state.ts';
+import { multistatus, propfindWant } from './propfind.ts';
+import { mirrorQuota } from './resource-properties.ts';
 
 /** Largest XML request body (PROPFIND, PROPPATCH, LOCK): a property request is kilobytes; 10 MiB is an attack. */
 export const MAX_XML_BYTES = 1 << 20;
@@ -320,6 +322,9 @@ export class DavPut extends davMethod(PUT) {
   }
 }
 
+/** Request bodies a PROPFIND read before leaving the request to nephele's own (which reads it again from here). */
+const propfindBodies = new WeakMap<Request, string | null>();
+
 export class DavPropfind extends davMethod(PROPFIND) {
   override async run(request: Request, response: AuthResponse): Promise<void> {
     // RFC 4918 §9.1: a server may refuse Depth: infinity (what it means on a big tree is the whole NAS in one answer).
@@ -327,7 +332,53 @@ export class DavPropfind extends davMethod(PROPFIND) {
     if (depth === 'infinity') {
       throw new DavStatusError(403, 'PROPFIND with Depth: infinity is not served; list one level at a time (Depth: 1).', { xml: conditionXml('propfind-finite-depth') });
     }
-    await shapeChecked(() => super.run(request, response));
+    await shapeChecked(async () => {
+      if (!(await this.answer(request, response))) await super.run(request, response);
+    });
+  }
+
+  /**
+   * Depth 0 or 1 with allprop (or no body) or named properties: the answer written in one pass from the folder's
+   * listing (propfind.ts), with nephele's checks in nephele's order. false leaves the request to nephele's PROPFIND
+   * (propname, a malformed Depth or body); nothing has been answered then.
+   */
+  async answer(request: Request, response: AuthResponse): Promise<boolean> {
+    const depth = request.get('Depth');
+    if (depth !== '0' && depth !== '1') return false;
+    const { url, encoding } = this.getRequestData(request, response);
+    await this.checkAuthorization(request, response, 'PROPFIND');
+    const contentType = request.accepts('application/xml', 'text/xml');
+    if (!contentType) throw new NotAcceptableError('Requested content type is not supported.');
+    const resource = asEngine(await response.locals.adapter.getResource(url, response.locals.baseUrl));
+    const collection = await resource.isCollection();
+    if (collection && !url.toString().endsWith('/')) response.set({ 'Content-Location': `${url}/` });
+    const body = await this.getBodyXML(request, response);
+    propfindBodies.set(request, body);
+    const { output, prefixes } = body ? await this.parseXml(body) : { output: null, prefixes: {} };
+    const want = propfindWant(output);
+    if (want === null) return false;
+    await this.checkConditionalHeaders(request, response);
+    // Who may see what is settled before a method runs (dav-route.ts), and the share is one adapter: nephele's checks
+    // of each entry (isAuthorized, isAdapterRoot) would only say yes. The entries are the engine's listing itself (as
+    // getInternalMembers has it), not a resource object each.
+    const listing = depth === '1' && collection ? await engine(resource.mirror.readdir(resource.path), true) : [];
+    const { share, baseUrl } = resource;
+    const mirrorId = resource.mirror.id;
+    const xml = await multistatus({ path: resource.path, stat: await resource.stat() }, listing, {
+      want, prefixes, baseUrl,
+      dead: (path) => share.props.get(mirrorId, path),
+      lockdiscovery: share.locks.size === 0 ? null : async ({ path, stat }) =>
+        this.formatLocks((await this.getLocks(request, response, new EngineResource(resource.adapter, baseUrl, path, { stat }))).all),
+      quota: () => mirrorQuota(resource.mirror),
+    });
+    response.status(207).set({ 'Content-Type': `${contentType}; charset=utf-8` });
+    await this.sendBodyContent(response, xml, encoding);
+    return true;
+  }
+
+  override async getBodyXML(request: Request, response: AuthResponse): Promise<string | null> {
+    const read = propfindBodies.get(request);
+    return read !== undefined ? read : super.getBodyXML(request, response);
   }
 }
 

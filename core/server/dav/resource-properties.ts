@@ -57,10 +57,52 @@ export async function mirrorQuota(mirror: Mirror): Promise<{ available: number; 
 
 
 /** The live properties of RFC 4918 §15 we compute; allprop returns these (quota is only on request, RFC 4331 §3). */
-const ALLPROP_LIVE = ['creationdate', 'getcontentlength', 'getcontenttype', 'getetag', 'getlastmodified', 'resourcetype', 'supportedlock'];
-const QUOTA = ['quota-available-bytes', 'quota-used-bytes'];
+export const ALLPROP_LIVE = ['creationdate', 'getcontentlength', 'getcontenttype', 'getetag', 'getlastmodified', 'resourcetype', 'supportedlock'] as const;
+export type LiveName = (typeof ALLPROP_LIVE)[number];
+const LIVE_NAMES: ReadonlySet<string> = new Set(ALLPROP_LIVE);
+export const QUOTA = ['quota-available-bytes', 'quota-used-bytes'] as const;
 /** A client may not set these: they are the server's to say (lockdiscovery is nephele's). */
-const PROTECTED = new Set([...ALLPROP_LIVE, ...QUOTA, 'lockdiscovery']);
+const PROTECTED = new Set<string>([...ALLPROP_LIVE, ...QUOTA, 'lockdiscovery']);
+
+export const isAllpropLive = (name: string): name is LiveName => LIVE_NAMES.has(name);
+export const isQuota = (name: string): name is (typeof QUOTA)[number] => name === QUOTA[0] || name === QUOTA[1];
+
+/** A value every resource shares (a PROPFIND of a big folder writes each once): frozen, so none can change it. */
+function shared<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) shared(v);
+  return Object.freeze(o);
+}
+const COLLECTION_TYPE = shared({ collection: {} });
+const FILE_TYPE = shared({});
+const SUPPORTED_LOCK = shared({
+  lockentry: [
+    { lockscope: { exclusive: {} }, locktype: { write: {} } },
+    { lockscope: { shared: {} }, locktype: { write: {} } },
+  ],
+});
+
+/**
+ * An allprop live property of the resource at `path`, from what the engine says of it (`s`), in nephele's value shape;
+ * undefined when the resource has none (a folder has no length and no media type). The one place these are computed:
+ * ResourceProperties.get and the one-pass PROPFIND (propfind.ts) both ask here.
+ */
+export function liveProperty(name: LiveName, path: string, s: FileStat): string | object | undefined {
+  const collection = path === '' || s.type === 'dir';
+  switch (name) {
+    case 'creationdate': return new Date(s.mtimeMs).toISOString(); // no birth time through the engine
+    case 'getcontentlength': return collection ? undefined : String(s.size);
+    case 'getcontenttype': return collection ? undefined : mediaTypeOf(path);
+    case 'getetag': return `"${etagOf(s)}"`;
+    case 'getlastmodified': return new Date(s.mtimeMs).toUTCString();
+    case 'resourcetype': return collection ? COLLECTION_TYPE : FILE_TYPE;
+    case 'supportedlock': return SUPPORTED_LOCK;
+  }
+}
+
+/** A quota property (RFC 4331) from the mirror's quota; undefined when no member could say. */
+export function quotaProperty(name: (typeof QUOTA)[number], q: { available: number; used: number } | null): string | undefined {
+  return q === null ? undefined : String(name === 'quota-available-bytes' ? q.available : q.used);
+}
 
 const notFound = (name: string) => new PropertyNotFoundError(`${name.replace('%%', '')} is not set on this resource.`);
 
@@ -75,36 +117,16 @@ export class ResourceProperties implements Properties {
 
   async get(name: string): Promise<string | object> {
     const r = this.resource;
-    switch (name) {
-      case 'creationdate': return new Date((await r.stat()).mtimeMs).toISOString(); // no birth time through the engine
-      case 'getcontentlength': {
-        if (await r.isCollection()) throw notFound(name);
-        return String(await r.getLength());
-      }
-      case 'getcontenttype': {
-        const type = await r.getMediaType();
-        if (type === null) throw notFound(name);
-        return type;
-      }
-      case 'getetag': return `"${etagOf(await r.stat())}"`;
-      case 'getlastmodified': return new Date((await r.stat()).mtimeMs).toUTCString();
-      case 'resourcetype': return (await r.isCollection()) ? { collection: {} } : {};
-      case 'supportedlock': return {
-        lockentry: [
-          { lockscope: { exclusive: {} }, locktype: { write: {} } },
-          { lockscope: { shared: {} }, locktype: { write: {} } },
-        ],
-      };
-      case 'quota-available-bytes': case 'quota-used-bytes': {
-        const q = await mirrorQuota(r.mirror);
-        if (q === null) throw notFound(name);
-        return String(name === 'quota-available-bytes' ? q.available : q.used);
-      }
+    let value: string | object | undefined;
+    if (isAllpropLive(name)) value = liveProperty(name, r.path, await r.stat());
+    else if (isQuota(name)) value = quotaProperty(name, await mirrorQuota(r.mirror));
+    else {
+      await r.stat(); // a property of a resource that is not there is not there either
+      const dead = this.#dead();
+      if (Object.hasOwn(dead, name)) value = dead[name];
     }
-    await r.stat(); // a property of a resource that is not there is not there either
-    const dead = this.#dead();
-    if (!Object.hasOwn(dead, name)) throw notFound(name);
-    return dead[name]!;
+    if (value === undefined) throw notFound(name);
+    return value;
   }
 
   async getByUser(name: string, _user: User): Promise<string | object> { return this.get(name); }
