@@ -5,13 +5,15 @@ import { join } from 'node:path';
 import type { Filesystem, FsStat } from '../fs/filesystem.ts';
 import { RecordLog } from './record-log.ts';
 import { tmpDirOf } from './superblock.ts';
+import { giveChunk } from '../fs/chunk-pool.ts';
 
 export const hashOf = (data: Uint8Array): string => createHash('sha256').update(data).digest('base64url');
 
 /** The same checksum, of content read in chunks (scrub, manifest repair). */
-export async function hashStream(chunks: AsyncIterable<Uint8Array>): Promise<string> {
+export async function hashStream(chunks: AsyncIterable<Uint8Array>, o: { owned?: boolean } = {}): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of chunks) h.update(chunk);
+  // owned: the chunks are a member's readStream that nobody else holds; each goes back to the pool once hashed.
+  for await (const chunk of chunks) { h.update(chunk); if (o.owned) giveChunk(chunk); }
   return h.digest('base64url');
 }
 

@@ -60,7 +60,7 @@ const trustInode = (m: Member) => !m.rules.windowsNames;
 
 async function hashOn(m: Member, path: string): Promise<string | null> {
   try {
-    return await hashStream(m.fs.readStream(m.abs(path)));
+    return await hashStream(m.fs.readStream(m.abs(path)), { owned: true });
   } catch {
     return null;
   }

@@ -11,6 +11,7 @@ import { quarantine, ticketOf } from '../mirror/trash.ts';
 import { isSystemName } from '../mirror/system-names.ts';
 import { editedSince, keepVersion } from '../mirror/keep-outside.ts';
 import { ResumeLog, type CopyRecord } from './resume-log.ts';
+import { giveChunk } from '../fs/chunk-pool.ts';
 
 export interface ResyncHost {
   readonly members: readonly Member[];
@@ -237,7 +238,12 @@ async function copyFile(source: Member, target: Member, path: string, s: FsStat,
   const hasher = createHash('sha256');
   let bytes = 0;
   try {
-    for await (const chunk of source.fs.readStream(source.abs(path))) { hasher.update(chunk); await w.write(chunk); bytes += chunk.byteLength; }
+    for await (const chunk of source.fs.readStream(source.abs(path))) {
+      hasher.update(chunk);
+      await w.write(chunk);
+      bytes += chunk.byteLength;
+      giveChunk(chunk); // written: nothing holds it now (a write that failed or hung never gets here)
+    }
     const hash = hasher.digest('base64url');
     const expected = source.manifest?.get(path);
     if (expected !== undefined && expected !== hash) {
@@ -382,6 +388,6 @@ export async function refreshManifest(m: Member, paths: Iterable<string>): Promi
     if (s === null || s.type !== 'file') m.manifest.removeTree(p);
     if (s?.type === 'dir') for (const e of await m.fs.readdir(m.abs(p))) if (!isSystemName(e.name, p)) stack.push(`${p}/${e.name}`);
     if (s?.type === 'dir') m.manifest.setDir(p);
-    if (s?.type === 'file') await m.manifest.landed(p, await hashStream(m.fs.readStream(m.abs(p))));
+    if (s?.type === 'file') await m.manifest.landed(p, await hashStream(m.fs.readStream(m.abs(p)), { owned: true }));
   }
 }

@@ -28,7 +28,7 @@ export interface ScrubOptions {
 
 async function hashFile(m: Member, path: string): Promise<string | null> {
   try {
-    return await hashStream(m.fs.readStream(m.abs(path)));
+    return await hashStream(m.fs.readStream(m.abs(path)), { owned: true });
   } catch (e) {
     if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR' || errnoCode(e) === 'EISDIR') return null;
     return 'unreadable';

@@ -3,6 +3,7 @@
 // read to the end. The kernel reads ahead in order; a jump back past the window opens the file again. The next chunk
 // is asked of the engine as soon as one is taken, so the drive's read and its hashing overlap the program's reads.
 import type { Mirror } from '../../index.ts';
+import { giveChunk } from '../../fs/chunk-pool.ts';
 
 /**
  * How much of the file read so far is kept for reads that come back: the kernel's readahead, and Samba's reads in
@@ -68,7 +69,11 @@ export class EngineReader {
   /** Keeps the last WINDOW_BYTES read from the file (and always the chunk just read). */
   #trim(): void {
     let held = this.#end - (this.#chunks[0]?.offset ?? this.#end);
-    while (this.#chunks.length > 1 && held - this.#chunks[0]!.data.byteLength >= WINDOW_BYTES) held -= this.#chunks.shift()!.data.byteLength;
+    while (this.#chunks.length > 1 && held - this.#chunks[0]!.data.byteLength >= WINDOW_BYTES) {
+      const old = this.#chunks.shift()!;
+      held -= old.data.byteLength;
+      giveChunk(old.data); // reads copy out of chunks one at a time (#queue), so nothing else holds it
+    }
   }
 
   #copy(buf: Uint8Array, pos: number, want: number): number {
@@ -89,6 +94,7 @@ export class EngineReader {
     await this.close();
     const r = await this.#mirror.openReader(this.#path);
     this.#open = { size: r.size, it: r.chunks, done: false };
+    for (const c of this.#chunks) giveChunk(c.data);
     this.#chunks = [];
     this.#end = 0;
   }
