@@ -317,8 +317,9 @@ export async function webdav(ctx: BenchContext): Promise<Row[]> {
         const s = await start(ctx);
         names.set(key, s.name);
         try {
-          // rclone's own pace sets its copy time (see rowsOf), the same for every server: measured in the first run only.
-          const f = await measure(ctx, s, d, { rclone: r === 0, cold });
+          // rclone's own pace sets its copy time (see rowsOf), the same for every server: measured in the first run only,
+          // and not at all with NAS_BENCH_NO_RCLONE=1 (18 minutes of a run that measures rclone's pacing, not the server).
+          const f = await measure(ctx, s, d, { rclone: r === 0 && process.env.NAS_BENCH_NO_RCLONE !== '1', cold });
           runs.get(key)!.push(f);
           ctx.log(`  run ${r + 1} ${s.name}: PUT ${mbps(d.bigBytes, f.put)} MB/s, GET cold ${mbps(d.bigBytes, f.getCold)} / warm ${mbps(d.bigBytes, f.getWarm)} MB/s, ${f.rclone !== undefined ? `rclone copy ${f.rclone.toFixed(1)} s, ` : ''}curl PUTs ${f.curlSmall.toFixed(1)} s, PROPFIND ${(f.propfind * 1000).toFixed(0)} ms${f.rssGrowth !== undefined ? `, RSS +${f.rssGrowth.toFixed(0)} MiB (again: +${f.rssGrowthAgain!.toFixed(0)})` : ''}`);
         } finally { await s.stop(); }
