@@ -195,3 +195,15 @@ test('the tmp folder swapped for a link after it was first used is refused too',
   assert.equal(refusal?.code, 'ESYMLINK');
   assert.deepEqual(await snapshot(outside), before);
 });
+
+test('statEntries looks at the folder once and never follows: a folder through a link is refused, a link entry is "other", a gone one null', async (t) => {
+  const { root, fs, at } = await lab(t);
+  const [a, link, gone, tmp] = await fs.statEntries(root, ['a.txt', 'link', 'gone.txt', '.nas-mirror']);
+  assert.equal(a?.type, 'file');
+  assert.equal(a?.size, 1);
+  assert.equal(link?.type, 'other', 'the link itself (lstat), never what it points to');
+  assert.equal(gone, null);
+  assert.equal(tmp?.type, 'dir');
+  await refused(fs.statEntries(at('link'), ['secret.txt']), 'link');
+  await refused(fs.statEntries(at('link/sub'), ['inner.txt']), 'link');
+});

@@ -73,6 +73,14 @@ export class ConfinedFs implements Filesystem {
   }
   async stat(path: string): Promise<FsStat> { await this.#parent(path); return this.inner.stat(path); }
   async readdir(path: string): Promise<FsEntry[]> { await this.#checkDir(path, path); return this.inner.readdir(path); }
+  /** The folder is checked once; each name is looked at with lstat (never followed), as stat() does. */
+  async statEntries(dir: string, names: readonly string[]): Promise<(FsStat | null)[]> {
+    await this.#checkDir(dir, dir);
+    if (this.inner.statEntries) return this.inner.statEntries(dir, names);
+    const out: (FsStat | null)[] = [];
+    for (const name of names) out.push(await this.inner.stat(`${dir}${sep}${name}`).catch((e: unknown) => { if (errnoCode(e) === 'ENOENT') return null; throw e; }));
+    return out;
+  }
   async mkdir(path: string): Promise<void> {
     await this.#checkDir(path, path);
     return this.inner.mkdir(path);

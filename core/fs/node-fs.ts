@@ -133,6 +133,19 @@ export class NodeFs implements Filesystem {
     return { type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, mode: s.mode & 0o777 };
   }
 
+  async statEntries(dir: string, names: readonly string[]): Promise<(FsStat | null)[]> {
+    const out: (FsStat | null)[] = [];
+    for (const name of names) {
+      try {
+        out.push(await this.stat(join(dir, name)));
+      } catch (e) {
+        if (errnoCode(e) !== 'ENOENT') throw e;
+        out.push(null);
+      }
+    }
+    return out;
+  }
+
   async readdir(path: string): Promise<FsEntry[]> {
     const entries = await readdir(path, { withFileTypes: true });
     return entries.map((d) => ({ name: d.name, type: typeOf(d) }));

@@ -11,7 +11,7 @@
 //    waiting call is rejected with ETIMEDOUT, and new ones fail at once;
 //  - when the stuck calls finish after all (the drive came back), it is healthy again and can be re-added.
 // A folder removal has no size to scale by: while one runs the drive is never declared hung.
-import type { AppendHandle, AtomicWriter, Filesystem, FsAttrs, FsEntry, FsStat } from './filesystem.ts';
+import { errnoCode, type AppendHandle, type AtomicWriter, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from './filesystem.ts';
 
 export interface WatchdogOptions {
   /** Nothing finished for this long while calls run: the drive is not responding. 0 turns the watchdog off. */
@@ -186,6 +186,20 @@ export class WatchdogFs implements Filesystem {
 
   stat(path: string): Promise<FsStat> { return this.#call(`looking up ${path}`, 0, () => this.inner.stat(path)); }
   readdir(path: string): Promise<FsEntry[]> { return this.#call(`listing ${path}`, 0, () => this.inner.readdir(path)); }
+  /** In watched calls of 64 names each (a slow drive's 64 lookups stay well inside the stall allowance), run as the drive's share of the pool allows. */
+  async statEntries(dir: string, names: readonly string[]): Promise<(FsStat | null)[]> {
+    const inner = this.inner;
+    const one = (n: string) => inner.stat(`${dir}/${n}`).catch((e: unknown) => { if (errnoCode(e) === 'ENOENT') return null; throw e; });
+    const batches: string[][] = [];
+    for (let i = 0; i < names.length; i += 64) batches.push(names.slice(i, i + 64));
+    const parts = await Promise.all(batches.map((b) => this.#call(`looking up entries of ${dir}`, 0, async () => {
+      if (inner.statEntries) return inner.statEntries(dir, b);
+      const out: (FsStat | null)[] = [];
+      for (const n of b) out.push(await one(n));
+      return out;
+    })));
+    return parts.flat();
+  }
   mkdir(path: string): Promise<void> { return this.#call(`creating ${path}`, 0, () => this.inner.mkdir(path)); }
   link(existing: string, newPath: string): Promise<void> { return this.#call(`linking ${newPath}`, 0, () => this.inner.link(existing, newPath)); }
   rename(from: string, to: string): Promise<void> { return this.#call(`renaming ${from}`, 0, () => this.inner.rename(from, to)); }

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { tempDir } from '../../test/helpers/tmp.ts';
 import { FaultyFs } from '../../test/helpers/fs/faulty-fs.ts';
 import { NodeFs } from '../fs/node-fs.ts';
+import type { Filesystem } from '../fs/filesystem.ts';
 import { RecordLog } from './record-log.ts';
 
-async function logIn(t: Parameters<typeof tempDir>[0], fs = new NodeFs()) {
+async function logIn(t: Parameters<typeof tempDir>[0], fs: Filesystem = new NodeFs()) {
   const dir = await tempDir(t);
   await mkdir(join(dir, 'tmp'));
   const file = join(dir, 'records.log');

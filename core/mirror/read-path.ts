@@ -1,7 +1,7 @@
 // The read path: fast members first; on fallback to a write-mostly member, wait for the behind writes a read could overtake.
 import { MirrorError } from '../contract/errors.ts';
 import type { DirEntry, FileStat, MirrorEvent } from '../contract/types.ts';
-import { errnoCode } from '../fs/filesystem.ts';
+import { errnoCode, type FsStat } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 import { isReadable } from './member-state.ts';
 import { META_DIR } from './paths.ts';
@@ -169,16 +169,23 @@ export function stat(host: ReadHost, path: string): Promise<FileStat> {
 
 export function readdir(host: ReadHost, path: string): Promise<DirEntry[]> {
   return readFromMembers(host, path, async (m) => {
-    const entries = await m.fs.readdir(m.abs(path));
+    const entries = (await m.fs.readdir(m.abs(path)))
+      .filter((e) => !(path === '' && e.name === META_DIR) && e.type !== 'other' && !isSystemName(e.name, path)); // a drive's own, not the mirror's (system-names.ts)
     const out: DirEntry[] = [];
-    for (const e of entries) {
-      if (path === '' && e.name === META_DIR) continue;
-      if (e.type === 'other' || isSystemName(e.name, path)) continue; // a drive's own, not the mirror's (system-names.ts)
-      try {
-        const s = await m.fs.stat(m.abs(path ? `${path}/${e.name}` : e.name));
-        out.push({ name: e.name, type: s.type === 'dir' ? 'dir' : 'file', size: s.type === 'dir' ? 0 : s.size, mtimeMs: s.mtimeMs });
-      } catch (err) {
-        if (errnoCode(err) !== 'ENOENT') throw err; // removed between readdir and stat
+    const add = (name: string, s: FsStat | null) => {
+      if (s === null || s.type === 'other') return; // removed (or replaced by a link) between readdir and stat
+      out.push({ name, type: s.type === 'dir' ? 'dir' : 'file', size: s.type === 'dir' ? 0 : s.size, mtimeMs: s.mtimeMs });
+    };
+    if (m.fs.statEntries) {
+      const stats = await m.fs.statEntries(m.abs(path), entries.map((e) => e.name));
+      entries.forEach((e, i) => add(e.name, stats[i]!));
+    } else {
+      for (const e of entries) {
+        try {
+          add(e.name, await m.fs.stat(m.abs(path ? `${path}/${e.name}` : e.name)));
+        } catch (err) {
+          if (errnoCode(err) !== 'ENOENT') throw err;
+        }
       }
     }
     return out.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type === 'dir' ? -1 : 1));
