@@ -75,6 +75,7 @@ export class RecentlyDeleted {
   readonly now: () => number;
   /** Every entry made before this time has been applied by every member (a settle point); in memory only. */
   #settledAt = -Infinity;
+  #lastStamp = -Infinity;
   readonly #restoring = new Set<string>();
   #sweeping?: Promise<void>;
   #again = false;
@@ -91,9 +92,16 @@ export class RecentlyDeleted {
 
   close(): void { clearInterval(this.#timer); }
 
-  /** The id and time of a new entry: never before the last settle point, so it is never counted as settled too early. */
+  /**
+   * The id and time of a new entry: never before the last settle point, so it is never counted as settled too early,
+   * and always after the last one stamped, so entries purged oldest first go in the order they were deleted. (Two
+   * deletes in one millisecond had the same time and were ordered by the ids' random part: a purge for room could take
+   * the newer first — seen as a flaky engine-space test.) A burst may run a few ms ahead of the clock; a later settle
+   * point then counts those entries unsettled a little longer, which keeps them, never the other way.
+   */
   stamp(): { id: string; deletedAt: number } {
-    const at = Math.max(this.now(), this.#settledAt);
+    const at = Math.max(this.now(), this.#settledAt, this.#lastStamp + 1);
+    this.#lastStamp = at;
     return { id: newTrashId(at), deletedAt: at };
   }
 
