@@ -180,21 +180,31 @@ export async function tidyTrash(m: Member): Promise<void> {
 /**
  * The entry a source member holds for a delete at `path` (the newest), so a member applying that delete late — a
  * catch-up — keeps its copy under the same id. Read from the source's records, cached per source and refreshed on a miss.
+ *
+ * Refreshes run one after another per source: an id is marked seen before its record is read, so a second refresh
+ * running alongside skipped ids whose records the first had not read yet, missed the entry, and the late delete got a
+ * new id and time (seen as "the oldest went first" failing: that copy then counted as the newest). A caller on a miss
+ * waits for any refresh under way, then refreshes itself.
  */
-const known = new WeakMap<Member, { byPath: Map<string, TrashMeta>; seen: Set<string> }>();
+const known = new WeakMap<Member, { byPath: Map<string, TrashMeta>; seen: Set<string>; refreshing: Promise<void> }>();
 
 export async function ticketOf(source: Member, path: string): Promise<Partial<TrashTicket>> {
   let k = known.get(source);
-  if (!k) known.set(source, (k = { byPath: new Map(), seen: new Set() }));
+  if (!k) known.set(source, (k = { byPath: new Map(), seen: new Set(), refreshing: Promise.resolve() }));
   const hit = k.byPath.get(path);
   if (hit) return { id: hit.id, deletedAt: hit.deletedAt, reason: hit.reason };
-  for (const id of await trashIds(source).catch(() => new Set<string>())) {
-    if (k.seen.has(id)) continue;
-    k.seen.add(id);
-    const meta = await readMeta(source, id).catch(() => null);
-    const had = meta ? k.byPath.get(meta.path) : undefined;
-    if (meta && (!had || had.deletedAt <= meta.deletedAt)) k.byPath.set(meta.path, meta);
-  }
+  const cache = k;
+  const refresh = cache.refreshing.then(async () => {
+    for (const id of await trashIds(source).catch(() => new Set<string>())) {
+      if (cache.seen.has(id)) continue;
+      cache.seen.add(id);
+      const meta = await readMeta(source, id).catch(() => null);
+      const had = meta ? cache.byPath.get(meta.path) : undefined;
+      if (meta && (!had || had.deletedAt <= meta.deletedAt)) cache.byPath.set(meta.path, meta);
+    }
+  });
+  cache.refreshing = refresh.catch(() => {});
+  await refresh;
   const found = k.byPath.get(path);
   return found ? { id: found.id, deletedAt: found.deletedAt, reason: found.reason } : {};
 }

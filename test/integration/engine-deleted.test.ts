@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMirror, assembleMirror, type Mirror } from '../../core/index.ts';
+import { createMirror, assembleMirror, type EngineMemberSpec, type Mirror } from '../../core/index.ts';
+import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
 import { readSuperblock } from '../../core/journal/superblock.ts';
 import { NodeFs } from '../../core/fs/node-fs.ts';
 import { RAM_DIR, tempDir } from '../helpers/tmp.ts';
@@ -145,6 +146,31 @@ test('a delete made while a member was away: on its return it keeps its copy und
     assert.deepEqual(await entriesOf(root), []);
   }
   void dir;
+});
+
+test('many deletes made while a member was away: each of its copies is kept under the same id as on the other member', async (t) => {
+  // The catch-up applies the deletes in parallel lanes, each looking up the source's entry for its path: lookups that
+  // ran alongside each other skipped records another had not read yet, and a late delete got a new id and time (seen
+  // as a flaky "the oldest went first" in engine-space). Many paths at once force the overlap.
+  const dir = await tempDir(t, 'nasm-deleted-', RAM_DIR);
+  const A = join(dir, 'ssd'), B = join(dir, 'usb');
+  // The SSD answers each call after 0-3 ms, so lookups of its records take long enough to overlap.
+  const m = await createMirror({ members: [{ path: A, label: 'SSD', fs: new FaultyFs(new NodeFs(), { jitterMs: 3 }) } as EngineMemberSpec, { path: B, label: 'USB', writeMostly: true }], intentClearMs: 5 });
+  t.after(() => m.stop().catch(() => {}));
+  const paths = Array.from({ length: 40 }, (_, i) => `d${i % 5}/f${i}.txt`);
+  for (const p of paths) await m.writeFile(p, p);
+  await m.drain();
+  const usb = memberId(m, 'USB');
+  await m.failMember(usb);
+  for (const p of paths) await m.remove(p);
+  const ids = await entriesOf(A);
+  assert.equal(ids.length, paths.length);
+  const back = nextEvent(m, 'member-state', (e) => e.memberId === usb && e.state === 'in_sync');
+  await m.addMember({ path: B });
+  await back;
+  await m.drain();
+  assert.deepEqual(await entriesOf(B), ids, 'every late delete kept under the id it has on the SSD');
+  assert.deepEqual((await m.listDeleted()).map((e) => e.drives.join('+')), paths.map(() => 'SSD+USB'), 'each listed once, on both drives');
 });
 
 test('delete now while a member is away: recorded in the superblock, and the member deletes its copy when it is back', async (t) => {
