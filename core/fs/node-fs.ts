@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { dirname, join, parse } from 'node:path';
 import { giveChunk, POOL_CHUNK, takeChunk } from './chunk-pool.ts';
+import { SmallFileHasher, type SmallFileHash } from './small-file-hasher.ts';
 import { errnoCode, type AppendHandle, type AtomicWriter, type EntryType, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from './filesystem.ts';
 
 function typeOf(s: { isFile(): boolean; isDirectory(): boolean }): EntryType {
@@ -131,6 +132,11 @@ export class NodeFs implements Filesystem {
   async stat(path: string): Promise<FsStat> {
     const s = await lstat(path);
     return { type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, mode: s.mode & 0o777 };
+  }
+
+  #hasher?: SmallFileHasher;
+  hashSmallFiles(paths: readonly string[], maxBytes: number): Promise<SmallFileHash[]> {
+    return (this.#hasher ??= new SmallFileHasher()).hash(paths, maxBytes);
   }
 
   async statEntries(dir: string, names: readonly string[]): Promise<(FsStat | null)[]> {

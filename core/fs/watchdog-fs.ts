@@ -11,7 +11,7 @@
 //    waiting call is rejected with ETIMEDOUT, and new ones fail at once;
 //  - when the stuck calls finish after all (the drive came back), it is healthy again and can be re-added.
 // A folder removal has no size to scale by: while one runs the drive is never declared hung.
-import { errnoCode, type AppendHandle, type AtomicWriter, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from './filesystem.ts';
+import { errnoCode, type AppendHandle, type SmallFileHash, type AtomicWriter, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from './filesystem.ts';
 
 export interface WatchdogOptions {
   /** Nothing finished for this long while calls run: the drive is not responding. 0 turns the watchdog off. */
@@ -56,7 +56,14 @@ export class WatchdogFs implements Filesystem {
   /** Callers of answering() waiting for the stuck calls to come back. */
   readonly #answerWaiters: (() => void)[] = [];
 
+  /** One watched call per batch, allowed time for every byte it may read; present when the filesystem below has it. */
+  readonly hashSmallFiles?: (paths: readonly string[], maxBytes: number) => Promise<SmallFileHash[]>;
+
   constructor(readonly inner: Filesystem, o: WatchdogOptions) {
+    if (inner.hashSmallFiles) {
+      this.hashSmallFiles = (paths, maxBytes) =>
+        this.#call(`checking ${paths.length} files from ${paths[0]}`, paths.length * maxBytes, () => inner.hashSmallFiles!(paths, maxBytes));
+    }
     this.#stallMs = o.stallMs;
     this.#floor = o.floorBytesPerSecond ?? 1 << 20;
     this.#max = o.maxConcurrent ?? defaultConcurrency();

@@ -101,6 +101,11 @@ function plan(path: string, copies: Copy[], conflicts: ReadonlySet<string>): Scr
   });
 }
 
+/** Paths looked at together: one slot per member for the batch, and one call per member for its small files. */
+const BATCH = 64;
+/** Files up to this size are checksummed in the batch call; bigger ones are read as a stream, each on its own. */
+const SMALL_FILE = 256 * 1024;
+
 /** Checks every file on every in-sync member and lists the findings; with `repair`, acts on them (see plan()). */
 export async function scrubMirror(host: ScrubHost, o: ScrubOptions): Promise<ScrubResult> {
   const members = host.members.filter((m) => isReadable(m.state) && !m.ejecting);
@@ -114,49 +119,94 @@ export async function scrubMirror(host: ScrubHost, o: ScrubOptions): Promise<Scr
   let lastEmit = 0;
   const progress = (done: boolean) => host.emit({ type: 'scrub-progress', donePaths: result.checkedPaths, totalPaths: paths.length, mismatches: result.mismatches, repaired: result.repaired, done });
   progress(false);
-  for (const path of paths) {
-    if (host.stopping) break;
-    const findings = await scrubPath(host, members, path, o.repair && (only === null || only.has(path)), conflicts);
-    for (const f of findings) {
-      result.findings!.push(f);
-      host.emit({ type: 'scrub-finding', finding: f });
-      if (f.done && f.action !== 'conflict') result.repaired++;
+  // Two batches at a time, so the next batch's files are read while this one's findings are worked out. Findings are
+  // listed in path order whatever order the batches finish in.
+  const byBatch: ScrubFinding[][] = [];
+  let next = 0;
+  let failed = false; // one batch's error ends the scrub: no other batch starts after it
+  const worker = async () => {
+    while (next < paths.length && !host.stopping && !failed) {
+      const at = next;
+      next += BATCH;
+      const batch = paths.slice(at, at + BATCH);
+      const findings = await scrubBatch(host, members, batch, (p) => o.repair && (only === null || only.has(p)), conflicts)
+        .catch((e: unknown) => { failed = true; throw e; });
+      byBatch[at / BATCH] = findings;
+      for (const f of findings) {
+        host.emit({ type: 'scrub-finding', finding: f });
+        if (f.done && f.action !== 'conflict') result.repaired++;
+      }
+      result.mismatches += findings.length;
+      result.checkedPaths += batch.length;
+      if (Date.now() - lastEmit > 100) { lastEmit = Date.now(); progress(false); }
+      await new Promise((r) => setImmediate(r)); // let foreground requests in between batches
     }
-    result.mismatches += findings.length;
-    result.checkedPaths++;
-    if (Date.now() - lastEmit > 100) { lastEmit = Date.now(); progress(false); }
-    await new Promise((r) => setImmediate(r)); // let foreground requests in between files
-  }
+  };
+  const ended = await Promise.allSettled([worker(), worker()]);
+  const err = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (err) throw err.reason;
+  result.findings = byBatch.flat();
   progress(true);
   return result;
 }
 
-async function scrubPath(host: ScrubHost, members: Member[], path: string, repair: boolean, conflicts: ReadonlySet<string>): Promise<ScrubFinding[]> {
+/** One member's copies of the batch's paths: small files stat'ed and checksummed in one call where the drive can. */
+async function copiesOn(m: Member, batch: readonly string[]): Promise<Copy[]> {
+  if (!m.fs.hashSmallFiles) {
+    const out: Copy[] = [];
+    for (const p of batch) out.push(await copyOf(m, p));
+    return out;
+  }
+  const got = await m.fs.hashSmallFiles(batch.map((p) => m.abs(p)), SMALL_FILE);
+  const out: Copy[] = [];
+  for (const [i, path] of batch.entries()) {
+    const r = got[i]!;
+    const entry = m.manifest?.entry(path);
+    const stat = r.stat; // a stat that failed (a link on the way, an I/O error) counts as nothing there, as in copyOf
+    const readFailed = r.code === 'ENOENT' || r.code === 'ENOTDIR' || r.code === 'EISDIR' ? null : 'unreadable';
+    const hash = stat?.type !== 'file' ? null : r.hash ?? (r.code ? readFailed : await hashFile(m, path));
+    out.push({ m, stat, entry, hash, kind: classify(m, stat, entry, hash) });
+  }
+  return out;
+}
+
+async function scrubBatch(host: ScrubHost, members: Member[], batch: readonly string[], repair: (path: string) => boolean, conflicts: ReadonlySet<string>): Promise<ScrubFinding[]> {
   // Ordered with the writes in flight on every member, so a copy is never judged mid-write.
-  const slots = members.map((m) => m.order.reserve([path]));
-  let findings: ScrubFinding[];
+  const slots = members.map((m) => m.order.reserve(batch));
+  const all: ScrubFinding[][] = [];
   try {
     await Promise.all(slots.map((s) => s.ready));
     // Each member is its own drive: read them at the same time.
-    const copies = await Promise.all(members.map((m) => copyOf(m, path)));
-    // The same file on every drive, recorded on none (a manifest lost, files adopted): recorded now, not a finding.
-    if (copies.length === host.members.length && copies.every((c) => c.kind === 'extra' && c.hash !== null && c.hash !== 'unreadable' && c.hash === copies[0]!.hash)) {
-      for (const c of copies) c.m.manifest?.set(path, c.hash!, metaOf(c.stat!));
-      return [];
-    }
-    findings = plan(path, copies, conflicts);
-    if (!repair) return findings;
-    const good = copies.find((c) => c.kind === null && c.stat?.type === 'file' && !c.m.writeMostly) ?? copies.find((c) => c.kind === null && c.stat?.type === 'file');
-    for (const f of findings.filter((x) => x.action === 'heal')) {
-      const c = copies.find((x) => x.m.id === f.memberId)!;
-      // A copy recorded without size and time could have been an edit: kept in the trash, never written over blind.
-      if (c.entry?.type === 'file' && !c.entry.meta) await keepVersion(c.m, path);
-      await good!.m.track(c.m.track(syncOne(good!.m, c.m, path)));
-      f.done = true;
-    }
+    const byMember = await Promise.all(members.map((m) => copiesOn(m, batch)));
+    for (const [i, path] of batch.entries()) all.push(await judge(host, path, byMember.map((c) => c[i]!), repair(path), conflicts));
   } finally {
     for (const s of slots) s.release();
   }
+  for (const [i, path] of batch.entries()) if (repair(path)) await takeOutside(host, path, all[i]!);
+  return all.flat();
+}
+
+/** The findings of one path, and with `repair` the heals done (under the batch's slots). */
+async function judge(host: ScrubHost, path: string, copies: Copy[], repair: boolean, conflicts: ReadonlySet<string>): Promise<ScrubFinding[]> {
+  // The same file on every drive, recorded on none (a manifest lost, files adopted): recorded now, not a finding.
+  if (copies.length === host.members.length && copies.every((c) => c.kind === 'extra' && c.hash !== null && c.hash !== 'unreadable' && c.hash === copies[0]!.hash)) {
+    for (const c of copies) c.m.manifest?.set(path, c.hash!, metaOf(c.stat!));
+    return [];
+  }
+  const findings = plan(path, copies, conflicts);
+  if (!repair) return findings;
+  const good = copies.find((c) => c.kind === null && c.stat?.type === 'file' && !c.m.writeMostly) ?? copies.find((c) => c.kind === null && c.stat?.type === 'file');
+  for (const f of findings.filter((x) => x.action === 'heal')) {
+    const c = copies.find((x) => x.m.id === f.memberId)!;
+    // A copy recorded without size and time could have been an edit: kept in the trash, never written over blind.
+    if (c.entry?.type === 'file' && !c.entry.meta) await keepVersion(c.m, path);
+    await good!.m.track(c.m.track(syncOne(good!.m, c.m, path)));
+    f.done = true;
+  }
+  return findings;
+}
+
+async function takeOutside(host: ScrubHost, path: string, findings: ScrubFinding[]): Promise<void> {
   // Outside changes go through the policy, which takes them as writes or records a conflict (nothing is replaced).
   const rest = findings.filter((f) => f.action === 'take' || f.action === 'conflict');
   if (rest.length > 0) {
@@ -164,5 +214,4 @@ async function scrubPath(host: ScrubHost, members: Member[], path: string, repai
     const open = host.outside.list().some((c) => c.path === path);
     for (const f of rest) f.done = f.action === 'take' ? !open : open;
   }
-  return findings;
 }

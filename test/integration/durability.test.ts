@@ -56,6 +56,27 @@ test('scrub: check counts injected rot without writing; repair heals it; a secon
   assert.equal(text(await m.readFile('docs/5.txt')), 'document 5');
 });
 
+test('scrub in batches: rot in a later batch, in a file too big for the batch call, and on a slowed drive is found in path order', async (t) => {
+  const dir = await tempDir(t);
+  const A = join(dir, 'A'), B = join(dir, 'B');
+  // B is throttled: its filesystem has no batch call, so its copies are read one path at a time (the fallback).
+  const m = await createMirror({ members: [{ path: A }, { path: B, writeMostly: true, throttle: { latencyMs: 0 } }], watchOutside: false });
+  t.after(() => m.stop().catch(() => {}));
+  for (let i = 0; i < 150; i++) await m.writeFile(`p/${String(i).padStart(3, '0')}.jpg`, `photo ${i}`);
+  await m.writeFile('p/big.raw', 'R'.repeat(300 * 1024)); // over the batch call's size limit: read as a stream
+  await m.drain();
+  await rot(join(A, 'p', '140.jpg'), 'photo XXX'); // the third batch of 64, on the drive with the batch call
+  await rot(join(A, 'p', 'big.raw'), 'Q'.repeat(300 * 1024));
+  await rot(join(B, 'p', '007.jpg'), 'photo 9'); // on the slowed drive
+  const check = await m.scrub();
+  assert.equal(check.checkedPaths, 151);
+  assert.deepEqual(check.findings!.map((f) => `${f.path} ${f.kind} ${f.drive === m.status().members[0]!.label ? 'A' : 'B'}`),
+    ['p/007.jpg damaged B', 'p/140.jpg damaged A', 'p/big.raw damaged A']);
+  assert.equal((await m.scrub({ repair: true })).repaired, 3);
+  assert.equal((await m.scrub()).mismatches, 0);
+  assert.equal(await readFile(join(A, 'p', 'big.raw'), 'utf8'), 'R'.repeat(300 * 1024));
+});
+
 test('stale member: after a crash right after failing a member, it is not used as a source and is resynced', async (t) => {
   const dir = await tempDir(t);
   const A = join(dir, 'A'), B = join(dir, 'B');

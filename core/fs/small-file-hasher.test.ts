@@ -1,0 +1,65 @@
+// hashSmallFiles: one call that stats and checksums many files, through NodeFs, ConfinedFs and WatchdogFs, over real
+// folders; it must say exactly what stat() and a streamed checksum say, and never follow a link.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { tempDir } from '../../test/helpers/tmp.ts';
+import { hashStream } from '../journal/manifest.ts';
+import { ConfinedFs } from './confined-fs.ts';
+import { NodeFs } from './node-fs.ts';
+import { SlowFs } from './slow-fs.ts';
+import { WatchdogFs } from './watchdog-fs.ts';
+
+async function lab(t: Parameters<typeof tempDir>[0]) {
+  const dir = await realpath(await tempDir(t, 'nasm-hashsmall-'));
+  const root = join(dir, 'member');
+  await mkdir(join(root, 'photos'), { recursive: true });
+  await mkdir(join(dir, 'outside'));
+  await writeFile(join(dir, 'outside', 'secret.txt'), 'secret');
+  await writeFile(join(root, 'photos', 'a.jpg'), 'A'.repeat(5000));
+  await writeFile(join(root, 'photos', 'empty.jpg'), '');
+  await writeFile(join(root, 'big.bin'), Buffer.alloc(3 << 20, 7)); // bigger than the limit and than one read
+  await symlink(join(dir, 'outside', 'secret.txt'), join(root, 'photos', 'link.jpg'));
+  await symlink(join(dir, 'outside'), join(root, 'away'));
+  execFileSync('mkfifo', [join(root, 'photos', 'pipe')]);
+  return { root, at: (rel: string) => join(root, rel) };
+}
+
+test('NodeFs.hashSmallFiles gives what stat() and a streamed checksum give, in one call', async (t) => {
+  const { at } = await lab(t);
+  const fs = new NodeFs();
+  const rels = ['photos/a.jpg', 'photos/empty.jpg', 'photos', 'photos/link.jpg', 'photos/pipe', 'nope.jpg', 'photos/a.jpg/x', 'big.bin'];
+  const got = await fs.hashSmallFiles(rels.map(at), 4 << 20);
+  for (const [i, rel] of rels.entries()) {
+    const stat = await fs.stat(at(rel)).catch(() => null);
+    assert.deepEqual(got[i]!.stat, stat, `${rel}: the stat`);
+    const hash = stat?.type === 'file' ? await hashStream(fs.readStream(at(rel))) : undefined;
+    assert.equal(got[i]!.hash, hash, `${rel}: the checksum (a link, a pipe, a folder get none)`);
+    assert.equal(got[i]!.code, undefined, `${rel}: no error`);
+  }
+  const small = await fs.hashSmallFiles([at('big.bin'), at('photos/a.jpg')], 1 << 20);
+  assert.equal(small[0]!.stat?.size, 3 << 20);
+  assert.equal(small[0]!.hash, undefined, 'a file over the limit is stat\'ed, not read');
+  assert.ok(small[1]!.hash, 'one under it is read');
+});
+
+test('ConfinedFs.hashSmallFiles refuses a path through a linked folder and reads nothing there', async (t) => {
+  const { root, at } = await lab(t);
+  const fs = new ConfinedFs(new NodeFs(), root);
+  const got = await fs.hashSmallFiles!([at('away/secret.txt'), at('photos/a.jpg'), at('away/secret.txt')], 1 << 20);
+  assert.deepEqual(got[0], { stat: null, code: 'ESYMLINK' });
+  assert.deepEqual(got[2], { stat: null, code: 'ESYMLINK' });
+  assert.equal(got[1]!.stat?.type, 'file');
+  assert.equal(got[1]!.hash, await hashStream(new NodeFs().readStream(at('photos/a.jpg'))));
+});
+
+test('the batch call exists only where the filesystem below has it; the watchdog passes it through', async (t) => {
+  const { root, at } = await lab(t);
+  assert.equal(new ConfinedFs(new SlowFs(new NodeFs(), {}), root).hashSmallFiles, undefined, 'a slowed drive: callers fall back to one path at a time');
+  assert.equal(new WatchdogFs(new SlowFs(new NodeFs(), {}), { stallMs: 1000 }).hashSmallFiles, undefined);
+  const fs = new WatchdogFs(new ConfinedFs(new NodeFs(), root), { stallMs: 1000 });
+  const [a] = await fs.hashSmallFiles!([at('photos/a.jpg')], 1 << 20);
+  assert.equal(a!.stat?.size, 5000);
+});
