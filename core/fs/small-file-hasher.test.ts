@@ -63,3 +63,15 @@ test('the batch call exists only where the filesystem below has it; the watchdog
   const [a] = await fs.hashSmallFiles!([at('photos/a.jpg')], 1 << 20);
   assert.equal(a!.stat?.size, 5000);
 });
+
+test('NodeFs.statEntries of a big folder (one worker call) says what stat() says, null for a name gone', async (t) => {
+  const { root, at } = await lab(t);
+  for (let i = 0; i < 40; i++) await writeFile(at(`photos/${i}.jpg`), 'x'.repeat(i));
+  const fs = new NodeFs();
+  const names = [...Array.from({ length: 40 }, (_, i) => `${i}.jpg`), 'link.jpg', 'pipe', 'gone.jpg', 'a.jpg'];
+  const got = await fs.statEntries(join(root, 'photos'), names);
+  assert.equal(got.length, names.length);
+  for (const [i, n] of names.entries()) assert.deepEqual(got[i], await fs.stat(at(`photos/${n}`)).catch(() => null), n);
+  assert.equal(got[names.indexOf('gone.jpg')], null);
+  assert.equal(got[names.indexOf('link.jpg')]!.type, 'other', 'a link is not followed');
+});

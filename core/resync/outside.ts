@@ -286,8 +286,12 @@ export class OutsideChanges {
       } catch {
         continue; // gone meanwhile, or the drive failed (its legs will say so)
       }
+      entries = entries.filter((e) => !((dir === '' && e.name === META_DIR) || isSystemName(e.name, dir) || e.type === 'other'));
+      // The files' stats in one call where the drive has it (a folder of 2,000 photos: one link check, one batch).
+      const files = entries.filter((e) => e.type !== 'dir');
+      const stats = m.fs.statEntries ? await m.fs.statEntries(m.abs(dir), files.map((e) => e.name)).catch(() => null) : null;
+      const statOf = new Map(stats ? files.map((e, i) => [e.name, stats[i]!]) : []);
       for (const e of entries) {
-        if ((dir === '' && e.name === META_DIR) || isSystemName(e.name, dir) || e.type === 'other') continue;
         const p = dir ? `${dir}/${e.name}` : e.name;
         seen.add(p);
         const entry = manifest.entry(p);
@@ -296,7 +300,7 @@ export class OutsideChanges {
           stack.push(p);
           continue;
         }
-        const s = await m.fs.stat(m.abs(p)).catch(() => null);
+        const s = stats ? statOf.get(e.name)! : await m.fs.stat(m.abs(p)).catch(() => null);
         if (!s || entry?.type !== 'file') { out.push(p); continue; }
         if (!entry.meta) manifest.set(p, entry.hash, metaOf(s)); // recorded before metadata was: taken as written
         else if (compareMeta(entry.meta, s, trustInode(m)) !== 'same') out.push(p);
