@@ -19,12 +19,15 @@ export interface IntentHost {
   purgeTrash(): Promise<void>;
 }
 
-interface Held { ops: number; idleSince: number }
+/** `marked`: the number of the last mark() that took this path (what a clear that waited compares against). */
+interface Held { ops: number; idleSince: number; marked: number }
 
 const FULL = new Set(['ENOSPC', 'EDQUOT']);
 
 export class IntentTracker {
   readonly #held = new Map<string, Held>();
+  /** mark() calls so far. */
+  #marks = 0;
   /** Paths a leg failed on: never cleared until a resync has made every member equal again (invariant 15). */
   readonly sticky = new Set<string>();
   #timer?: NodeJS.Timeout;
@@ -35,14 +38,15 @@ export class IntentTracker {
 
   /** Records loaded at open (a crash left them): held until the open-time resync and every member is present. */
   adopt(paths: Iterable<string>): void {
-    for (const p of paths) if (!this.#held.has(p)) this.#held.set(p, { ops: 0, idleSince: 0 });
+    for (const p of paths) if (!this.#held.has(p)) this.#held.set(p, { ops: 0, idleSince: 0, marked: 0 });
   }
 
   /** Invariant 13: durable on every active member before the caller starts a data leg. */
   async mark(paths: readonly string[]): Promise<void> {
+    const marked = ++this.#marks;
     for (const p of paths) {
       const h = this.#held.get(p);
-      if (h) h.ops++; else this.#held.set(p, { ops: 1, idleSince: 0 });
+      if (h) { h.ops++; h.marked = marked; } else this.#held.set(p, { ops: 1, idleSince: 0, marked });
     }
     // At the epoch or later: a member that left at generation E-1 finds every write it missed recorded after it.
     const epoch = this.host.membershipEpoch, gen = Math.max(this.host.generation, epoch);
@@ -102,31 +106,48 @@ export class IntentTracker {
     for (const w of waiters) w(cleared);
   }
 
-  /** Clears records idle for a full tick, only while every member is present and in sync (invariant 15). */
+  /**
+   * Clears records idle for a full tick, only while every member is present and in sync (invariant 15).
+   *
+   * Rule: the clear waits for the manifests, and what it decided before that wait is decided again after it. An
+   * operation that takes a path whose record is still set writes nothing to the journal (mark() finds it set) and
+   * starts its legs at once; a clear that had picked that path before the wait and cleared it after would leave that
+   * operation running with no record, and a crash then would leave the members different with nothing to say where
+   * (the crash test's "extra d1/f17.txt"). Likewise a member that failed or left during the wait stops the clear. So
+   * a path is cleared only if no mark() took it since the clear began, and only if every member is still present.
+   */
   async clearIdle(force = false): Promise<number> {
     const members = this.host.members;
-    if (members.some((m) => !isActive(m.state) || m.ejecting || m.state === 'resyncing')) return 0;
+    const allPresent = () => !members.some((m) => !isActive(m.state) || m.ejecting || m.state === 'resyncing');
+    if (!allPresent()) return 0;
     const limit = force ? Infinity : Date.now() - this.tickMs;
-    const clearable: string[] = [];
-    for (const [p, h] of this.#held) if (h.ops === 0 && h.idleSince <= limit && !this.sticky.has(p)) clearable.push(p);
+    const decided = this.#marks;
+    const idle = (p: string) => {
+      const h = this.#held.get(p);
+      return h !== undefined && h.ops === 0 && h.idleSince <= limit && h.marked <= decided && !this.sticky.has(p);
+    };
+    const clearable = [...this.#held.keys()].filter(idle);
     if (clearable.length === 0) {
       if (this.#held.size === 0 && this.#timer) { clearInterval(this.#timer); this.#timer = undefined; }
       return 0;
     }
-    for (const p of clearable) this.#held.delete(p);
     // A record may go only once the checksums written with its files are durable: otherwise a power cut could
     // leave an old checksum and no record to say the file needs another look.
     await Promise.all(members.map((m) => m.manifest?.commit().catch(() => {})));
+    if (!allPresent()) return 0;
+    const still = clearable.filter(idle);
+    if (still.length === 0) return 0;
+    for (const p of still) this.#held.delete(p);
     for (const m of members) {
       if (!m.journal) continue;
       // Coarse buckets on slow members are cleared only when nothing at all is held, so a steady stream of
       // writes finds its bucket already set and costs the slow drive no I/O before the ack.
       if (m.journal.coarse) { if (this.#held.size === 0) m.journal.clear([...m.journal.keys()]); }
-      else m.journal.clear(clearable);
+      else m.journal.clear(still);
     }
     this.host.cleared();
     if (this.#held.size === 0) await this.host.purgeTrash();
-    return clearable.length;
+    return still.length;
   }
 
   /** After a resync made every member equal, failed legs no longer need their records. */
