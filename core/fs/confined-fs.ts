@@ -9,7 +9,7 @@
 // alone. (A link swapped in between the check and the call is a race this does not close; openat2's RESOLVE_NO_SYMLINKS
 // would, but Node has no binding for it.)
 import { dirname, relative, sep } from 'node:path';
-import { errnoCode, type AppendHandle, type SmallFileHash, type AtomicWriter, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from './filesystem.ts';
+import { errnoCode, type AppendHandle, type AtomicWriter, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from './filesystem.ts';
 
 /** The error a path through a symbolic link gets. */
 export class ThroughLink extends Error {
@@ -20,11 +20,23 @@ export class ThroughLink extends Error {
 }
 
 export class ConfinedFs implements Filesystem {
-  /** Present when the filesystem below has it (a slowed or faulty test wrapper may not). */
-  readonly hashSmallFiles?: (paths: readonly string[], maxBytes: number) => Promise<SmallFileHash[]>;
+  /** The batch calls: present when the filesystem below has them (a slowed or faulty test wrapper may not). */
+  readonly hashSmallFiles?: Filesystem['hashSmallFiles'];
+  readonly readSmallFiles?: Filesystem['readSmallFiles'];
+  readonly writeFileBulk?: Filesystem['writeFileBulk'];
 
   constructor(readonly inner: Filesystem, readonly root: string) {
-    if (inner.hashSmallFiles) this.hashSmallFiles = (paths, maxBytes) => this.#hashSmallFiles(paths, maxBytes);
+    const { hashSmallFiles, readSmallFiles, writeFileBulk } = inner;
+    // The link check is made by the call itself, right before each path is touched (small-file-worker.ts): one call
+    // per batch instead of a realpath per folder first, and no gap between the check and the use.
+    if (hashSmallFiles) this.hashSmallFiles = (paths, maxBytes) => hashSmallFiles.call(inner, paths, maxBytes, root);
+    if (readSmallFiles) this.readSmallFiles = (paths, maxBytes) => readSmallFiles.call(inner, paths, maxBytes, root);
+    if (writeFileBulk) {
+      this.writeFileBulk = (target, tmpDir, data, attrs) => writeFileBulk.call(inner, target, tmpDir, data, attrs, root).catch((e: unknown) => {
+        if (errnoCode(e) !== 'ESYMLINK') throw e;
+        throw new ThroughLink(this.#rel(target), this.#rel((e as { link?: string }).link ?? dirname(target)));
+      });
+    }
   }
 
   #rel(p: string): string { return relative(this.root, p).split(sep).join('/'); }
@@ -85,23 +97,6 @@ export class ConfinedFs implements Filesystem {
     const out: (FsStat | null)[] = [];
     for (const name of names) out.push(await this.inner.stat(`${dir}${sep}${name}`).catch((e: unknown) => { if (errnoCode(e) === 'ENOENT') return null; throw e; }));
     return out;
-  }
-  /** Each folder the paths are in is checked once; a path in a folder reached through a link gets code ESYMLINK. */
-  async #hashSmallFiles(paths: readonly string[], maxBytes: number): Promise<SmallFileHash[]> {
-    const checks = new Map<string, Promise<string | null>>();
-    const refused = await Promise.all(paths.map((p) => {
-      const dir = dirname(p);
-      let c = checks.get(dir);
-      if (!c) {
-        c = this.#checkDir(dir, p).then(() => null, (e: unknown) => { if (e instanceof ThroughLink) return 'ESYMLINK'; throw e; });
-        checks.set(dir, c);
-      }
-      return c;
-    }));
-    const ok = paths.filter((_, i) => refused[i] === null);
-    const got = await this.inner.hashSmallFiles!(ok, maxBytes);
-    let j = 0;
-    return paths.map((_, i) => (refused[i] === null ? got[j++]! : { stat: null, code: refused[i]! }));
   }
   async mkdir(path: string): Promise<void> {
     await this.#checkDir(path, path);

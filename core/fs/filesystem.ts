@@ -1,5 +1,5 @@
 // The Filesystem interface every byte of member I/O goes through (cf. Syncthing lib/fs): real, slowed, or faulty.
-import type { SmallFileHash } from './small-file-hasher.ts';
+import type { SmallFileHash } from './small-file-worker.ts';
 
 export type { SmallFileHash };
 
@@ -55,9 +55,19 @@ export interface Filesystem {
   /**
    * stat() of each path, and the checksum (sha256, base64url) of each file of at most `maxBytes`, read never through
    * a link, in one call: a scrub of 200,000 photos spent its time handing eight calls per file to the thread pool
-   * (small-file-hasher.ts). Optional: without it, the caller stats and reads each path.
+   * (small-file-worker.ts). Optional: without it, the caller stats and reads each path. These batch calls take
+   * `within` (ConfinedFs's root): a path whose folder below it is reached through a link gets code ESYMLINK, checked
+   * in the same call, right before the path is touched.
    */
-  hashSmallFiles?(paths: readonly string[], maxBytes: number): Promise<SmallFileHash[]>;
+  hashSmallFiles?(paths: readonly string[], maxBytes: number, within?: string): Promise<SmallFileHash[]>;
+  /** hashSmallFiles() with each small file's bytes too (`data`): the source side of a bulk copy of small files. */
+  readSmallFiles?(paths: readonly string[], maxBytes: number, within?: string): Promise<SmallFileHash[]>;
+  /**
+   * Writes a whole small file as createAtomic() with `durable: false` does (temp file in `tmpDir`, time and mode set,
+   * renamed over `target`), in one call; resolves with the stat of what landed. For bulk copies only: nothing is
+   * fsynced, syncFilesystem() makes the copy durable.
+   */
+  writeFileBulk?(target: string, tmpDir: string, data: Uint8Array, attrs: FsAttrs, within?: string): Promise<FsStat>;
   /** Creates the folder and any missing parents, durably (fsyncs each new folder's parent). */
   mkdir(path: string): Promise<void>;
   /** A second name for a file (link(2)); filesystems without hard links (exFAT, FAT) reject it. */

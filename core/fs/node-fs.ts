@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { dirname, join, parse } from 'node:path';
 import { giveChunk, POOL_CHUNK, takeChunk } from './chunk-pool.ts';
-import { SmallFileHasher, type SmallFileHash } from './small-file-hasher.ts';
+import { SmallFileWorker, type SmallFileHash } from './small-file-worker.ts';
 import { errnoCode, type AppendHandle, type AtomicWriter, type EntryType, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from './filesystem.ts';
 
 function typeOf(s: { isFile(): boolean; isDirectory(): boolean }): EntryType {
@@ -134,9 +134,16 @@ export class NodeFs implements Filesystem {
     return { type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, mode: s.mode & 0o777 };
   }
 
-  #hasher?: SmallFileHasher;
-  hashSmallFiles(paths: readonly string[], maxBytes: number): Promise<SmallFileHash[]> {
-    return (this.#hasher ??= new SmallFileHasher()).hash(paths, maxBytes);
+  /** This drive's worker for many small files at once (small-file-worker.ts). */
+  #small?: SmallFileWorker;
+  hashSmallFiles(paths: readonly string[], maxBytes: number, within?: string): Promise<SmallFileHash[]> {
+    return (this.#small ??= new SmallFileWorker()).hash(paths, maxBytes, { within });
+  }
+  readSmallFiles(paths: readonly string[], maxBytes: number, within?: string): Promise<SmallFileHash[]> {
+    return (this.#small ??= new SmallFileWorker()).hash(paths, maxBytes, { withData: true, within });
+  }
+  writeFileBulk(target: string, tmpDir: string, data: Uint8Array, attrs: FsAttrs, within?: string): Promise<FsStat> {
+    return (this.#small ??= new SmallFileWorker()).write(target, tmpDir, data, attrs, within);
   }
 
   async statEntries(dir: string, names: readonly string[]): Promise<(FsStat | null)[]> {

@@ -11,7 +11,7 @@
 //    waiting call is rejected with ETIMEDOUT, and new ones fail at once;
 //  - when the stuck calls finish after all (the drive came back), it is healthy again and can be re-added.
 // A folder removal has no size to scale by: while one runs the drive is never declared hung.
-import { errnoCode, type AppendHandle, type SmallFileHash, type AtomicWriter, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from './filesystem.ts';
+import { errnoCode, type AppendHandle, type AtomicWriter, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from './filesystem.ts';
 
 export interface WatchdogOptions {
   /** Nothing finished for this long while calls run: the drive is not responding. 0 turns the watchdog off. */
@@ -57,12 +57,26 @@ export class WatchdogFs implements Filesystem {
   readonly #answerWaiters: (() => void)[] = [];
 
   /** One watched call per batch, allowed time for every byte it may read; present when the filesystem below has it. */
-  readonly hashSmallFiles?: (paths: readonly string[], maxBytes: number) => Promise<SmallFileHash[]>;
+  readonly hashSmallFiles?: Filesystem['hashSmallFiles'];
+  readonly readSmallFiles?: Filesystem['readSmallFiles'];
+  readonly writeFileBulk?: Filesystem['writeFileBulk'];
 
   constructor(readonly inner: Filesystem, o: WatchdogOptions) {
     if (inner.hashSmallFiles) {
-      this.hashSmallFiles = (paths, maxBytes) =>
-        this.#call(`checking ${paths.length} files from ${paths[0]}`, paths.length * maxBytes, () => inner.hashSmallFiles!(paths, maxBytes));
+      this.hashSmallFiles = (paths, maxBytes, within) =>
+        this.#call(`checking ${paths.length} files from ${paths[0]}`, paths.length * Math.max(0, maxBytes), () => inner.hashSmallFiles!(paths, maxBytes, within));
+    }
+    if (inner.readSmallFiles) {
+      this.readSmallFiles = (paths, maxBytes, within) =>
+        this.#call(`reading ${paths.length} files from ${paths[0]}`, paths.length * maxBytes, () => inner.readSmallFiles!(paths, maxBytes, within));
+    }
+    if (inner.writeFileBulk) {
+      this.writeFileBulk = (target, tmpDir, data, attrs, within) =>
+        this.#call(`writing ${target}`, data.byteLength, async () => {
+          const s = await inner.writeFileBulk!(target, tmpDir, data, attrs, within);
+          this.#unflushed += data.byteLength; // made durable by the next syncFilesystem
+          return s;
+        });
     }
     this.#stallMs = o.stallMs;
     this.#floor = o.floorBytesPerSecond ?? 1 << 20;

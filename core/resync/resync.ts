@@ -234,6 +234,10 @@ async function copyFile(source: Member, target: Member, path: string, s: FsStat,
     o.dirs?.add(parent);
   }
   await matchSpelling(target, path, 'file');
+  if (o.durable === false && s.size <= SMALL_COPY) {
+    const bytes = await copySmallFile(source, target, path, s, o);
+    if (bytes !== null) return bytes;
+  }
   const w = await target.fs.createAtomic(target.abs(path), target.tmpDir, { durable: o.durable, mtimeMs: s.mtimeMs, mode: s.mode });
   const hasher = createHash('sha256');
   let bytes = 0;
@@ -259,6 +263,32 @@ async function copyFile(source: Member, target: Member, path: string, s: FsStat,
     throw e;
   }
   return bytes;
+}
+
+/** Bulk copies of files up to this size go through the drives' workers in one call each side (copySmallFile). */
+const SMALL_COPY = 256 * 1024;
+
+/**
+ * A bulk copy of a small file: read whole with its checksum in one call on the source, written in one call on the
+ * target (temp file, time and mode, rename; durable at the resync's syncFilesystem), instead of about twenty
+ * thread-pool round trips (a photo library's adoption was ~350 µs of engine work per file). Same checks as the
+ * streamed copy; null when a drive has no such call or the file is not a small file now (the caller streams it).
+ */
+async function copySmallFile(source: Member, target: Member, path: string, s: FsStat, o: CopyOptions): Promise<number | null> {
+  if (!source.fs.readSmallFiles || !target.fs.writeFileBulk) return null;
+  const [r] = await source.fs.readSmallFiles([source.abs(path)], SMALL_COPY);
+  if (r?.stat?.type !== 'file' || r.data === undefined || r.hash === undefined) return null;
+  const expected = source.manifest?.get(path);
+  if (expected !== undefined && expected !== r.hash) {
+    // The source's copy rotted: never spread it. The caller tries another source; scrub repairs this one.
+    throw Object.assign(new Error(`"${path}" on "${source.label}" does not match its checksum`), { code: 'ECHECKSUM' });
+  }
+  const landed = await target.fs.writeFileBulk(target.abs(path), target.tmpDir, r.data, { mtimeMs: s.mtimeMs, mode: s.mode });
+  // With the size, time and inode each copy has (outside changes: resync/outside.ts), as landed() records them.
+  target.manifest?.set(path, r.hash, metaOf(landed));
+  if (expected === undefined) source.manifest?.set(path, r.hash, metaOf(r.stat)); // adopted content: its first checksum
+  o.resume?.copied(path, { size: r.data.byteLength, mtimeMs: s.mtimeMs, hash: r.hash });
+  return r.data.byteLength;
 }
 
 /** Counts what a full resync will copy, for progress and ETA. */

@@ -2,7 +2,7 @@
 // folders; it must say exactly what stat() and a streamed checksum say, and never follow a link.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, realpath, stat, symlink, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tempDir } from '../../test/helpers/tmp.ts';
@@ -74,4 +74,23 @@ test('NodeFs.statEntries of a big folder (one worker call) says what stat() says
   for (const [i, n] of names.entries()) assert.deepEqual(got[i], await fs.stat(at(`photos/${n}`)).catch(() => null), n);
   assert.equal(got[names.indexOf('gone.jpg')], null);
   assert.equal(got[names.indexOf('link.jpg')]!.type, 'other', 'a link is not followed');
+});
+
+test('writeFileBulk lands a file as createAtomic does (time, mode, atomic rename) and refuses a linked folder', async (t) => {
+  const { root, at } = await lab(t);
+  await mkdir(at('.nas-mirror/tmp'), { recursive: true });
+  const fs = new ConfinedFs(new NodeFs(), root);
+  const mtimeMs = 1620284889123.456;
+  const s = await fs.writeFileBulk!(at('photos/new.jpg'), at('.nas-mirror/tmp'), Buffer.from('new photo'), { mtimeMs, mode: 0o640 });
+  assert.deepEqual(s, await fs.stat(at('photos/new.jpg')), 'the stat it returns is the landed file\'s');
+  assert.equal(s.mode, 0o640);
+  assert.equal(Math.round(s.mtimeMs * 1000), Math.round(mtimeMs * 1000), 'the time to the microsecond');
+  assert.equal(await hashStream(fs.readStream(at('photos/new.jpg'))), (await fs.hashSmallFiles!([at('photos/new.jpg')], 100))[0]!.hash);
+  await fs.writeFileBulk!(at('photos/a.jpg'), at('.nas-mirror/tmp'), Buffer.from('replaced'), {});
+  assert.equal(Buffer.from(await fs.readFile(at('photos/a.jpg'))).toString(), 'replaced');
+  await assert.rejects(fs.writeFileBulk!(at('away/planted.txt'), at('.nas-mirror/tmp'), Buffer.from('x'), {}), (e: Error & { code?: string }) => e.code === 'ESYMLINK' && e.message.includes('"away"'));
+  assert.deepEqual(await readdir(at('.nas-mirror/tmp')), [], 'no temp file is left behind');
+  await assert.rejects(stat(join(root, '..', 'outside', 'planted.txt')), 'nothing was written outside');
+  const [r] = await fs.readSmallFiles!([at('photos/new.jpg')], 100);
+  assert.equal(Buffer.from(r!.data!).toString(), 'new photo', 'readSmallFiles hands the bytes');
 });

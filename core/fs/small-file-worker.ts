@@ -1,0 +1,170 @@
+// Stat and checksum many small files in one round trip (scrub of a photo library): a worker thread does the system
+// calls one after another, synchronously, instead of eight thread-pool round trips per file on the main thread.
+//
+// Measured (20,000 files of 1-8 KB on two loop ext4 members, 2 cores): the per-file path (lstat, realpath, open, fstat,
+// read, read, close through node:fs/promises) cost ~400 µs of main-thread time per copy, almost all of it handing
+// calls to the thread pool and taking the answers back; the checksums themselves were ~3 µs. One worker per drive
+// (a NodeFs is one drive's), so a drive that hangs parks its own worker only; WatchdogFs still times the call out.
+import { Worker } from 'node:worker_threads';
+import type { FsStat } from './filesystem.ts';
+
+/** What one path holds: its stat (null when nothing is there), and a checksum when it is a small enough file. */
+export interface SmallFileHash {
+  stat: FsStat | null;
+  /** sha256, base64url, as hashStream() gives: only for a file of at most `maxBytes`. */
+  hash?: string;
+  /** Why the stat failed (other than ENOENT/ENOTDIR, which are stat null) or why the read failed (stat is set). */
+  code?: string;
+  /** The file's bytes, when asked for (readSmallFiles). */
+  data?: Uint8Array;
+}
+
+// Plain JavaScript run with `eval`: no file to find at run time, bundled (Electron) or not (tsx). Stats as NodeFs.stat
+// does (lstat: a link is 'other' and never followed), opens O_NOFOLLOW as NodeFs.readStream does, and writes as
+// NodeFs.createAtomic does with durable: false (temp file beside, attributes through the handle, rename over).
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const { join, parse } = require('node:path');
+const { createHash, randomBytes } = require('node:crypto');
+const buf = Buffer.allocUnsafe(1 << 20);
+const NOFOLLOW = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW || 0);
+const NO_MODES = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+const typeOf = (s) => (s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other');
+const statOf = (s) => ({ type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, mode: s.mode & 0o777 });
+// ConfinedFs's rule, checked here right before the call: no folder from \`within\` down to \`dir\` is a link. A
+// folder that does not resolve (missing, a dangling link) holds nothing to follow: the call fails by itself.
+function throughLink(dir, within) {
+  if (!within || dir === within || !dir.startsWith(within + '/')) return false;
+  try { return fs.realpathSync.native(dir) !== dir; } catch { return false; }
+}
+const dirOf = (p) => p.slice(0, p.lastIndexOf('/')) || '/';
+function look(p, maxBytes, withData, within, seen) {
+  const dir = dirOf(p);
+  let linked = seen.get(dir);
+  if (linked === undefined) seen.set(dir, (linked = throughLink(dir, within)));
+  if (linked) return { stat: null, code: 'ESYMLINK' };
+  let s;
+  try { s = fs.lstatSync(p); } catch (e) {
+    return e.code === 'ENOENT' || e.code === 'ENOTDIR' ? { stat: null } : { stat: null, code: e.code || 'EIO' };
+  }
+  const stat = statOf(s);
+  if (stat.type !== 'file' || s.size > maxBytes) return { stat };
+  let fd;
+  try {
+    fd = fs.openSync(p, NOFOLLOW);
+    const h = createHash('sha256');
+    const parts = [];
+    let total = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      if (withData) parts.push(Buffer.from(buf.subarray(0, n)));
+      total += n;
+      if (withData && total > maxBytes) return { stat }; // it grew past the limit: read it as a stream
+    }
+    return withData ? { stat, hash: h.digest('base64url'), data: new Uint8Array(Buffer.concat(parts, total)) } : { stat, hash: h.digest('base64url') };
+  } catch (e) {
+    return { stat, code: e.code || 'EIO' };
+  } finally {
+    if (fd !== undefined) try { fs.closeSync(fd); } catch {}
+  }
+}
+function write({ target, tmpDir, data, mtimeMs, mode, within }) {
+  if (throughLink(dirOf(target), within)) return { stat: null, code: 'ESYMLINK', link: dirOf(target) };
+  if (throughLink(tmpDir, within)) return { stat: null, code: 'ESYMLINK', link: tmpDir };
+  const tmp = join(tmpDir, parse(target).base.slice(0, 40) + '.' + randomBytes(6).toString('hex') + '.tmp');
+  let fd;
+  try {
+    fd = fs.openSync(tmp, 'wx');
+    for (let off = 0; off < data.byteLength;) off += fs.writeSync(fd, data, off, data.byteLength - off);
+    if (mode !== undefined) try { fs.fchmodSync(fd, mode); } catch (e) { if (!NO_MODES.has(e.code)) throw e; }
+    if (mtimeMs !== undefined) fs.futimesSync(fd, Date.now() / 1000, mtimeMs / 1000 + 5e-7);
+    const stat = statOf(fs.fstatSync(fd));
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, target);
+    return { stat };
+  } catch (e) {
+    if (fd !== undefined) try { fs.closeSync(fd); } catch {}
+    try { fs.unlinkSync(tmp); } catch {}
+    return { stat: null, code: e.code || 'EIO', message: e.message };
+  }
+}
+parentPort.on('message', (m) => {
+  if (m.op === 'write') return parentPort.postMessage({ id: m.id, out: [write(m)] });
+  const seen = new Map();
+  const out = m.paths.map((p) => look(p, m.maxBytes, m.withData, m.within, seen));
+  parentPort.postMessage({ id: m.id, out }, out.flatMap((r) => (r.data ? [r.data.buffer] : [])));
+});
+`;
+
+/** A worker that lives while it has work, and a little after (a scrub sends batch after batch). */
+export class SmallFileWorker {
+  #worker?: Worker;
+  #nextId = 0;
+  readonly #pending = new Map<number, { resolve(v: SmallFileHash[]): void; reject(e: Error): void }>();
+  #idle?: NodeJS.Timeout;
+
+  constructor(readonly idleMs = 2000) {}
+
+  /** `within`: refuse (code ESYMLINK) a path whose folder below `within` is reached through a link. */
+  hash(paths: readonly string[], maxBytes: number, o: { withData?: boolean; within?: string } = {}): Promise<SmallFileHash[]> {
+    if (paths.length === 0) return Promise.resolve([]);
+    return this.#ask({ op: 'look', paths, maxBytes, ...o });
+  }
+
+  /**
+   * Writes `data` as `target` through a temp file in `tmpDir` renamed over it, with the time and mode given, and no
+   * fsync (a bulk copy: syncFilesystem makes it durable); resolves with the stat of what landed.
+   */
+  async write(target: string, tmpDir: string, data: Uint8Array, attrs: { mtimeMs?: number; mode?: number }, within?: string): Promise<FsStat> {
+    const [r] = await this.#ask({ op: 'write', target, tmpDir, data, within, ...attrs }) as (SmallFileHash & { message?: string; link?: string })[];
+    if (!r!.stat) throw Object.assign(new Error(r!.message ?? `${r!.code}: writing ${target}`), { code: r!.code, link: r!.link });
+    return r!.stat;
+  }
+
+  #ask(msg: object): Promise<SmallFileHash[]> {
+    const w = this.#ensure();
+    clearTimeout(this.#idle);
+    w.ref(); // a caller awaiting this answer keeps the process alive
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      w.postMessage({ id, ...msg });
+    });
+  }
+
+  /** Ends the worker now (the drive leaves the mirror); calls still waiting fail. */
+  close(): void {
+    const w = this.#worker;
+    this.#worker = undefined;
+    clearTimeout(this.#idle);
+    this.#failAll(new Error('the checksum worker was closed'));
+    void w?.terminate();
+  }
+
+  #ensure(): Worker {
+    if (this.#worker) return this.#worker;
+    const w = new Worker(WORKER_SOURCE, { eval: true });
+    w.on('message', (m: { id: number; out: SmallFileHash[] }) => {
+      const p = this.#pending.get(m.id);
+      this.#pending.delete(m.id);
+      p?.resolve(m.out);
+      if (this.#pending.size === 0 && this.#worker === w) {
+        w.unref(); // nothing asked: an idle worker never holds the process open
+        this.#idle = setTimeout(() => { if (this.#pending.size === 0 && this.#worker === w) this.close(); }, this.idleMs).unref();
+      }
+    });
+    w.on('error', (e) => { if (this.#worker === w) { this.#worker = undefined; this.#failAll(e); } });
+    w.on('exit', () => { if (this.#worker === w) { this.#worker = undefined; this.#failAll(new Error('the checksum worker stopped')); } });
+    this.#worker = w;
+    return w;
+  }
+
+  #failAll(e: Error): void {
+    for (const p of this.#pending.values()) p.reject(e);
+    this.#pending.clear();
+  }
+}
