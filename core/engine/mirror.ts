@@ -6,7 +6,7 @@ import type { Conflict, ConflictChoice, ScrubFinding } from '../contract/types.t
 import type { FileAttrs } from '../contract/types.ts';
 import { readSuperblock, writeSuperblock, type Superblock } from '../journal/superblock.ts';
 import { IntentTracker } from '../mirror/intent-tracker.ts';
-import { repairPath } from '../resync/resync.ts';
+import { SourceLeft, repairPath } from '../resync/resync.ts';
 import { scrubMirror } from '../resync/scrub.ts';
 import { MirrorEvents } from '../mirror/events.ts';
 import type { Member } from '../mirror/member.ts';
@@ -396,6 +396,8 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
       this.readErrorsCorrected++;
       this.emit({ type: 'read-healed', memberId: bad.id, path, reason });
     } catch (e) {
+      // The good copy's member failed meanwhile: nothing was written; the damage stays for the next read or scrub.
+      if (e instanceof SourceLeft) return;
       await this.fault(bad, `rewriting a damaged copy of "${path}" failed: ${(e as Error).message}`, causeOf(e));
     }
   }

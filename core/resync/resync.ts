@@ -28,12 +28,30 @@ function chooseSource(host: ResyncHost, target: Member): Member | undefined {
 
 const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
 
+/** The source of a copy stopped being in sync after it was chosen: nothing was copied (the target is not at fault). */
+export class SourceLeft extends Error {
+  readonly code = 'ESOURCELEFT';
+  constructor(source: Member, path: string) {
+    super(`"${source.label}" is no longer in sync, so "${path}" was not copied from it`);
+  }
+}
+
+/**
+ * A copy's source is looked at again once its turn has come, and once the copy is done. Rule (as in clearIdle): a
+ * source chosen before waiting is chosen again after it. Its place in line orders the copy after the writes before it
+ * on that member only while the member takes writes: one that failed meanwhile skipped them (an acknowledged write
+ * landed on the others only), and copying its old version would overwrite the newer one.
+ */
+const stillSource = (m: Member) => isReadable(m.state) && !m.ejecting;
+
 /** Makes one path on `target` equal to `source`, ordered with the operations in flight on both (self-heal, repair). */
 export async function repairPath(source: Member, target: Member, path: string): Promise<void> {
   const slots = [source.order.reserve([path]), target.order.reserve([path])];
   try {
     await Promise.all(slots.map((s) => s.ready));
+    if (!stillSource(source)) throw new SourceLeft(source, path);
     await source.track(target.track(syncOne(source, target, path)));
+    if (!stillSource(source)) throw new SourceLeft(source, path);
   } finally {
     for (const s of slots) s.release();
   }
@@ -346,7 +364,9 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
       const slots = [source.order.reserve([path]), target.order.reserve([path])];
       try {
         await Promise.all(slots.map((s) => s.ready));
+        if (!stillSource(source)) continue; // it failed while this copy waited: choose again (stillSource)
         const r = await source.track(target.track(syncOne(source, target, path, copyOptions)));
+        if (!stillSource(source)) continue; // it failed during the copy, which may hold its old version: copy again
         cu.add(r.children); // before the folder itself counts as current (catch-up.ts, rule 3)
         if (path !== '' || !full) progress.donePaths++;
         // A dirty folder's content is dirty too, and live operations may add paths: the total grows with the queue.

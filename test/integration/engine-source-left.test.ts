@@ -1,0 +1,66 @@
+// A copy's source that fails after it was chosen (resync.ts, stillSource): its place in line no longer orders the copy
+// after the writes it skipped, so a copy from it would put an old version over an acknowledged write. Each test holds
+// the source's read open with FaultyFs to force that overlap.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createMirror, NodeFs, type EngineMemberSpec } from '../../core/index.ts';
+import type { MirrorImpl } from '../../core/engine/mirror.ts';
+import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { rot, text } from '../helpers/engine.ts';
+
+const quiet = { watchOutside: false, memberTimeoutMs: 0 };
+const until = async (ok: () => boolean) => { while (!ok()) await new Promise((r) => setImmediate(r)); };
+
+test('a self-heal whose good copy\'s drive failed meanwhile writes nothing: the acknowledged write stays', async (t) => {
+  const dir = await tempDir(t);
+  const A = join(dir, 'A'), B = join(dir, 'B');
+  const bfs = new FaultyFs(new NodeFs());
+  const m = await createMirror({ ...quiet, members: [{ path: A, label: 'A' }, { path: B, label: 'B', fs: bfs } as EngineMemberSpec] });
+  t.after(() => m.stop().catch(() => {}));
+  await m.writeFile('p.txt', 'version-1');
+  await m.drain();
+  const s = await stat(join(A, 'p.txt'));
+  await rot(join(A, 'p.txt'), 'XXXXXXXXX');
+  await utimes(join(A, 'p.txt'), s.atimeMs / 1000, s.mtimeMs / 1000);
+  bfs.hang((p, op) => p.endsWith('p.txt') && op === 'read');
+  const reading = m.readFile('p.txt'); // A's copy fails its checksum; the read goes on to B and is held there
+  await until(() => bfs.stuck > 0);
+  await m.failMember(m.status().members.find((x) => x.label === 'B')!.id);
+  await m.writeFile('p.txt', 'version-2'); // acknowledged: on A only
+  bfs.resume();
+  assert.equal(text(await reading), 'version-1', 'the read that began before the write returns what it read');
+  await m.drain();
+  assert.equal(text(await m.readFile('p.txt')), 'version-2');
+  assert.equal(await readFile(join(A, 'p.txt'), 'utf8'), 'version-2', 'the heal did not put B\'s old copy over it');
+  assert.equal(m.status().members.find((x) => x.label === 'A')!.state, 'in_sync', 'and A is not blamed');
+});
+
+test('a catch-up copy whose source failed while it waited its turn is made again from a member in sync', async (t) => {
+  const dir = await tempDir(t);
+  const S = join(dir, 'S'), A = join(dir, 'A'), T = join(dir, 'T');
+  const sfs = new FaultyFs(new NodeFs());
+  const m = await createMirror({ ...quiet, members: [{ path: S, label: 'S', fs: sfs } as EngineMemberSpec, { path: A, label: 'A' }, { path: T, label: 'T' }] });
+  t.after(() => m.stop().catch(() => {}));
+  const id = (l: string) => m.status().members.find((x) => x.label === l)!.id;
+  const member = (l: string) => (m as unknown as MirrorImpl).members.find((x) => x.label === l)!;
+  await m.writeFile('p.txt', 'v1');
+  await m.drain();
+  await m.eject(id('T'));
+  await m.writeFile('p.txt', 'v2'); // T misses it: p.txt is in its catch-up
+  sfs.hang((p, op) => p.endsWith('p.txt') && op === 'read');
+  await m.addMember({ path: T, label: 'T' });
+  await until(() => sfs.stuck > 0); // copy 1 of p.txt is reading S
+  const w = m.writeFile('p.txt', 'v3'); // T does not hold p.txt current: the write joins its catch-up (copy 2)
+  // In line on S: copy 1, the write, copy 2 (its source chosen as S before it waits its turn).
+  await until(() => member('S').order.size >= 3);
+  await m.failMember(id('S')); // the write now skips S: S keeps v2
+  sfs.resume();
+  await w;
+  await m.drain();
+  assert.equal(await readFile(join(A, 'p.txt'), 'utf8'), 'v3');
+  assert.equal(await readFile(join(T, 'p.txt'), 'utf8'), 'v3', 'T, in sync again, holds what A holds');
+  assert.equal(m.status().members.find((x) => x.label === 'T')!.state, 'in_sync');
+});
