@@ -109,7 +109,10 @@ export class Membership {
     await this.mirror.membershipChanged();
   }
 
-  /** Waits until nothing of `m` runs on its folder: no copy of its resync, no leg (invariant 25). */
+  /**
+   * Waits until nothing of `m` runs on its folder: no copy of its resync, no leg (invariant 25), and no write that took
+   * its place in line on `m` before this began and has not yet started its legs (write-request.ts: admitted).
+   */
   async quiet(m: Member): Promise<void> {
     m.catchUp?.wake();
     await this.#resyncs.get(m)?.catch(() => {});

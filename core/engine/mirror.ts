@@ -210,6 +210,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
    * happened to the drive (failureMessage: unplugged, stopped answering, full, …) and what to do.
    */
   async fault(m: Member, detail: string | undefined, cause: FailureCause = 'io'): Promise<void> {
+    if (this.stopped) return; // stop has written every superblock clean and closed the journals: that is the last word
     const away = () => m.state === 'faulty' || m.state === 'removed';
     if (away()) return this.#sbChain;
     // An error from a drive that is gone is its unplugging (a drive pulled mid-upload), not an I/O error to check.
@@ -248,6 +249,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
 
   persist(): Promise<void> {
     const run = this.#sbChain.then(async () => {
+      if (this.stopped) return; // stop's clean superblocks are the last ones written (invariant 20)
       let madeRoom = false;
       for (;;) {
         this.generation++;
@@ -359,6 +361,7 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     for (const m of this.members) { m.noBehind = true; m.behindWaiters++; m.catchUp?.wake(); }
     try {
       await this.membership.resyncsDone();
+      // Every write admitted before stop began counts here until it has ended or been refused (write-request.ts).
       await Promise.all(this.members.map((m) => m.idle()));
     } finally {
       for (const m of this.members) m.behindWaiters--;

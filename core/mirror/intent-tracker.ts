@@ -48,8 +48,19 @@ export class IntentTracker {
       const h = this.#held.get(p);
       if (h) { h.ops++; h.marked = marked; } else this.#held.set(p, { ops: 1, idleSince: 0, marked });
     }
-    // At the epoch or later: a member that left at generation E-1 finds every write it missed recorded after it.
-    const epoch = this.host.membershipEpoch, gen = Math.max(this.host.generation, epoch);
+    // At the epoch or later: a member that left at generation E-1 finds every write it missed recorded after it. Rule
+    // (as for clearIdle): what was decided before the journal writes is decided again after them — a member that left
+    // meanwhile (an eject began, a drive failed) moved the epoch past the generation just written, so mark again at it.
+    for (let epoch = this.host.membershipEpoch; ; epoch = this.host.membershipEpoch) {
+      await this.#markAt(paths, epoch);
+      if (this.host.membershipEpoch === epoch) break;
+    }
+    this.#arm();
+  }
+
+  /** Writes the records at `epoch` on every active member; a full drive refuses the write (after making room once). */
+  async #markAt(paths: readonly string[], epoch: number): Promise<void> {
+    const gen = Math.max(this.host.generation, epoch);
     const full: Member[] = [];
     const markOn = (m: Member) => m.journal!.mark(paths, gen, epoch).then(() => true, async (e) => {
       if (FULL.has(errnoCode(e) ?? '')) return false;
@@ -69,7 +80,6 @@ export class IntentTracker {
         throw new MirrorError('ENOSPC', `Cannot write "${paths[0]}": ${names} ${still.length > 1 ? 'are' : 'is'} full. Free some space; nothing was changed.`, { path: paths[0], memberId: still[0]!.id });
       }
     }
-    this.#arm();
   }
 
   /** Every leg of an operation finished; `ok` only if all of them — behind legs included — succeeded (invariant 14). */

@@ -120,6 +120,14 @@ function refusal(op: Op, legs: LegError[]): MirrorError {
     : new MirrorError('ENOSPC', `Cannot write "${path}": ${names} ${legs.length > 1 ? 'are' : 'is'} full. Free some space; nothing was changed.`, { path, memberId: legs[0]!.m.id });
 }
 
+/**
+ * A leg that did not land on a member that has left (failed, ejected): its re-add must catch these paths up. The
+ * journals cannot say so for a member that left clean, whose catch-up starts after its own generation (membership.ts).
+ */
+function missedBy(m: Member, paths: readonly string[]): void {
+  for (const p of paths) m.dirty.add(p);
+}
+
 async function bufferUpTo(stream: AsyncIterable<Uint8Array>, limit: number) {
   const it = stream[Symbol.asyncIterator]();
   const chunks: Uint8Array[] = [];
@@ -148,7 +156,23 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload, taken
   }
   // Places in line are taken synchronously, before any await, so they follow submission order (invariant 11).
   const slots = new Map<Member, Slot>(targets.map((m) => [m, m.order.reserve(paths)]));
+  // Admitted: from its place in line until its legs end or it is refused, the write counts on every target member
+  // (Member.idle), so an eject or a stop that begins meanwhile waits for it (invariant 20). Rule: a wait covers what was
+  // admitted before it began, and only that: a write submitted after an eject began skips the member, and one that
+  // reaches markIntent after a stop began is refused — so neither waits for ever while writes keep arriving.
+  let admittedEnd!: () => void;
+  const admitted = new Promise<void>((r) => (admittedEnd = r));
+  for (const m of targets) void m.track(admitted);
+  try {
+    await runAdmitted(host, op, paths, targets, slots, payload, taken);
+  } finally {
+    admittedEnd();
+  }
+}
 
+/** The rest of submitOp, for a write holding its places in line on `targets`: intent, legs, acknowledgement. */
+async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Member[], slots: Map<Member, Slot>,
+  payload: Payload | undefined, taken: Taken | undefined): Promise<void> {
   let data: Uint8Array | undefined;
   let streamed: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> } | undefined;
   try {
@@ -170,6 +194,9 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload, taken
     await validateOp(op, primary, host.members, data?.byteLength).catch((e) => { throw isLinkError(e) ? linkRefusal(e, paths[0]!, primary) : e; });
     // Recently deleted: what the operation takes away is measured once, on the first member.
     const ticket = host.stampDelete ? await trashTicketBase(op, primary) : null;
+    // Decided at submission, decided again after the awaits: a stop that began meanwhile closes the journals once it
+    // has waited for this write, so the write is refused here, having changed nothing.
+    host.assertRunning();
     await host.markIntent(paths); // invariant 13: before any data leg starts
     // The entry's id is decided after the intent is held (so a settle point never counts an entry still being made).
     if (ticket && (op.kind === 'remove' || op.kind === 'rename')) op = { ...op, trash: { ...ticket, ...host.stampDelete!() } };
@@ -214,7 +241,7 @@ async function runLegs(req: WriteRequest, data: Uint8Array | undefined): Promise
       // A behind leg never applies a write its synchronous legs refused.
       if (b && !(await syncOutcome)) return new LegError(m, new Error('write refused'));
       if (!isActive(m.state)) {
-        for (const p of paths) m.dirty.add(p);
+        missedBy(m, paths);
         return new LegError(m, new Error(`${m.label} is ${m.state}`));
       }
       const t0 = performance.now();
@@ -224,6 +251,7 @@ async function runLegs(req: WriteRequest, data: Uint8Array | undefined): Promise
       return true;
     } catch (e) {
       if (b) await host.fault(m, faultReason(m, op, e), causeOf(e)); // after the ack: never turned into an error (invariant 7)
+      if (!isActive(m.state)) missedBy(m, paths);
       return new LegError(m, e);
     } finally {
       slot.release();
@@ -276,6 +304,7 @@ async function streamLegs(req: WriteRequest, s: { chunks: Uint8Array[]; rest: As
     live.delete(m);
     await w?.abort().catch(() => {});
     errors.push(new LegError(m, e));
+    if (!isActive(m.state)) missedBy(m, req.paths);
   };
   // Each member's writes, in order (one file handle each); they never reject: a failing member is dropped.
   const tails = new Map<Member, Promise<void>>();
