@@ -64,3 +64,30 @@ test('no record is cleared when a member failed while the clear waited (invarian
   assert.equal(await tracker.clearIdle(true), 1, 'cleared once every member is back');
   assert.equal(journal.exactRecords().size, 0);
 });
+
+test('a mark whose journal write overlapped a member leaving records the path again at the new epoch', async (t) => {
+  const root = join(await tempDir(t, 'nasm-intent-'), 'A');
+  await mkdir(join(root, '.nas-mirror', 'tmp'), { recursive: true });
+  const real = await MemberJournal.open(new NodeFs(), root, false);
+  t.after(() => real.close());
+  let entered!: () => void;
+  const inWrite = new Promise<void>((r) => (entered = r));
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let calls = 0;
+  // The first journal write is held open; the ones after it go straight through.
+  const journal = Object.assign(Object.create(real) as MemberJournal, {
+    mark: async (paths: readonly string[], gen: number, min: number) => { if (calls++ === 0) { entered(); await held; } return real.mark(paths, gen, min); },
+  });
+  const member = { id: 'a', label: 'A', state: 'in_sync', ejecting: false, journal, manifest: { commit: async () => {} } } as unknown as Member;
+  const host = { members: [member], generation: 3, membershipEpoch: 3, fault: async () => {}, purgeForSpace: async () => false, cleared: () => {}, purgeTrash: async () => {} };
+  const tracker = new IntentTracker(host, 0);
+  t.after(() => tracker.stop());
+  const marking = tracker.mark(['y.txt']);
+  await inWrite;
+  host.membershipEpoch = 7; // a member left (an eject began) while the record was being written at epoch 3
+  host.generation = 7;
+  release();
+  await marking;
+  assert.ok(real.exactRecords().get('y.txt')! >= 7, `recorded at ${real.exactRecords().get('y.txt')}, after the member left at 7`);
+});

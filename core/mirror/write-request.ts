@@ -189,7 +189,9 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
       data = Uint8Array.from(payload.data);
     }
     // A delete taken from the member it was made on is checked against a member that still has the path.
-    const primary = (taken && op.kind === 'remove' ? chooseReadMember(targets.filter((m) => m !== taken.member)) : undefined) ?? chooseReadMember(targets)!;
+    const primary = (taken && op.kind === 'remove' ? chooseReadMember(targets.filter((m) => m !== taken.member)) : undefined) ?? chooseReadMember(targets);
+    // Every member holding the mirror failed while the body came in (checked at submission, looked at again here).
+    if (!primary) throw new MirrorError('ENOINSYNC', `No member holds an up-to-date copy any more, so "${paths[0]}" was not changed. Reconnect a drive of this mirror.`, { path: paths[0] });
     await slots.get(primary)!.ready;
     await validateOp(op, primary, host.members, data?.byteLength).catch((e) => { throw isLinkError(e) ? linkRefusal(e, paths[0]!, primary) : e; });
     // Recently deleted: what the operation takes away is measured once, on the first member.
