@@ -156,23 +156,25 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload, taken
   }
   // Places in line are taken synchronously, before any await, so they follow submission order (invariant 11).
   const slots = new Map<Member, Slot>(targets.map((m) => [m, m.order.reserve(paths)]));
-  // Admitted: from its place in line until its legs end or it is refused, the write counts on every target member
-  // (Member.idle), so an eject or a stop that begins meanwhile waits for it (invariant 20). Rule: a wait covers what was
-  // admitted before it began, and only that: a write submitted after an eject began skips the member, and one that
-  // reaches markIntent after a stop began is refused — so neither waits for ever while writes keep arriving.
+  // Admitted: from the moment it records its intent until its legs end or it is refused, the write counts on every
+  // target member (Member.idle), so an eject or a stop that begins meanwhile waits for it (invariant 20). Rule: a wait
+  // covers what was admitted before it began, and only that: a write still receiving its body when an eject begins
+  // is not waited for (it records its intent at the new epoch and its leg there is missed, so the catch-up has it),
+  // and one that reaches its intent after a stop began is refused — so neither waits on a slow sender, nor for ever
+  // while writes keep arriving.
   let admittedEnd!: () => void;
   const admitted = new Promise<void>((r) => (admittedEnd = r));
-  for (const m of targets) void m.track(admitted);
+  const admit = () => { for (const m of targets) void m.track(admitted); };
   try {
-    await runAdmitted(host, op, paths, targets, slots, payload, taken);
+    await runAdmitted(host, op, paths, targets, slots, payload, taken, admit);
   } finally {
     admittedEnd();
   }
 }
 
-/** The rest of submitOp, for a write holding its places in line on `targets`: intent, legs, acknowledgement. */
+/** The rest of submitOp, for a write holding its places in line on `targets`: body, checks, intent, legs, acknowledgement. */
 async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Member[], slots: Map<Member, Slot>,
-  payload: Payload | undefined, taken: Taken | undefined): Promise<void> {
+  payload: Payload | undefined, taken: Taken | undefined, admit: () => void): Promise<void> {
   let data: Uint8Array | undefined;
   let streamed: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> } | undefined;
   try {
@@ -199,6 +201,7 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
     // Decided at submission, decided again after the awaits: a stop that began meanwhile closes the journals once it
     // has waited for this write, so the write is refused here, having changed nothing.
     host.assertRunning();
+    admit(); // synchronously with the check: a stop either refused this write or waits for it
     await host.markIntent(paths); // invariant 13: before any data leg starts
     // The entry's id is decided after the intent is held (so a settle point never counts an entry still being made).
     if (ticket && (op.kind === 'remove' || op.kind === 'rename')) op = { ...op, trash: { ...ticket, ...host.stampDelete!() } };
