@@ -11,6 +11,7 @@ import { createMirror, assembleMirror, type EngineMemberSpec, type Mirror } from
 import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
 import { readSuperblock } from '../../core/journal/superblock.ts';
 import { NodeFs } from '../../core/fs/node-fs.ts';
+import type { MirrorImpl } from '../../core/engine/mirror.ts';
 import { RAM_DIR, tempDir } from '../helpers/tmp.ts';
 import { nextEvent, text, treeOf } from '../helpers/engine.ts';
 
@@ -284,4 +285,25 @@ test('at open, a record whose entry never arrived goes, and an entry without a r
   assert.deepEqual(list.map((e) => [e.id, e.path, e.type]), [['1700000000001-cafe0001', 'Recovered/1700000000001-cafe0001', 'file']]);
   await again.restoreDeleted(list[0]!.id, { to: 'recovered.txt' });
   assert.equal(text(await again.readFile('recovered.txt')), 'a trash entry from before records existed');
+});
+
+test('a late delete of a name that is one file with its own trash entry (crash between link and rename) takes the name away', async (t) => {
+  // keepReplaced links the replaced file into the trash, then renames over it; a kill between the two leaves the name
+  // and the entry as two links to one file. A catch-up then deleting the name under that same entry id renamed one
+  // link onto the other, which rename(2) does as nothing: the member kept the file (the crash test's extra file).
+  const { link } = await import('node:fs/promises');
+  const { quarantine, newTrashId } = await import('../../core/mirror/trash.ts');
+  const dir = await tempDir(t);
+  const A = join(dir, 'A'), B = join(dir, 'B');
+  const m = await createMirror({ members: [{ path: A, label: 'SSD' }, { path: B, label: 'USB' }], watchOutside: false });
+  t.after(() => m.stop().catch(() => {}));
+  await m.writeFile('d/p.txt', 'the old version');
+  await m.drain();
+  const usb = (m as unknown as MirrorImpl).members[1]!;
+  const id = newTrashId(Date.now());
+  await mkdir(join(B, '.nas-mirror', 'trash'), { recursive: true });
+  await link(join(B, 'd', 'p.txt'), join(B, '.nas-mirror', 'trash', id)); // the state a kill between link and rename leaves
+  await quarantine(usb, 'd/p.txt', { id, type: 'file', size: 15, reason: 'replaced', deletedAt: Date.now() });
+  assert.equal(existsSync(join(B, 'd', 'p.txt')), false, 'the name is gone');
+  assert.equal(await readFile(join(B, '.nas-mirror', 'trash', id), 'utf8'), 'the old version', 'the entry keeps the file');
 });
