@@ -150,7 +150,7 @@ export class NodeFs implements Filesystem {
     // A big folder in one worker call (a photo folder of 2,000 names was 2,000 thread-pool round trips); a small one
     // is not worth the message, nor waking the worker.
     if (names.length >= 32) {
-      const got = await this.hashSmallFiles(names.map((n) => join(dir, n)), -1);
+      const got = await (this.#small ??= new SmallFileWorker()).statMany(names.map((n) => join(dir, n)));
       return got.map((r, i) => {
         if (r.code) throw Object.assign(new Error(`${r.code}: cannot look at ${join(dir, names[i]!)}`), { code: r.code });
         return r.stat;
@@ -167,7 +167,6 @@ export class NodeFs implements Filesystem {
     }
     return out;
   }
-
 
   async readdir(path: string): Promise<FsEntry[]> {
     const entries = await readdir(path, { withFileTypes: true });

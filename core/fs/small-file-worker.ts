@@ -100,6 +100,13 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/**
+ * Files up to this size go through the worker whole (checksummed in one call by scrub, copied in one call each side by
+ * a bulk copy); bigger ones are streamed, each on its own. 256 KiB: a photo library's thumbnails and documents, while
+ * a batch of 64 stays a few MiB of messages.
+ */
+export const SMALL_FILE_BYTES = 256 * 1024;
+
 /** A worker that lives while it has work, and a little after (a scrub sends batch after batch). */
 export class SmallFileWorker {
   #worker?: Worker;
@@ -113,6 +120,11 @@ export class SmallFileWorker {
   hash(paths: readonly string[], maxBytes: number, o: { withData?: boolean; within?: string } = {}): Promise<SmallFileHash[]> {
     if (paths.length === 0) return Promise.resolve([]);
     return this.#ask({ op: 'look', paths, maxBytes, ...o });
+  }
+
+  /** Stats only: each path lstat'ed as NodeFs.stat does, no file opened (a big folder's names in one call). */
+  statMany(paths: readonly string[]): Promise<SmallFileHash[]> {
+    return this.hash(paths, -1);
   }
 
   /**

@@ -84,8 +84,6 @@ export async function quarantine(m: Member, path: string, ticket: Partial<TrashT
   for (let attempt = 0; ; attempt++) {
     try {
       await m.fs.rename(m.abs(path), entryPath(m, t.id));
-      await dropSecondName(m, path, t.id);
-      return;
     } catch (e) {
       if (errnoCode(e) !== 'ENOENT' && errnoCode(e) !== 'ENOTDIR') throw e;
       // The path already gone (a member that caught up through a resync): nothing to keep, so no record either.
@@ -95,7 +93,11 @@ export async function quarantine(m: Member, path: string, ticket: Partial<TrashT
         throw e;
       }
       await m.fs.mkdir(m.trashDir); // the trash folder itself went (removed by hand): make it again
+      continue;
     }
+    // Outside the try: an error here is not "the path already gone", and must not drop the entry's record.
+    await dropSecondName(m, path, t.id);
+    return;
   }
 }
 

@@ -150,7 +150,7 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload, taken
   // catch-up, copied after this operation (invariant 25: the rule is in catch-up.ts). Decided now, synchronously.
   const targets = host.members.filter((m) => isActive(m.state) && !m.ejecting && m.takesLiveLeg(paths));
   // Members that will not get this write must catch it up when they come back (re-add).
-  for (const m of host.members) if (!targets.includes(m)) for (const p of paths) m.dirty.add(p);
+  for (const m of host.members) if (!targets.includes(m)) missedBy(m, paths);
   if (!targets.some((m) => isReadable(m.state))) {
     throw new MirrorError('ENOINSYNC', `No member holds an up-to-date copy, so "${paths[0]}" cannot be changed. Reconnect a drive of this mirror.`, { path: paths[0] });
   }

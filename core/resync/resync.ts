@@ -12,6 +12,8 @@ import { isSystemName } from '../mirror/system-names.ts';
 import { editedSince, keepVersion } from '../mirror/keep-outside.ts';
 import { ResumeLog, type CopyRecord } from './resume-log.ts';
 import { giveChunk } from '../fs/chunk-pool.ts';
+import { SMALL_FILE_BYTES } from '../fs/small-file-worker.ts';
+import { WorkerPool } from './worker-pool.ts';
 
 export interface ResyncHost {
   readonly members: readonly Member[];
@@ -252,7 +254,7 @@ async function copyFile(source: Member, target: Member, path: string, s: FsStat,
     o.dirs?.add(parent);
   }
   await matchSpelling(target, path, 'file');
-  if (o.durable === false && s.size <= SMALL_COPY) {
+  if (o.durable === false && s.size <= SMALL_FILE_BYTES) {
     const bytes = await copySmallFile(source, target, path, s, o);
     if (bytes !== null) return bytes;
   }
@@ -267,11 +269,7 @@ async function copyFile(source: Member, target: Member, path: string, s: FsStat,
       giveChunk(chunk); // written: nothing holds it now (a write that failed or hung never gets here)
     }
     const hash = hasher.digest('base64url');
-    const expected = source.manifest?.get(path);
-    if (expected !== undefined && expected !== hash) {
-      // The source's copy rotted: never spread it. The caller tries another source; scrub repairs this one.
-      throw Object.assign(new Error(`"${path}" on "${source.label}" does not match its checksum`), { code: 'ECHECKSUM' });
-    }
+    const expected = notRotten(source, path, hash);
     await w.commit();
     await target.manifest?.landed(path, hash); // with its size, time and inode (outside changes: resync/outside.ts)
     if (expected === undefined) await source.manifest?.landed(path, hash); // adopted content: its first checksum
@@ -283,8 +281,18 @@ async function copyFile(source: Member, target: Member, path: string, s: FsStat,
   return bytes;
 }
 
-/** Bulk copies of files up to this size go through the drives' workers in one call each side (copySmallFile). */
-const SMALL_COPY = 256 * 1024;
+/**
+ * The checksum the source's manifest holds for `path` (undefined: adopted content, not checksummed yet), after
+ * checking the copy just read against it: a copy that rotted on the source is never spread. The caller tries another
+ * source; scrub repairs this one.
+ */
+function notRotten(source: Member, path: string, hash: string): string | undefined {
+  const expected = source.manifest?.get(path);
+  if (expected !== undefined && expected !== hash) {
+    throw Object.assign(new Error(`"${path}" on "${source.label}" does not match its checksum`), { code: 'ECHECKSUM' });
+  }
+  return expected;
+}
 
 /**
  * A bulk copy of a small file: read whole with its checksum in one call on the source, written in one call on the
@@ -294,13 +302,9 @@ const SMALL_COPY = 256 * 1024;
  */
 async function copySmallFile(source: Member, target: Member, path: string, s: FsStat, o: CopyOptions): Promise<number | null> {
   if (!source.fs.readSmallFiles || !target.fs.writeFileBulk) return null;
-  const [r] = await source.fs.readSmallFiles([source.abs(path)], SMALL_COPY);
+  const [r] = await source.fs.readSmallFiles([source.abs(path)], SMALL_FILE_BYTES);
   if (r?.stat?.type !== 'file' || r.data === undefined || r.hash === undefined) return null;
-  const expected = source.manifest?.get(path);
-  if (expected !== undefined && expected !== r.hash) {
-    // The source's copy rotted: never spread it. The caller tries another source; scrub repairs this one.
-    throw Object.assign(new Error(`"${path}" on "${source.label}" does not match its checksum`), { code: 'ECHECKSUM' });
-  }
+  const expected = notRotten(source, path, r.hash);
   const landed = await target.fs.writeFileBulk(target.abs(path), target.tmpDir, r.data, { mtimeMs: s.mtimeMs, mode: s.mode });
   // With the size, time and inode each copy has (outside changes: resync/outside.ts), as landed() records them.
   target.manifest?.set(path, r.hash, metaOf(landed));
@@ -384,8 +388,8 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
   };
   // Cut short when the mirror stops, the target leaves (failed, ejected, replaced by a re-add), or a worker failed:
   // no copy may start after that, so whoever waits for this resync knows the folder is quiet once it returns.
-  let failed = false;
-  const goOn = () => !failed && !host.stopping && target.state === 'resyncing' && !target.ejecting && target.catchUp === cu;
+  const pool = new WorkerPool();
+  const goOn = () => !pool.failed && !host.stopping && target.state === 'resyncing' && !target.ejecting && target.catchUp === cu;
   const worker = async () => {
     while (goOn()) {
       const p = cu.take();
@@ -395,10 +399,7 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
         continue;
       }
       try {
-        await visit(p);
-      } catch (e) {
-        failed = true;
-        throw e;
+        await pool.guard(visit(p));
       } finally {
         cu.finished(p);
       }
@@ -409,9 +410,7 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
   };
   let complete = false;
   try {
-    const results = await Promise.allSettled(Array.from({ length: 6 }, worker));
-    const err = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (err) throw err.reason;
+    await pool.run(6, worker);
     if (!goOn()) return;
     if (bulk && !(await target.fs.syncFilesystem(target.root))) {
       throw new Error(`"${target.label}" could not flush its copies to disk`);

@@ -11,6 +11,8 @@ import { META_DIR } from '../mirror/paths.ts';
 import { isSystemName } from '../mirror/system-names.ts';
 import { keepVersion } from '../mirror/keep-outside.ts';
 import { syncOne } from './resync.ts';
+import { SMALL_FILE_BYTES } from '../fs/small-file-worker.ts';
+import { WorkerPool } from './worker-pool.ts';
 
 export interface ScrubHost {
   readonly members: readonly Member[];
@@ -103,8 +105,6 @@ function plan(path: string, copies: Copy[], conflicts: ReadonlySet<string>): Scr
 
 /** Paths looked at together: one slot per member for the batch, and one call per member for its small files. */
 const BATCH = 64;
-/** Files up to this size are checksummed in the batch call; bigger ones are read as a stream, each on its own. */
-const SMALL_FILE = 256 * 1024;
 
 /** Checks every file on every in-sync member and lists the findings; with `repair`, acts on them (see plan()). */
 export async function scrubMirror(host: ScrubHost, o: ScrubOptions): Promise<ScrubResult> {
@@ -123,14 +123,13 @@ export async function scrubMirror(host: ScrubHost, o: ScrubOptions): Promise<Scr
   // listed in path order whatever order the batches finish in.
   const byBatch: ScrubFinding[][] = [];
   let next = 0;
-  let failed = false; // one batch's error ends the scrub: no other batch starts after it
+  const pool = new WorkerPool(); // one batch's error ends the scrub: no other batch starts after it
   const worker = async () => {
-    while (next < paths.length && !host.stopping && !failed) {
+    while (next < paths.length && !host.stopping && !pool.failed) {
       const at = next;
       next += BATCH;
       const batch = paths.slice(at, at + BATCH);
-      const findings = await scrubBatch(host, members, batch, (p) => o.repair && (only === null || only.has(p)), conflicts)
-        .catch((e: unknown) => { failed = true; throw e; });
+      const findings = await pool.guard(scrubBatch(host, members, batch, (p) => o.repair && (only === null || only.has(p)), conflicts));
       byBatch[at / BATCH] = findings;
       for (const f of findings) {
         host.emit({ type: 'scrub-finding', finding: f });
@@ -142,9 +141,7 @@ export async function scrubMirror(host: ScrubHost, o: ScrubOptions): Promise<Scr
       await new Promise((r) => setImmediate(r)); // let foreground requests in between batches
     }
   };
-  const ended = await Promise.allSettled([worker(), worker()]);
-  const err = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (err) throw err.reason;
+  await pool.run(2, worker);
   result.findings = byBatch.flat();
   progress(true);
   return result;
@@ -157,7 +154,7 @@ async function copiesOn(m: Member, batch: readonly string[]): Promise<Copy[]> {
     for (const p of batch) out.push(await copyOf(m, p));
     return out;
   }
-  const got = await m.fs.hashSmallFiles(batch.map((p) => m.abs(p)), SMALL_FILE);
+  const got = await m.fs.hashSmallFiles(batch.map((p) => m.abs(p)), SMALL_FILE_BYTES);
   const out: Copy[] = [];
   for (const [i, path] of batch.entries()) {
     const r = got[i]!;
