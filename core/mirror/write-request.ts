@@ -72,7 +72,8 @@ export class WriteRequest {
 // -- outside changes taken as writes (issue 11, part 2) --
 /**
  * A change made directly in a member's folder, taken as a write (resync/outside.ts): the content is already on
- * `member` — at `from`, or at the operation's own path — as `stat` describes it (null: a delete). It is read there in
+ * `member` — at `from`, or at the operation's own path — as `stat` describes it (null: a delete; on a remove that
+ * clears the way for a file that became a folder or back, what is there now). It is read there in
  * the path's turn in line. The member the change was made on keeps its copy as it is and only records it: a file that
  * another program may still be writing is never replaced under it.
  */
@@ -96,6 +97,20 @@ async function readTaken(t: Taken, path: string, slots: Map<Member, Slot>): Prom
     throw new MirrorError('EBUSY', `"${from}" on "${t.member.label}" changed again while it was being taken; it is looked at again once it settles.`, { path: from, memberId: t.member.id });
   }
   return { stream: t.member.fs.readStream(t.member.abs(from)) };
+}
+
+/**
+ * A delete taken from a drive, looked at again in its turn: what was seen before this operation took its place in
+ * line may have been undone since (a write through the mirror that came first, the user putting the file back), and a
+ * delete applied then would take that write off the other members. `t.stat` null: the path must still be gone; a
+ * remove that clears the way for a file that became a folder (or the other way round) needs that new kind still there.
+ * Rule: what an outside change was decided on is checked again in the change's turn (readTaken does it for content).
+ */
+async function checkTakenRemove(t: Taken, path: string, slots: Map<Member, Slot>): Promise<void> {
+  await slots.get(t.member)?.ready;
+  const now = await t.member.statOrNull(path);
+  if (t.stat === null ? now === null : now?.type === t.stat.type) return;
+  throw new MirrorError('EBUSY', `"${path}" on "${t.member.label}" changed again while its delete was being taken; it is looked at again once it settles.`, { path, memberId: t.member.id });
 }
 // -- end outside changes --
 
@@ -180,6 +195,7 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
   try {
     await host.ensureActive();
     if (taken && op.kind === 'write') payload = await readTaken(taken, op.path, slots);
+    if (taken && op.kind === 'remove') await checkTakenRemove(taken, op.path, slots);
     if (payload && 'stream' in payload) {
       // Hold as much as could still go behind: a file that fits the behind budget is written behind like any other;
       // a bigger one streams to every member in step, so memory stays bounded by maxBehindBytes.

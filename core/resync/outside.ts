@@ -387,7 +387,7 @@ export class OutsideChanges {
     try {
       if (l.stat && l.entry && (l.entry.type === 'dir') !== (l.stat.type === 'dir')) {
         // A file became a folder or the other way round: the old one goes (kept in the trash), the new one comes.
-        await this.host.submit({ kind: 'remove', path }, { member: l.m, stat: null });
+        await this.host.submit({ kind: 'remove', path }, { member: l.m, stat: l.stat });
       }
       if (l.kind === 'deleted') {
         await this.host.submit({ kind: 'remove', path }, { member: l.m, stat: null });

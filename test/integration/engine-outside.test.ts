@@ -328,3 +328,23 @@ test('a write through the app over a version changed on the backup drive keeps t
   await m.reconcile();
   assert.equal(m.status().conflicts, 0, 'the drives agree again: the conflict went away');
 });
+
+test('a file that became a folder on the fast drive (and back) is taken: the old kind goes to the trash, the new one comes', async (t) => {
+  const { SSD, USB, m } = await twoDrives(t, { watch: false });
+  await m.writeFile('notes', 'a file first');
+  await m.mkdir('pics');
+  await m.writeFile('pics/1.jpg', 'one');
+  await m.drain();
+  await unlink(join(SSD, 'notes'));
+  await mkdir(join(SSD, 'notes'));
+  await writeFile(join(SSD, 'notes', 'today.txt'), 'now a folder');
+  await rm(join(SSD, 'pics'), { recursive: true });
+  await writeFile(join(SSD, 'pics'), 'now a file');
+  await m.reconcile();
+  await m.drain();
+  assert.equal(await readFile(join(USB, 'notes', 'today.txt'), 'utf8'), 'now a folder');
+  assert.equal(await readFile(join(USB, 'pics'), 'utf8'), 'now a file');
+  assert.equal(text(await m.readFile('notes/today.txt')), 'now a folder');
+  assert.equal(m.status().conflicts, 0);
+  assert.ok((await trashed(USB)).includes('a file first'), 'the old file is recoverable on the backup drive');
+});

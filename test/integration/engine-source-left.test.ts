@@ -1,9 +1,10 @@
 // A copy's source that fails after it was chosen (resync.ts, stillSource): its place in line no longer orders the copy
 // after the writes it skipped, so a copy from it would put an old version over an acknowledged write. Each test holds
-// the source's read open with FaultyFs to force that overlap.
+// the source's read open with FaultyFs to force that overlap. The same class for outside changes: a delete seen on a
+// drive, then overtaken by a write through the mirror before the delete's turn, is looked at again in its turn.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, stat, utimes } from 'node:fs/promises';
+import { readFile, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMirror, NodeFs, type EngineMemberSpec } from '../../core/index.ts';
 import type { MirrorImpl } from '../../core/engine/mirror.ts';
@@ -63,4 +64,25 @@ test('a catch-up copy whose source failed while it waited its turn is made again
   assert.equal(await readFile(join(A, 'p.txt'), 'utf8'), 'v3');
   assert.equal(await readFile(join(T, 'p.txt'), 'utf8'), 'v3', 'T, in sync again, holds what A holds');
   assert.equal(m.status().members.find((x) => x.label === 'T')!.state, 'in_sync');
+});
+
+test('an outside delete meets a write made through the mirror before its turn: the write stays on every member', async (t) => {
+  const dir = await tempDir(t);
+  const A = join(dir, 'A'), B = join(dir, 'B');
+  const afs = new FaultyFs(new NodeFs());
+  const m = await createMirror({ ...quiet, reconcileIntervalMs: 0, members: [{ path: A, label: 'A', fs: afs } as EngineMemberSpec, { path: B, label: 'B' }] });
+  t.after(() => m.stop().catch(() => {}));
+  await m.writeFile('p.txt', 'v1');
+  await m.drain();
+  await unlink(join(A, 'p.txt')); // deleted directly on A: seen in line, then taken once A answers it is still A
+  afs.hang((p, op) => op === 'read' && p.endsWith('superblock.json'));
+  const looking = m.reconcile();
+  await until(() => afs.stuck > 0); // the delete was seen; A's "still this drive?" check is held
+  await m.writeFile('p.txt', 'v2'); // acknowledged on A and B, in line before the delete
+  afs.resume();
+  await looking;
+  await m.drain();
+  assert.equal(text(await m.readFile('p.txt')), 'v2');
+  assert.equal(await readFile(join(A, 'p.txt'), 'utf8'), 'v2');
+  assert.equal(await readFile(join(B, 'p.txt'), 'utf8'), 'v2', 'the late delete did not take the write off B');
 });
