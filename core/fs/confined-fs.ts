@@ -75,7 +75,6 @@ export class ConfinedFs implements Filesystem {
   /** The folder holding `p` must be reached without a link. */
   #parent(p: string): Promise<void> { return this.#checkDir(dirname(p), p); }
 
-
   async openAppend(path: string): Promise<AppendHandle> { await this.#parent(path); return this.inner.openAppend(path); }
   syncFilesystem(path: string): Promise<boolean> { return this.inner.syncFilesystem(path); }
   async createAtomic(target: string, tmpDir: string, o?: { durable?: boolean }): Promise<AtomicWriter> {

@@ -14,7 +14,12 @@ export interface FsEntry { name: string; type: EntryType }
 /** A file being written beside its target; only commit() makes it visible, atomically and durably. */
 export interface AtomicWriter {
   write(chunk: Uint8Array): Promise<void>;
-  /** fsync the file, rename it over the target, fsync the target's folder. */
+  /**
+   * Optional: make what was written durable in the temp file now (its attributes set, fsync), so that commit() only
+   * renames and fsyncs the folder. Nothing at the target changes. After flush(), no more writes.
+   */
+  flush?(): Promise<void>;
+  /** fsync the file (unless flushed), rename it over the target, fsync the target's folder. */
   commit(): Promise<void>;
   /** Remove the temp file; the target is untouched. */
   abort(): Promise<void>;

@@ -74,18 +74,31 @@ export class NodeFs implements Filesystem {
     const fh = await open(tmp, 'wx');
     let open_ = true;
     const closeOnce = async () => { if (open_) { open_ = false; await fh.close(); } };
+    const flushOnce = async () => {
+      if (!open_) return;
+      // The source's sub-millisecond part is kept (to the microsecond), so the dates compare equal afterwards.
+      await setHandleAttrs(fh, o);
+      // fdatasync: the data and its size are what a read needs; the rename and folder fsync make the name durable.
+      if (durable) await fh.datasync();
+      await closeOnce();
+    };
     return {
       async write(chunk) {
         let off = 0;
         while (off < chunk.byteLength) off += (await fh.write(chunk, off, chunk.byteLength - off)).bytesWritten;
       },
+      async flush() {
+        try {
+          await flushOnce();
+        } catch (e) {
+          await closeOnce().catch(() => {});
+          await unlink(tmp).catch(() => {});
+          throw e;
+        }
+      },
       async commit() {
         try {
-          // The source's sub-millisecond part is kept (to the microsecond), so the dates compare equal afterwards.
-          await setHandleAttrs(fh, o);
-          // fdatasync: the data and its size are what a read needs; the rename and folder fsync make the name durable.
-          if (durable) await fh.datasync();
-          await closeOnce();
+          await flushOnce();
           await rename(tmp, target);
         } catch (e) {
           await closeOnce().catch(() => {});

@@ -171,6 +171,8 @@ export class WatchdogFs implements Filesystem {
     let bytes = 0;
     return {
       write: (chunk) => this.#call(`writing ${target}`, chunk.byteLength, async () => { await w.write(chunk); bytes += chunk.byteLength; this.#unflushed += chunk.byteLength; }),
+      // Flushed first: the data's fsync is timed (and its bytes counted) there; the commit is then a rename.
+      ...(w.flush ? { flush: () => this.#flush(`saving ${target}`, async () => { await w.flush!(); bytes = 0; }, bytes) } : {}),
       commit: () => this.#flush(`saving ${target}`, () => w.commit(), bytes),
       abort: () => this.#cleanup(`removing the temporary file of ${target}`, () => w.abort()),
     };

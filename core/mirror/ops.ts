@@ -34,9 +34,19 @@ function withOwnerAccess(a: FsAttrs | undefined, type: 'file' | 'dir'): FsAttrs 
 
 /** Starts an atomic replacement of `path` on the member, creating its parent folders. */
 export async function openLegWriter(m: Member, path: string, attrs?: FsAttrs): Promise<AtomicWriter> {
+  await beforeLanding(m, path);
+  return startTemp(m, path, attrs);
+}
+
+/** A temp file for `path` in the member's own folder (.nas-mirror/tmp): nothing at `path` changes until commit(). */
+export function startTemp(m: Member, path: string, attrs?: FsAttrs): Promise<AtomicWriter> {
+  return m.fs.createAtomic(m.abs(path), m.tmpDir, withOwnerAccess(attrs, 'file'));
+}
+
+/** What a write does on the member in its turn, before the file lands at `path`. */
+async function beforeLanding(m: Member, path: string): Promise<void> {
   await ensureParent(m, path);
   await keepIfChangedOutside(m, path); // invariant 27: a copy edited on the drive is kept, not written over
-  return m.fs.createAtomic(m.abs(path), m.tmpDir, withOwnerAccess(attrs, 'file'));
 }
 
 /** Creates missing parent folders; a stat first, because a mkdir costs a slow drive a whole operation. */
@@ -51,15 +61,20 @@ async function ensureParent(m: Member, path: string): Promise<void> {
 }
 
 /** Applies one operation to one member (a leg). Writes go temp + fsync + rename + fsync folder. */
-export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, hash: string | undefined): Promise<void> {
+export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, hash: string | undefined, prepared?: AtomicWriter): Promise<void> {
   switch (op.kind) {
     case 'write': {
-      const w = await openLegWriter(m, op.path, op.attrs);
+      // `prepared`: this leg's temp file, already written and flushed (prepared-write.ts); only the landing is left.
+      let w = prepared;
       try {
-        await w.write(data ?? new Uint8Array(0));
+        if (w) await beforeLanding(m, op.path);
+        else {
+          w = await openLegWriter(m, op.path, op.attrs);
+          await w.write(data ?? new Uint8Array(0));
+        }
         await w.commit();
       } catch (e) {
-        await w.abort().catch(() => {});
+        await w?.abort().catch(() => {});
         throw e;
       }
       // With the size, time and inode it landed with: what tells an outside edit from this write (resync/outside.ts).

@@ -6,6 +6,7 @@ import { errnoCode, type AtomicWriter, type FsStat } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 import { isActive, isReadable } from './member-state.ts';
 import { applyLeg, opPaths, openLegWriter, trashTicketBase, validateOp, type Op } from './ops.ts';
+import { PreparedWrites } from './prepared-write.ts';
 import type { Slot } from './path-order.ts';
 import { chooseReadMember } from './read-balance.ts';
 import { chooseBehind } from './behind-choice.ts';
@@ -192,6 +193,7 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
   payload: Payload | undefined, taken: Taken | undefined, admit: () => void): Promise<void> {
   let data: Uint8Array | undefined;
   let streamed: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> } | undefined;
+  let prepared: PreparedWrites | undefined;
   try {
     await host.ensureActive();
     if (taken && op.kind === 'write') payload = await readTaken(taken, op.path, slots);
@@ -218,15 +220,21 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
     // has waited for this write, so the write is refused here, having changed nothing.
     host.assertRunning();
     admit(); // synchronously with the check: a stop either refused this write or waits for it
-    await host.markIntent(paths); // invariant 13: before any data leg starts
+    // The fast members' temp files are written and flushed while the intent record is (prepared-write.ts, its rule).
+    if (data && op.kind === 'write') {
+      const fast = targets.filter((m) => !m.writeMostly && !keepsOwn(taken, m, op));
+      if (fast.length > 0) prepared = new PreparedWrites(fast, op.path, data, op.attrs);
+    }
+    await host.markIntent(paths); // invariant 13: before any data leg lands
     // The entry's id is decided after the intent is held (so a settle point never counts an entry still being made).
     if (ticket && (op.kind === 'remove' || op.kind === 'rename')) op = { ...op, trash: { ...ticket, ...host.stampDelete!() } };
   } catch (e) {
+    await prepared?.dropAll();
     for (const s of slots.values()) s.release();
     throw e;
   }
   const req = new WriteRequest(host, op, targets, slots, taken);
-  if (streamed) await streamLegs(req, streamed); else await runLegs(req, data);
+  if (streamed) await streamLegs(req, streamed); else await runLegs(req, data, prepared);
   host.filesChanged(paths);
 }
 
@@ -234,18 +242,19 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
  * Applies a leg; one that meets a full drive is tried again after the oldest recently deleted entries on it were
  * purged, when every member is present (a user deleting files to make room should not have to wait for an idle moment).
  */
-async function applyWithRoom(host: WriteHost, m: Member, op: Op, data: Uint8Array | undefined, hash: string | undefined): Promise<void> {
+async function applyWithRoom(host: WriteHost, m: Member, op: Op, data: Uint8Array | undefined, hash: string | undefined,
+  prepared?: PreparedWrites): Promise<void> {
   // Each purge deletes at least one entry, oldest first: tried again until it fits or nothing is left to delete.
   for (;;) {
     try {
-      return await applyLeg(m, op, data, hash);
+      return await applyLeg(m, op, data, hash, (await prepared?.take(m)) ?? undefined);
     } catch (e) {
       if (!FULL.has(errnoCode(e) ?? '') || !(await host.purgeForSpace([m], data?.byteLength ?? 0))) throw e;
     }
   }
 }
 
-async function runLegs(req: WriteRequest, data: Uint8Array | undefined): Promise<void> {
+async function runLegs(req: WriteRequest, data: Uint8Array | undefined, prepared?: PreparedWrites): Promise<void> {
   const { host, op, targets, slots, taken, paths } = req;
   const size = data?.byteLength ?? 0;
   const hash = data && op.kind === 'write' ? hashOf(data) : undefined; // once, for every member's manifest
@@ -267,7 +276,7 @@ async function runLegs(req: WriteRequest, data: Uint8Array | undefined): Promise
       }
       const t0 = performance.now();
       if (keepsOwn(taken, m, op)) { recordKept(m, op, hash, taken); return true; }
-      await applyWithRoom(host, m, op, data, hash);
+      await applyWithRoom(host, m, op, data, hash, prepared);
       m.recordWrite(size, performance.now() - t0);
       return true;
     } catch (e) {
@@ -275,6 +284,7 @@ async function runLegs(req: WriteRequest, data: Uint8Array | undefined): Promise
       if (!isActive(m.state)) missedBy(m, paths);
       return new LegError(m, e);
     } finally {
+      await prepared?.drop(m); // not landed (left, refused, kept its own): its temp file goes, within the tracked leg
       slot.release();
       if (b) { b.finish(); host.behindChanged(m); }
     }

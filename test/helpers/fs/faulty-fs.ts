@@ -96,6 +96,8 @@ export class FaultyFs implements Filesystem {
         this.written += chunk.byteLength;
         return w.write(chunk);
       }),
+      // A temp file flushed ahead of its commit (mirror/prepared-write.ts): 'flush' names that step.
+      ...(w.flush ? { flush: () => this.#op('flush', target, false, () => w.flush!()) } : {}),
       commit: async () => {
         try { await this.#op('commit', target, false, async () => {}); } catch (e) { await w.abort(); throw e; }
         return this.#op('committing', target, false, () => w.commit());
