@@ -34,6 +34,6 @@ for (let seq = 0; ; seq++) {
     else await m.remove(op.p);
     process.stdout.write(JSON.stringify({ a: seq }) + '\n');
   } catch (e) {
-    process.stdout.write(JSON.stringify({ e: seq, code: (e as { code?: string }).code }) + '\n');
+    process.stdout.write(JSON.stringify({ e: seq, code: (e as { code?: string }).code, msg: String((e as Error).message).slice(0, 300) }) + '\n');
   }
 }

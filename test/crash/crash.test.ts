@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createMirror, assembleMirror } from '../../core/index.ts';
@@ -15,10 +16,11 @@ const members = (dir: string) => [{ path: join(dir, 'A') }, { path: join(dir, 'B
 type Op = { k: 'write'; p: string; v: string; stream?: boolean } | { k: 'rename'; p: string; to: string } | { k: 'remove'; p: string };
 
 /** Runs the child until it has acknowledged some operations, then kills it at a random moment. */
-async function runAndKill(dir: string, seed: number, killAfterMs: number): Promise<{ acked: Op[]; pending?: Op }> {
+async function runAndKill(dir: string, seed: number, killAfterMs: number): Promise<{ acked: Op[]; pending?: Op; refused: { op: Op; code?: string; msg?: string }[] }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'crash-child.ts'), dir, String(seed)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const submitted = new Map<number, Op>();
   const acked: Op[] = [];
+  const refused: { op: Op; code?: string; msg?: string }[] = []; // for the debug output: what the child was told failed
   let last: number | undefined;
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
   // A child that hangs before it opens the mirror never reaches the kill below: this one ends it and fails the test.
@@ -26,17 +28,20 @@ async function runAndKill(dir: string, seed: number, killAfterMs: number): Promi
   const safety = setTimeout(() => { hung = true; child.kill('SIGKILL'); }, 60_000);
   let timer: NodeJS.Timeout | undefined;
   for await (const line of createInterface({ input: child.stdout! })) {
-    let msg: { open?: boolean; s?: number; op?: Op; a?: number; e?: number };
+    let msg: { open?: boolean; s?: number; op?: Op; a?: number; e?: number; code?: string; msg?: string };
     try { msg = JSON.parse(line); } catch { continue; } // a line torn by the kill
     if (msg.open && !timer) { clearTimeout(safety); timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs); }
     if (msg.s !== undefined) { submitted.set(msg.s, msg.op!); last = msg.s; }
     if (msg.a !== undefined) { acked.push(submitted.get(msg.a)!); last = undefined; }
-    if (msg.e !== undefined) last = undefined; // refused (e.g. renaming a missing file): changed nothing
+    if (msg.e !== undefined) { // refused (e.g. renaming a missing file): changed nothing
+      last = undefined;
+      refused.push({ op: submitted.get(msg.e)!, code: msg.code, msg: msg.msg });
+    }
   }
   await exited;
   clearTimeout(safety);
   if (hung) throw new Error(`the crash child (seed ${seed}) had not opened the mirror after 60 s; killed it`);
-  return { acked, pending: last === undefined ? undefined : submitted.get(last) };
+  return { acked, refused, pending: last === undefined ? undefined : submitted.get(last) };
 }
 
 function apply(model: Map<string, string>, op: Op): void {
@@ -55,7 +60,7 @@ test(`crash: ${KILLS} SIGKILLs at random moments lose no acknowledged write, and
   let midStream = 0;
   for (let k = 0; k < KILLS; k++) {
     seed = (seed * 48271) % 2147483647;
-    const { acked, pending } = await runAndKill(dir, seed, 20 + (seed % 300));
+    const { acked, pending, refused } = await runAndKill(dir, seed, 20 + (seed % 300));
     for (const op of acked) apply(model, op);
     if (pending?.k === 'write' && pending.stream) midStream++;
     const withPending = new Map(model);
@@ -71,7 +76,12 @@ test(`crash: ${KILLS} SIGKILLs at random moments lose no acknowledged write, and
       const got = await m.readFile(p).then(text, (e) => { assert.equal(e.code, 'ENOTFOUND', `${p}: ${e.message}`); return undefined; });
       const before = model.get(p), after = withPending.get(p);
       if (!(got === before || got === after) && process.env.NAS_CRASH_DEBUG) {
-        console.error(JSON.stringify({ p, got: got?.slice(0, 30), before: before?.slice(0, 30), after: after?.slice(0, 30), pending, ops: acked.filter((o) => o.p === p || (o.k === 'rename' && o.to === p)).map((o) => ({ ...o, v: o.k === 'write' ? o.v.slice(0, 20) : undefined })), states: m.status().members.map((x) => x.state) }));
+        const touches = (o: Op) => o.p === p || (o.k === 'rename' && o.to === p);
+        const short = (o: Op) => ({ ...o, v: o.k === 'write' ? o.v.slice(0, 20) : undefined });
+        const onDrives = await Promise.all(['A', 'B', 'C'].map((l) => readFile(join(dir, l, p), 'utf8').then((v) => v.slice(0, 20), () => null)));
+        console.error(JSON.stringify({ kill: k, childSeed: seed, p, got: got?.slice(0, 30), before: before?.slice(0, 30), after: after?.slice(0, 30),
+          pending: pending && short(pending), ops: acked.filter(touches).map(short), refused: refused.filter((r) => touches(r.op)).map((r) => ({ ...r, op: short(r.op) })),
+          allRefused: refused.map((r) => r.code), onDrives, states: m.status().members.map((x) => `${x.label}:${x.state}`) }));
       }
       assert.ok(got === before || got === after, `kill ${k}: ${p} reads ${JSON.stringify(got?.slice(0, 20))}, acknowledged ${JSON.stringify(before?.slice(0, 20))}`);
       if (before !== after) {
