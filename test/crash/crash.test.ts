@@ -9,11 +9,16 @@ import { createInterface } from 'node:readline';
 import { createMirror, assembleMirror } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { text, treeOf } from '../helpers/engine.ts';
+import { contentOf } from './crash-content.ts';
 
 const KILLS = Number(process.env.NAS_CRASH_KILLS ?? 50);
 const members = (dir: string) => [{ path: join(dir, 'A') }, { path: join(dir, 'B') }, { path: join(dir, 'C'), writeMostly: true }];
 
 type Op = { k: 'write'; p: string; v: string; stream?: boolean } | { k: 'rename'; p: string; to: string } | { k: 'remove'; p: string };
+/** An operation as the child sends it: a write's content as its padding (crash-child.ts says why lines stay short). */
+type Sent = Exclude<Op, { k: 'write' }> | { k: 'write'; p: string; pad: number; stream?: boolean };
+const withContent = (o: Sent, childSeed: number, seq: number): Op =>
+  (o.k === 'write' ? { k: 'write', p: o.p, v: contentOf(String(childSeed), seq, o.pad, o.stream === true), stream: o.stream } : o);
 
 /** Runs the child until it has acknowledged some operations, then kills it at a random moment. */
 async function runAndKill(dir: string, seed: number, killAfterMs: number): Promise<{ acked: Op[]; pending?: Op; refused: { op: Op; code?: string; msg?: string }[] }> {
@@ -28,10 +33,10 @@ async function runAndKill(dir: string, seed: number, killAfterMs: number): Promi
   const safety = setTimeout(() => { hung = true; child.kill('SIGKILL'); }, 60_000);
   let timer: NodeJS.Timeout | undefined;
   for await (const line of createInterface({ input: child.stdout! })) {
-    let msg: { open?: boolean; s?: number; op?: Op; a?: number; e?: number; code?: string; msg?: string };
+    let msg: { open?: boolean; s?: number; op?: Sent; a?: number; e?: number; code?: string; msg?: string };
     try { msg = JSON.parse(line); } catch { continue; } // a line torn by the kill
     if (msg.open && !timer) { clearTimeout(safety); timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs); }
-    if (msg.s !== undefined) { submitted.set(msg.s, msg.op!); last = msg.s; }
+    if (msg.s !== undefined) { submitted.set(msg.s, withContent(msg.op!, seed, msg.s)); last = msg.s; }
     if (msg.a !== undefined) { acked.push(submitted.get(msg.a)!); last = undefined; }
     if (msg.e !== undefined) { // refused (e.g. renaming a missing file): changed nothing
       last = undefined;
