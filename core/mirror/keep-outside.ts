@@ -27,8 +27,3 @@ export async function keepVersion(m: Member, path: string): Promise<void> {
   if (s.type === 'file') await keepReplaced(m, path, { reason: 'replaced' });
   else await quarantine(m, path, { reason: 'replaced' });
 }
-
-/** Before a write replaces `path` on `m`: an outside version there is kept first. Called in the path's turn in line. */
-export async function keepIfChangedOutside(m: Member, path: string): Promise<void> {
-  if (await changedOutside(m, path)) await keepVersion(m, path);
-}

@@ -5,7 +5,7 @@ import type { Member } from './member.ts';
 import { baseName, foldPath, nameProblem, parentOf } from './paths.ts';
 import { keepReplaced, measureEntry, quarantine, type TrashReason, type TrashTicket } from './trash.ts';
 import { linkAt } from './links.ts';
-import { keepIfChangedOutside } from './keep-outside.ts';
+import { changedOutside, keepVersion } from './keep-outside.ts';
 
 export type Op =
   // `attrs`: the modification time and permission bits the file lands with on every member (else now, and the default).
@@ -45,8 +45,9 @@ export function startTemp(m: Member, path: string, attrs?: FsAttrs): Promise<Ato
 
 /** What a write does on the member in its turn, before the file lands at `path`. */
 async function beforeLanding(m: Member, path: string): Promise<void> {
-  await ensureParent(m, path);
-  await keepIfChangedOutside(m, path); // invariant 27: a copy edited on the drive is kept, not written over
+  // The folder and the path are looked at together: one wait on the drive instead of two in a row on the ack path.
+  const [, edited] = await Promise.all([ensureParent(m, path), changedOutside(m, path)]);
+  if (edited) await keepVersion(m, path); // invariant 27: a copy edited on the drive is kept, not written over
 }
 
 /** Creates missing parent folders; a stat first, because a mkdir costs a slow drive a whole operation. */
