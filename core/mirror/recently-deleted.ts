@@ -144,6 +144,10 @@ export class RecentlyDeleted {
     const due = new Set<string>();
     for (const l of lists) for (const id of l!) if (deletedAtOf(id) <= cutoff && !this.#restoring.has(id)) due.add(id);
     for (const id of due) {
+      // Decided before the awaits above and between entries, decided again now: a member that left meanwhile stops the
+      // sweep (invariant 10), and an entry a restore began on meanwhile stays.
+      if (!this.host.members.every(present) || this.host.members.length !== members.length) return;
+      if (this.#restoring.has(id)) continue;
       const holders = members.filter((_, i) => lists[i]!.has(id));
       // Every member holds it (each applied the delete), or it was made before a moment every member had them all.
       if (holders.length < members.length && !(deletedAtOf(id) < this.#settledAt)) continue;
@@ -179,11 +183,15 @@ export class RecentlyDeleted {
    * is present and in sync, so each of them has applied the deletes (invariant 10). True when something was deleted.
    */
   purgeForSpace(targets?: readonly Member[], bytes = 0): Promise<boolean> {
-    const members = this.host.members;
-    if (members.some((m) => !isReadable(m.state) || m.ejecting)) return Promise.resolve(false);
-    const run = this.#room.then(() => this.#makeRoom(targets ?? members, Math.max(bytes, MIN_ROOM)));
+    if (!this.#mayPurge()) return Promise.resolve(false);
+    const run = this.#room.then(() => this.#makeRoom(targets ?? this.host.members, Math.max(bytes, MIN_ROOM)));
     this.#room = run.catch(() => {});
     return run.catch(() => false);
+  }
+
+  /** Every member present, in sync and staying: each has applied every delete, so entries may go (invariant 10). */
+  #mayPurge(): boolean {
+    return !this.host.stopped && this.host.members.every((m) => isReadable(m.state) && !m.ejecting);
   }
 
   async #makeRoom(targets: readonly Member[], bytes: number): Promise<boolean> {
@@ -195,6 +203,9 @@ export class RecentlyDeleted {
         let freed = 0, removed = false;
         for (const id of ids) {
           if (freed >= bytes) break;
+          // Decided when the purge was asked for, decided again before each entry goes (after the waits in between).
+          if (!this.#mayPurge()) break;
+          if (this.#restoring.has(id)) continue;
           const meta = await readMeta(m, id).catch(() => null);
           await removeEntry(m, id);
           removed = true;
