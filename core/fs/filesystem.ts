@@ -23,6 +23,11 @@ export interface AtomicWriter {
   commit(): Promise<void>;
   /** Remove the temp file; the target is untouched. */
   abort(): Promise<void>;
+  /**
+   * Optional, after commit(): the stat of what landed at the target (taken from the open file before the rename, which
+   * keeps its inode, size and time), so the caller need not look at the target again.
+   */
+  readonly landed?: FsStat;
 }
 
 /** An append-only file (journal, manifest): appends are cheap, sync() makes them durable. */

@@ -1,5 +1,5 @@
 // The real filesystem, through node:fs/promises, with the fsyncs that make every replacement atomic and durable.
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { access, chmod, link, lstat, lutimes, mkdir, open, readdir, realpath, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -49,6 +49,8 @@ async function setHandleAttrs(fh: FileHandle, a: FsAttrs): Promise<void> {
   if (a.mtimeMs !== undefined) await fh.utimes(Date.now() / 1000, seconds(a.mtimeMs));
 }
 
+const statOf = (s: Stats): FsStat => ({ type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, mode: s.mode & 0o777 });
+
 export class NodeFs implements Filesystem {
   async openAppend(path: string): Promise<AppendHandle> {
     const fh = await open(path, 'a');
@@ -73,6 +75,7 @@ export class NodeFs implements Filesystem {
     const tmp = join(tmpDir, `${parse(target).base.slice(0, 40)}.${randomBytes(6).toString('hex')}.tmp`);
     const fh = await open(tmp, 'wx');
     let open_ = true;
+    let landed: FsStat | undefined;
     const closeOnce = async () => { if (open_) { open_ = false; await fh.close(); } };
     const flushOnce = async () => {
       if (!open_) return;
@@ -80,9 +83,11 @@ export class NodeFs implements Filesystem {
       await setHandleAttrs(fh, o);
       // fdatasync: the data and its size are what a read needs; the rename and folder fsync make the name durable.
       if (durable) await fh.datasync();
+      landed = statOf(await fh.stat()); // what the rename will put at the target: the same inode, size and time
       await closeOnce();
     };
     return {
+      get landed() { return landed; },
       async write(chunk) {
         let off = 0;
         while (off < chunk.byteLength) off += (await fh.write(chunk, off, chunk.byteLength - off)).bytesWritten;
@@ -143,8 +148,7 @@ export class NodeFs implements Filesystem {
   }
 
   async stat(path: string): Promise<FsStat> {
-    const s = await lstat(path);
-    return { type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, mode: s.mode & 0o777 };
+    return statOf(await lstat(path));
   }
 
   /** This drive's worker for many small files at once (small-file-worker.ts). */

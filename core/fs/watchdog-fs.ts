@@ -175,6 +175,7 @@ export class WatchdogFs implements Filesystem {
       ...(w.flush ? { flush: () => this.#flush(`saving ${target}`, async () => { await w.flush!(); bytes = 0; }, bytes) } : {}),
       commit: () => this.#flush(`saving ${target}`, () => w.commit(), bytes),
       abort: () => this.#cleanup(`removing the temporary file of ${target}`, () => w.abort()),
+      get landed() { return w.landed; },
     };
   }
 

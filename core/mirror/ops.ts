@@ -1,11 +1,12 @@
 // The operations a write request carries, how each lands on one member, and the checks made before any leg starts.
 import { MirrorError } from '../contract/errors.ts';
-import { type AtomicWriter, type FsAttrs } from '../fs/filesystem.ts';
+import { type AtomicWriter, type FsAttrs, type FsStat } from '../fs/filesystem.ts';
+import { metaOf } from '../journal/manifest.ts';
 import type { Member } from './member.ts';
 import { baseName, foldPath, nameProblem, parentOf } from './paths.ts';
 import { keepReplaced, measureEntry, quarantine, type TrashReason, type TrashTicket } from './trash.ts';
 import { linkAt } from './links.ts';
-import { changedOutside, keepVersion } from './keep-outside.ts';
+import { changedOutside, editedSince, keepVersion } from './keep-outside.ts';
 
 export type Op =
   // `attrs`: the modification time and permission bits the file lands with on every member (else now, and the default).
@@ -43,11 +44,24 @@ export function startTemp(m: Member, path: string, attrs?: FsAttrs): Promise<Ato
   return m.fs.createAtomic(m.abs(path), m.tmpDir, withOwnerAccess(attrs, 'file'));
 }
 
+/**
+ * What validateOp saw of a write's path on the first member, in the write's turn there. That turn lasts until the
+ * member's leg ends (the same place in line), so no operation of the engine can change the path in between: the leg
+ * on that member uses what was seen instead of looking again (two looks fewer on the acknowledgement path).
+ */
+export interface WriteLook { member: Member; stat: FsStat | null; parentIsDir: boolean }
+
 /** What a write does on the member in its turn, before the file lands at `path`. */
-async function beforeLanding(m: Member, path: string): Promise<void> {
+async function beforeLanding(m: Member, path: string, look?: WriteLook): Promise<void> {
+  if (look?.member === m) {
+    if (!look.parentIsDir) await ensureParent(m, path);
+    // invariant 27: a copy edited on the drive is kept, not written over
+    if (look.stat?.type === 'file' && editedSince(m, path, look.stat)) await keepVersion(m, path);
+    return;
+  }
   // The folder and the path are looked at together: one wait on the drive instead of two in a row on the ack path.
   const [, edited] = await Promise.all([ensureParent(m, path), changedOutside(m, path)]);
-  if (edited) await keepVersion(m, path); // invariant 27: a copy edited on the drive is kept, not written over
+  if (edited) await keepVersion(m, path);
 }
 
 /** Creates missing parent folders; a stat first, because a mkdir costs a slow drive a whole operation. */
@@ -62,15 +76,16 @@ async function ensureParent(m: Member, path: string): Promise<void> {
 }
 
 /** Applies one operation to one member (a leg). Writes go temp + fsync + rename + fsync folder. */
-export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, hash: string | undefined, prepared?: AtomicWriter): Promise<void> {
+export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, hash: string | undefined, prepared?: AtomicWriter, look?: WriteLook): Promise<void> {
   switch (op.kind) {
     case 'write': {
       // `prepared`: this leg's temp file, already written and flushed (prepared-write.ts); only the landing is left.
       let w = prepared;
       try {
-        if (w) await beforeLanding(m, op.path);
+        if (w) await beforeLanding(m, op.path, look);
         else {
-          w = await openLegWriter(m, op.path, op.attrs);
+          await beforeLanding(m, op.path, look);
+          w = await startTemp(m, op.path, op.attrs);
           await w.write(data ?? new Uint8Array(0));
         }
         await w.commit();
@@ -79,7 +94,8 @@ export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, 
         throw e;
       }
       // With the size, time and inode it landed with: what tells an outside edit from this write (resync/outside.ts).
-      if (hash) await m.manifest?.landed(op.path, hash);
+      if (hash && w.landed) m.manifest?.set(op.path, hash, metaOf(w.landed));
+      else if (hash) await m.manifest?.landed(op.path, hash);
       return;
     }
     case 'mkdir':
@@ -118,13 +134,17 @@ async function typeAt(m: Member, path: string): Promise<'file' | 'dir' | null> {
   return t !== null && (await m.spelledAsStored(path)) ? t : null;
 }
 
-/** The nearest existing ancestor must be a folder, or the operation cannot create its path. */
-async function checkParentIsDir(m: Member, path: string): Promise<void> {
+/**
+ * The nearest existing ancestor must be a folder, or the operation cannot create its path. True when that is the
+ * path's own folder (nothing to make on the way).
+ */
+async function checkParentIsDir(m: Member, path: string): Promise<boolean> {
   for (let p = parentOf(path); p !== ''; p = parentOf(p)) {
     const t = await typeAt(m, p);
-    if (t === 'dir') return;
+    if (t === 'dir') return p === parentOf(path);
     if (t !== null) throw new MirrorError('ENOTDIR', `Cannot create "${path}": "${p}" is a file, not a folder. Rename or remove it first.`, { path });
   }
+  return parentOf(path) === '';
 }
 
 /**
@@ -178,7 +198,7 @@ export function checkNames(path: string, members: readonly Member[]): void {
  * Checks an operation against the current content (on `primary`) and the rules of every member — absent ones too: a
  * name the USB drive cannot hold, made while it is away, would fail its catch-up. Throws and changes nothing.
  */
-export async function validateOp(op: Op, primary: Member, members: readonly Member[], size: number | undefined): Promise<void> {
+export async function validateOp(op: Op, primary: Member, members: readonly Member[], size: number | undefined): Promise<WriteLook | undefined> {
   const created = createdPath(op);
   if (created !== null) {
     checkNames(created, members);
@@ -192,16 +212,16 @@ export async function validateOp(op: Op, primary: Member, members: readonly Memb
           throw new MirrorError('ETOOBIG', `"${op.path}" (${size} bytes) is larger than the filesystem of "${t.label}" allows (${t.rules.maxFileSize} bytes, FAT32). Reformat that drive as exFAT or split the file.`, { path: op.path, memberId: t.id });
         }
       }
-      const t = await typeAt(primary, op.path);
-      if (t === 'dir') throw new MirrorError('EISDIR', `"${op.path}" is a folder; choose a file name.`, { path: op.path });
-      await checkParentIsDir(primary, op.path);
-      return;
+      const stat = await primary.statOrNull(op.path);
+      if (stat?.type === 'other') throw linkAt(op.path);
+      if (stat?.type === 'dir' && (await primary.spelledAsStored(op.path))) throw new MirrorError('EISDIR', `"${op.path}" is a folder; choose a file name.`, { path: op.path });
+      return { member: primary, stat, parentIsDir: await checkParentIsDir(primary, op.path) };
     }
     case 'mkdir': {
       const t = await typeAt(primary, op.path);
       if (t !== null && t !== 'dir') throw new MirrorError('EEXIST', `"${op.path}" already exists as a file.`, { path: op.path });
       await checkParentIsDir(primary, op.path);
-      return;
+      return undefined;
     }
     case 'remove': {
       if ((await typeAt(primary, op.path)) === null) throw new MirrorError('ENOTFOUND', `"${op.path}" does not exist; nothing was removed.`, { path: op.path });

@@ -5,7 +5,7 @@ import { concatBytes } from '../fs/bytes.ts';
 import { errnoCode, type AtomicWriter, type FsStat } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 import { isActive, isReadable } from './member-state.ts';
-import { applyLeg, opPaths, openLegWriter, trashTicketBase, validateOp, type Op } from './ops.ts';
+import { applyLeg, opPaths, openLegWriter, trashTicketBase, validateOp, type Op, type WriteLook } from './ops.ts';
 import { PreparedWrites } from './prepared-write.ts';
 import type { Slot } from './path-order.ts';
 import { chooseReadMember } from './read-balance.ts';
@@ -194,6 +194,7 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
   let data: Uint8Array | undefined;
   let streamed: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> } | undefined;
   let prepared: PreparedWrites | undefined;
+  let look: WriteLook | undefined;
   try {
     await host.ensureActive();
     if (taken && op.kind === 'write') payload = await readTaken(taken, op.path, slots);
@@ -213,7 +214,7 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
     // Every member holding the mirror failed while the body came in (checked at submission, looked at again here).
     if (!primary) throw new MirrorError('ENOINSYNC', `No member holds an up-to-date copy any more, so "${paths[0]}" was not changed. Reconnect a drive of this mirror.`, { path: paths[0] });
     await slots.get(primary)!.ready;
-    await validateOp(op, primary, host.members, data?.byteLength).catch((e) => { throw isLinkError(e) ? linkRefusal(e, paths[0]!, primary) : e; });
+    look = await validateOp(op, primary, host.members, data?.byteLength).catch((e) => { throw isLinkError(e) ? linkRefusal(e, paths[0]!, primary) : e; });
     // Recently deleted: what the operation takes away is measured once, on the first member.
     const ticket = host.stampDelete ? await trashTicketBase(op, primary) : null;
     // Decided at submission, decided again after the awaits: a stop that began meanwhile closes the journals once it
@@ -234,7 +235,7 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
     throw e;
   }
   const req = new WriteRequest(host, op, targets, slots, taken);
-  if (streamed) await streamLegs(req, streamed); else await runLegs(req, data, prepared);
+  if (streamed) await streamLegs(req, streamed); else await runLegs(req, data, prepared, look);
   host.filesChanged(paths);
 }
 
@@ -243,18 +244,19 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
  * purged, when every member is present (a user deleting files to make room should not have to wait for an idle moment).
  */
 async function applyWithRoom(host: WriteHost, m: Member, op: Op, data: Uint8Array | undefined, hash: string | undefined,
-  prepared?: PreparedWrites): Promise<void> {
+  prepared?: PreparedWrites, look?: WriteLook): Promise<void> {
   // Each purge deletes at least one entry, oldest first: tried again until it fits or nothing is left to delete.
-  for (;;) {
+  // The first try only uses what was prepared and seen before the leg began (a purge's wait comes between).
+  for (let first = true; ; first = false) {
     try {
-      return await applyLeg(m, op, data, hash, (await prepared?.take(m)) ?? undefined);
+      return await applyLeg(m, op, data, hash, (await prepared?.take(m)) ?? undefined, first ? look : undefined);
     } catch (e) {
       if (!FULL.has(errnoCode(e) ?? '') || !(await host.purgeForSpace([m], data?.byteLength ?? 0))) throw e;
     }
   }
 }
 
-async function runLegs(req: WriteRequest, data: Uint8Array | undefined, prepared?: PreparedWrites): Promise<void> {
+async function runLegs(req: WriteRequest, data: Uint8Array | undefined, prepared?: PreparedWrites, look?: WriteLook): Promise<void> {
   const { host, op, targets, slots, taken, paths } = req;
   const size = data?.byteLength ?? 0;
   const hash = data && op.kind === 'write' ? hashOf(data) : undefined; // once, for every member's manifest
@@ -276,7 +278,7 @@ async function runLegs(req: WriteRequest, data: Uint8Array | undefined, prepared
       }
       const t0 = performance.now();
       if (keepsOwn(taken, m, op)) { recordKept(m, op, hash, taken); return true; }
-      await applyWithRoom(host, m, op, data, hash, prepared);
+      await applyWithRoom(host, m, op, data, hash, prepared, look);
       m.recordWrite(size, performance.now() - t0);
       return true;
     } catch (e) {
