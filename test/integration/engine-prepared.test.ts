@@ -5,22 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMirror, NodeFs, type EngineMemberSpec } from '../../core/index.ts';
-import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
-import { tempDir } from '../helpers/tmp.ts';
+import { faultyPair, until } from '../helpers/faulty-pair.ts';
 import { text } from '../helpers/engine.ts';
 
-const quiet = { watchOutside: false, memberTimeoutMs: 0 };
-const until = async (ok: () => boolean) => { while (!ok()) await new Promise((r) => setImmediate(r)); };
 const exists = (p: string) => stat(p).then(() => true, () => false);
 const temps = async (root: string) => (await readdir(join(root, '.nas-mirror', 'tmp'))).filter((n) => n.endsWith('.tmp'));
 
 test('the temp file is flushed while the intent record is, and the path changes on no member before the record is durable', { timeout: 60_000 }, async (t) => {
-  const dir = await tempDir(t);
-  const A = join(dir, 'A'), B = join(dir, 'B');
-  const afs = new FaultyFs(new NodeFs());
-  const m = await createMirror({ ...quiet, members: [{ path: A, label: 'A', fs: afs } as EngineMemberSpec, { path: B, label: 'B' }] });
-  t.after(() => m.stop().catch(() => {}));
+  const { A, B, afs, m } = await faultyPair(t);
   await m.writeFile('warm.txt', 'first write: the folders exist');
   afs.hang((p, op) => (op === 'fsync' && p.endsWith('intent.log')) || (op === 'flush' && p.endsWith('p.txt')));
   const w = m.writeFile('p.txt', 'new');
@@ -36,18 +28,13 @@ test('the temp file is flushed while the intent record is, and the path changes 
 });
 
 test('a prepared temp file whose leg does not land is removed: the member failed while the record was made', { timeout: 60_000 }, async (t) => {
-  const dir = await tempDir(t);
-  const A = join(dir, 'A'), B = join(dir, 'B');
-  const afs = new FaultyFs(new NodeFs());
-  const m = await createMirror({ ...quiet, members: [{ path: A, label: 'A', fs: afs } as EngineMemberSpec, { path: B, label: 'B' }] });
-  t.after(() => m.stop().catch(() => {}));
+  const { A, afs, m, id } = await faultyPair(t);
   await m.writeFile('warm.txt', 'first write: the folders exist');
   afs.hang((p, op) => op === 'fsync' && p.endsWith('intent.log'));
   const w = m.writeFile('p.txt', 'new');
   await until(() => afs.stuck === 1);
-  const prepared = async () => (await temps(A)).length === 1;
-  while (!(await prepared())) await new Promise((r) => setImmediate(r)); // A's temp file is there, not landed
-  await m.failMember(m.status().members.find((x) => x.label === 'A')!.id);
+  while ((await temps(A)).length === 0) await new Promise((r) => setImmediate(r)); // A's temp file is there, not landed
+  await m.failMember(id('A'));
   afs.resume();
   await w; // acknowledged by B
   await m.drain();

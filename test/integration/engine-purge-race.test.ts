@@ -5,21 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMirror, NodeFs, type EngineMemberSpec } from '../../core/index.ts';
 import type { MirrorImpl } from '../../core/engine/mirror.ts';
-import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
-import { tempDir } from '../helpers/tmp.ts';
+import { faultyPair, until } from '../helpers/faulty-pair.ts';
 
-const quiet = { watchOutside: false, memberTimeoutMs: 0 };
-const until = async (ok: () => boolean) => { while (!ok()) await new Promise((r) => setImmediate(r)); };
 const entries = async (root: string) => (await readdir(join(root, '.nas-mirror', 'trash'))).filter((n) => n.endsWith('.json'));
 
 test('a purge for room that waited while a member failed deletes nothing', { timeout: 60_000 }, async (t) => {
-  const dir = await tempDir(t);
-  const A = join(dir, 'A'), B = join(dir, 'B');
-  const afs = new FaultyFs(new NodeFs());
-  const m = await createMirror({ ...quiet, members: [{ path: A, label: 'A', fs: afs } as EngineMemberSpec, { path: B, label: 'B' }] });
-  t.after(() => m.stop().catch(() => {}));
+  const { A, afs, m, id } = await faultyPair(t);
   await m.writeFile('old.txt', 'kept in recently deleted');
   await m.remove('old.txt');
   await m.drain();
@@ -27,7 +19,7 @@ test('a purge for room that waited while a member failed deletes nothing', { tim
   afs.hang((p, op) => op === 'readdir' && p.endsWith(join('.nas-mirror', 'trash')));
   const purge = (m as unknown as MirrorImpl).purgeForSpace(); // every member in sync now: the purge may go ahead
   await until(() => afs.stuck > 0); // its look at A's trash is held
-  await m.failMember(m.status().members.find((x) => x.label === 'B')!.id);
+  await m.failMember(id('B'));
   afs.resume();
   assert.equal(await purge, false, 'nothing was purged');
   assert.equal((await entries(A)).length, 1, 'A keeps the entry: B, away, may not have applied the delete');

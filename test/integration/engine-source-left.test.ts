@@ -11,9 +11,9 @@ import type { MirrorImpl } from '../../core/engine/mirror.ts';
 import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { rot, text } from '../helpers/engine.ts';
+import { faultyPair, until } from '../helpers/faulty-pair.ts';
 
 const quiet = { watchOutside: false, memberTimeoutMs: 0 };
-const until = async (ok: () => boolean) => { while (!ok()) await new Promise((r) => setImmediate(r)); };
 
 test('a self-heal whose good copy\'s drive failed meanwhile writes nothing: the acknowledged write stays', async (t) => {
   const dir = await tempDir(t);
@@ -67,11 +67,7 @@ test('a catch-up copy whose source failed while it waited its turn is made again
 });
 
 test('an outside delete meets a write made through the mirror before its turn: the write stays on every member', async (t) => {
-  const dir = await tempDir(t);
-  const A = join(dir, 'A'), B = join(dir, 'B');
-  const afs = new FaultyFs(new NodeFs());
-  const m = await createMirror({ ...quiet, reconcileIntervalMs: 0, members: [{ path: A, label: 'A', fs: afs } as EngineMemberSpec, { path: B, label: 'B' }] });
-  t.after(() => m.stop().catch(() => {}));
+  const { A, B, afs, m } = await faultyPair(t, { reconcileIntervalMs: 0 });
   await m.writeFile('p.txt', 'v1');
   await m.drain();
   await unlink(join(A, 'p.txt')); // deleted directly on A: seen in line, then taken once A answers it is still A

@@ -1,0 +1,23 @@
+// Two members, A on a FaultyFs over a real folder (so a test can hold or fail one of its calls) and B plain: the
+// setup of the tests that force an overlap between an operation and a drive that fails or answers late.
+import type { TestContext } from 'node:test';
+import { join } from 'node:path';
+import { createMirror, NodeFs, type EngineMemberSpec, type MirrorOptions } from '../../core/index.ts';
+import { FaultyFs } from './fs/faulty-fs.ts';
+import { tempDir } from './tmp.ts';
+
+export async function faultyPair(t: TestContext, o: Partial<MirrorOptions> = {}) {
+  const dir = await tempDir(t);
+  const A = join(dir, 'A'), B = join(dir, 'B');
+  const afs = new FaultyFs(new NodeFs());
+  const m = await createMirror({ watchOutside: false, memberTimeoutMs: 0, ...o,
+    members: [{ path: A, label: 'A', fs: afs } as EngineMemberSpec, { path: B, label: 'B' }] });
+  t.after(() => m.stop().catch(() => {}));
+  const id = (label: string) => m.status().members.find((x) => x.label === label)!.id;
+  return { dir, A, B, afs, m, id };
+}
+
+/** Resolves once `ok()` holds, looking again after each turn of the event loop (a state, not a time, is awaited). */
+export async function until(ok: () => boolean): Promise<void> {
+  while (!ok()) await new Promise((r) => setImmediate(r));
+}
