@@ -255,7 +255,7 @@ async function copyFile(source: Member, target: Member, path: string, s: FsStat,
   }
   await matchSpelling(target, path, 'file');
   if (o.durable === false && s.size <= SMALL_FILE_BYTES) {
-    const bytes = await copySmallFile(source, target, path, s, o);
+    const bytes = await copySmallFile(source, target, path, o);
     if (bytes !== null) return bytes;
   }
   const w = await target.fs.createAtomic(target.abs(path), target.tmpDir, { durable: o.durable, mtimeMs: s.mtimeMs, mode: s.mode });
@@ -300,16 +300,19 @@ function notRotten(source: Member, path: string, hash: string): string | undefin
  * thread-pool round trips (a photo library's adoption was ~350 µs of engine work per file). Same checks as the
  * streamed copy; null when a drive has no such call or the file is not a small file now (the caller streams it).
  */
-async function copySmallFile(source: Member, target: Member, path: string, s: FsStat, o: CopyOptions): Promise<number | null> {
+async function copySmallFile(source: Member, target: Member, path: string, o: CopyOptions): Promise<number | null> {
   if (!source.fs.readSmallFiles || !target.fs.writeFileBulk) return null;
   const [r] = await source.fs.readSmallFiles([source.abs(path)], SMALL_FILE_BYTES);
   if (r?.stat?.type !== 'file' || r.data === undefined || r.hash === undefined) return null;
   const expected = notRotten(source, path, r.hash);
-  const landed = await target.fs.writeFileBulk(target.abs(path), target.tmpDir, r.data, { mtimeMs: s.mtimeMs, mode: s.mode });
+  // The time and mode of the bytes read (the same call's stat), not of the look before it: an edit on the drive in
+  // between must not land with the old file's date.
+  const read = r.stat;
+  const landed = await target.fs.writeFileBulk(target.abs(path), target.tmpDir, r.data, { mtimeMs: read.mtimeMs, mode: read.mode });
   // With the size, time and inode each copy has (outside changes: resync/outside.ts), as landed() records them.
   target.manifest?.set(path, r.hash, metaOf(landed));
-  if (expected === undefined) source.manifest?.set(path, r.hash, metaOf(r.stat)); // adopted content: its first checksum
-  o.resume?.copied(path, { size: r.data.byteLength, mtimeMs: s.mtimeMs, hash: r.hash });
+  if (expected === undefined) source.manifest?.set(path, r.hash, metaOf(read)); // adopted content: its first checksum
+  o.resume?.copied(path, { size: r.data.byteLength, mtimeMs: read.mtimeMs, hash: r.hash });
   return r.data.byteLength;
 }
 
