@@ -77,6 +77,11 @@ export class NodeFs implements Filesystem {
     let open_ = true;
     let landed: FsStat | undefined;
     const closeOnce = async () => { if (open_) { open_ = false; await fh.close(); } };
+    // The temp file goes, the target untouched: abort(), and a flush or a commit that failed.
+    const discard = async () => {
+      await closeOnce().catch(() => {});
+      await unlink(tmp).catch(() => {});
+    };
     const flushOnce = async () => {
       if (!open_) return;
       // The source's sub-millisecond part is kept (to the microsecond), so the dates compare equal afterwards.
@@ -93,29 +98,19 @@ export class NodeFs implements Filesystem {
         while (off < chunk.byteLength) off += (await fh.write(chunk, off, chunk.byteLength - off)).bytesWritten;
       },
       async flush() {
-        try {
-          await flushOnce();
-        } catch (e) {
-          await closeOnce().catch(() => {});
-          await unlink(tmp).catch(() => {});
-          throw e;
-        }
+        await flushOnce().catch(async (e: unknown) => { await discard(); throw e; });
       },
       async commit() {
         try {
           await flushOnce();
           await rename(tmp, target);
         } catch (e) {
-          await closeOnce().catch(() => {});
-          await unlink(tmp).catch(() => {});
+          await discard();
           throw e;
         }
         if (durable) await fsyncDir(dirname(target));
       },
-      async abort() {
-        await closeOnce().catch(() => {});
-        await unlink(tmp).catch(() => {});
-      },
+      abort: discard,
     };
   }
 

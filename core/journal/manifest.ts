@@ -94,12 +94,15 @@ export class Manifest {
   /**
    * The file the engine just wrote at `path` landed: its checksum with the size, time and inode it has now, so that a
    * later edit made outside the app can be told from this write. Called before the path's place in line is released.
+   * `known`: that stat, when the writer has it already (AtomicWriter.landed), so the file is not looked at again.
    */
-  async landed(path: string, hash: string): Promise<void> {
-    let s: FsStat | null = null;
-    try {
-      s = await this.fs.stat(join(this.root, path));
-    } catch { /* gone already (a later operation in line is not possible here: only a failing drive) */ }
+  async landed(path: string, hash: string, known?: FsStat): Promise<void> {
+    let s: FsStat | null = known ?? null;
+    if (!known) {
+      try {
+        s = await this.fs.stat(join(this.root, path));
+      } catch { /* gone already (a later operation in line is not possible here: only a failing drive) */ }
+    }
     this.set(path, hash, s?.type === 'file' ? metaOf(s) : undefined);
   }
 

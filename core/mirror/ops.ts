@@ -1,7 +1,6 @@
 // The operations a write request carries, how each lands on one member, and the checks made before any leg starts.
 import { MirrorError } from '../contract/errors.ts';
 import { type AtomicWriter, type FsAttrs, type FsStat } from '../fs/filesystem.ts';
-import { metaOf } from '../journal/manifest.ts';
 import type { Member } from './member.ts';
 import { baseName, foldPath, nameProblem, parentOf } from './paths.ts';
 import { keepReplaced, measureEntry, quarantine, type TrashReason, type TrashTicket } from './trash.ts';
@@ -82,9 +81,8 @@ export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, 
       // `prepared`: this leg's temp file, already written and flushed (prepared-write.ts); only the landing is left.
       let w = prepared;
       try {
-        if (w) await beforeLanding(m, op.path, look);
-        else {
-          await beforeLanding(m, op.path, look);
+        await beforeLanding(m, op.path, look);
+        if (!w) {
           w = await startTemp(m, op.path, op.attrs);
           await w.write(data ?? new Uint8Array(0));
         }
@@ -94,8 +92,7 @@ export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, 
         throw e;
       }
       // With the size, time and inode it landed with: what tells an outside edit from this write (resync/outside.ts).
-      if (hash && w.landed) m.manifest?.set(op.path, hash, metaOf(w.landed));
-      else if (hash) await m.manifest?.landed(op.path, hash);
+      if (hash) await m.manifest?.landed(op.path, hash, w.landed);
       return;
     }
     case 'mkdir':

@@ -14,18 +14,18 @@ import type { Member } from './member.ts';
 import { startTemp } from './ops.ts';
 
 export class PreparedWrites {
-  readonly #by = new Map<Member, Promise<AtomicWriter | null>>();
+  readonly #by = new Map<Member, Promise<AtomicWriter | undefined>>();
 
   /** Starts writing and flushing `data` to a temp file on each member; one that fails is simply not prepared. */
   constructor(members: readonly Member[], path: string, data: Uint8Array, attrs?: FsAttrs) {
     for (const m of members) this.#by.set(m, prepare(m, path, data, attrs));
   }
 
-  /** The member's prepared temp file, handed over once (null: none; the leg writes its own). */
-  async take(m: Member): Promise<AtomicWriter | null> {
+  /** The member's prepared temp file, handed over once (undefined: none; the leg writes its own). */
+  async take(m: Member): Promise<AtomicWriter | undefined> {
     const p = this.#by.get(m);
     this.#by.delete(m);
-    return p ?? null;
+    return p;
   }
 
   /** Removes the member's temp file if its leg did not take it. */
@@ -40,11 +40,11 @@ export class PreparedWrites {
   }
 }
 
-async function prepare(m: Member, path: string, data: Uint8Array, attrs?: FsAttrs): Promise<AtomicWriter | null> {
+async function prepare(m: Member, path: string, data: Uint8Array, attrs?: FsAttrs): Promise<AtomicWriter | undefined> {
   let w: AtomicWriter | undefined;
   try {
     w = await startTemp(m, path, attrs);
-    if (!w.flush) { await w.abort(); return null; } // a drive that cannot flush early: its leg writes as usual
+    if (!w.flush) { await w.abort(); return undefined; } // a drive that cannot flush early: its leg writes as usual
     await w.write(data);
     await w.flush();
     return w;
@@ -52,6 +52,6 @@ async function prepare(m: Member, path: string, data: Uint8Array, attrs?: FsAttr
     // Not prepared (a full drive, a folder not made yet, a drive that failed): the leg writes the usual way and meets
     // the same error there, where it is handled (room made, the member faulted).
     await w?.abort().catch(() => {});
-    return null;
+    return undefined;
   }
 }

@@ -249,7 +249,7 @@ async function applyWithRoom(host: WriteHost, m: Member, op: Op, data: Uint8Arra
   // The first try only uses what was prepared and seen before the leg began (a purge's wait comes between).
   for (let first = true; ; first = false) {
     try {
-      return await applyLeg(m, op, data, hash, (await prepared?.take(m)) ?? undefined, first ? look : undefined);
+      return await applyLeg(m, op, data, hash, await prepared?.take(m), first ? look : undefined);
     } catch (e) {
       if (!FULL.has(errnoCode(e) ?? '') || !(await host.purgeForSpace([m], data?.byteLength ?? 0))) throw e;
     }
@@ -386,7 +386,7 @@ async function streamLegs(req: WriteRequest, s: { chunks: Uint8Array[]; rest: As
     await settled();
     await Promise.all([...live].map(([m, w]) => w.commit().catch((e) => drop(m, e))));
     const hash = hasher.digest('base64url');
-    await Promise.all([...live.keys()].map((m) => m.manifest?.landed(path, hash)));
+    await Promise.all([...live].map(([m, w]) => m.manifest?.landed(path, hash, w.landed)));
     if (keeper) recordKept(keeper.member, { kind: 'write', path }, hash, keeper);
   } catch (e) {
     await settled();

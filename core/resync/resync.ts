@@ -271,7 +271,7 @@ async function copyFile(source: Member, target: Member, path: string, s: FsStat,
     const hash = hasher.digest('base64url');
     const expected = notRotten(source, path, hash);
     await w.commit();
-    await target.manifest?.landed(path, hash); // with its size, time and inode (outside changes: resync/outside.ts)
+    await target.manifest?.landed(path, hash, w.landed); // with its size, time and inode (outside changes: resync/outside.ts)
     if (expected === undefined) await source.manifest?.landed(path, hash); // adopted content: its first checksum
     o.resume?.copied(path, { size: bytes, mtimeMs: s.mtimeMs, hash });
   } catch (e) {
