@@ -1,5 +1,6 @@
 // The mirror (cf. md r1conf): members, write-behind limits, health, superblocks, and the public Mirror methods; the
 // member lifecycle (fail, eject, forget, add, catch-up) is in membership.ts.
+import { basename, dirname } from 'node:path';
 import { MirrorError } from '../contract/errors.ts';
 import type { DeletedEntry, DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../contract/types.ts';
 import type { Conflict, ConflictChoice, ScrubFinding } from '../contract/types.ts';
@@ -288,6 +289,25 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     if (data instanceof Uint8Array) return submitOp(this, op, { data });
     if (data && typeof (data as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') return submitOp(this, op, { stream: data });
     throw new MirrorError('EINVALIDOPTION', `writeFile("${p}") needs a Uint8Array, a string or an async iterable of Uint8Array.`, { path: p });
+  }
+
+  async writeStaged(path: string, file: string, attrs?: FileAttrs): Promise<void> {
+    const p = normalizePath(path);
+    const op: Op = { kind: 'write', path: p, ...(attrs ? { attrs: checkAttrs(p, attrs) } : {}) };
+    const member = this.members.find((m) => dirname(file) === m.tmpDir);
+    const name = basename(file);
+    if (!member || name === '' || name === '.' || name === '..') {
+      throw new MirrorError('EINVALIDOPTION', `writeStaged("${p}"): ${file} is not in a member's staging folder (stagingDir()).`, { path: p });
+    }
+    // Read through the member's filesystem, as any read of the drive; the chunks are the write's (stream-blocks.ts).
+    const source = member.fs.readStream(file);
+    try {
+      await submitOp(this, op, { stream: source, owned: true, staged: { member, file } });
+    } finally {
+      await source[Symbol.asyncIterator]().return?.().catch(() => {}); // its handle closed, however the write ended
+    }
+    // Acknowledged: the file landed on its member, or (that member not written, the write small enough to hold) it goes.
+    if (await member.fs.stat(file).then(() => true, () => false)) await member.fs.remove(file).catch(() => {});
   }
 
   async mkdir(path: string): Promise<void> { return submitOp(this, { kind: 'mkdir', path: normalizePath(path) }); }

@@ -39,6 +39,11 @@ export function giveChunk(view: Uint8Array): void {
   free.push(Buffer.from(ab, 0, POOL_CHUNK));
 }
 
+/** Whether `view` is a whole buffer of the pool (what a stream that hands its chunks over may pass on uncopied). */
+export function isPoolChunk(view: Uint8Array): boolean {
+  return ours.has(view.buffer) && view.byteOffset === 0 && view.byteLength === POOL_CHUNK && !isFree.has(view.buffer);
+}
+
 /** For tests: how many buffers are idle, and how many were ever made. */
 export function freeChunks(): number { return free.length; }
 export function madeChunks(): number { return made; }

@@ -24,9 +24,17 @@ export class ConfinedFs implements Filesystem {
   readonly hashSmallFiles?: Filesystem['hashSmallFiles'];
   readonly readSmallFiles?: Filesystem['readSmallFiles'];
   readonly writeFileBulk?: Filesystem['writeFileBulk'];
+  readonly adoptAtomic?: Filesystem['adoptAtomic'];
 
   constructor(readonly inner: Filesystem, readonly root: string) {
-    const { hashSmallFiles, readSmallFiles, writeFileBulk } = inner;
+    const { hashSmallFiles, readSmallFiles, writeFileBulk, adoptAtomic } = inner;
+    if (adoptAtomic) {
+      this.adoptAtomic = async (tmp, target, attrs) => {
+        // Both folders checked, as createAtomic checks its own: the staged file is opened without following a link.
+        await Promise.all([this.#parent(target), this.#parent(tmp)]);
+        return adoptAtomic.call(inner, tmp, target, attrs);
+      };
+    }
     // The link check is made by the call itself, right before each path is touched (small-file-worker.ts): one call
     // per batch instead of a realpath per folder first, and no gap between the check and the use.
     if (hashSmallFiles) this.hashSmallFiles = (paths, maxBytes) => hashSmallFiles.call(inner, paths, maxBytes, root);

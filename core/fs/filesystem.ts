@@ -47,6 +47,13 @@ export interface Filesystem {
    * with `mode` those permission bits (where the filesystem keeps them).
    */
   createAtomic(target: string, tmpDir: string, o?: { durable?: boolean } & FsAttrs): Promise<AtomicWriter>;
+  /**
+   * Optional: createAtomic() over a temp file a host already wrote in full (`tmp`, beside `target` on the same
+   * filesystem; a FUSE mount's staged file), so its bytes land without being written a second time. write() is
+   * refused; commit() sets the attributes, fsyncs, renames and fsyncs the folder; abort() (and a failed commit) only
+   * closes it: the file stays the host's. Without it, the caller writes a copy through createAtomic().
+   */
+  adoptAtomic?(tmp: string, target: string, o?: FsAttrs): Promise<AtomicWriter>;
   /** Flushes everything written to the filesystem holding `path` (syncfs); false where that cannot be done. */
   syncFilesystem(path: string): Promise<boolean>;
   /** Reads a whole file; never through a symbolic link as the last name (it fails instead). */

@@ -51,6 +51,53 @@ async function setHandleAttrs(fh: FileHandle, a: FsAttrs): Promise<void> {
 
 const statOf = (s: Stats): FsStat => ({ type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, mode: s.mode & 0o777 });
 
+/**
+ * The writer of a temp file `tmp` open as `fh`, landing at `target`. One the writer made (createAtomic) is removed when
+ * it does not land; one it adopted (adoptAtomic: a host's staged file) is only closed then, and stays the host's.
+ */
+function atomicWriter(fh: FileHandle, tmp: string, target: string, o: { durable?: boolean } & FsAttrs, k: { adopted: boolean }): AtomicWriter {
+  const durable = o.durable !== false;
+  let open_ = true;
+  let landed: FsStat | undefined;
+  const closeOnce = async () => { if (open_) { open_ = false; await fh.close(); } };
+  // The temp file goes (unless adopted), the target untouched: abort(), and a flush or a commit that failed.
+  const discard = async () => {
+    await closeOnce().catch(() => {});
+    if (!k.adopted) await unlink(tmp).catch(() => {});
+  };
+  const flushOnce = async () => {
+    if (!open_) return;
+    // The source's sub-millisecond part is kept (to the microsecond), so the dates compare equal afterwards.
+    await setHandleAttrs(fh, o);
+    // fdatasync: the data and its size are what a read needs; the rename and folder fsync make the name durable.
+    if (durable) await fh.datasync();
+    landed = statOf(await fh.stat()); // what the rename will put at the target: the same inode, size and time
+    await closeOnce();
+  };
+  return {
+    get landed() { return landed; },
+    async write(chunk) {
+      if (k.adopted) throw new Error(`${tmp} was written by its host: nothing more is written to it here`);
+      let off = 0;
+      while (off < chunk.byteLength) off += (await fh.write(chunk, off, chunk.byteLength - off)).bytesWritten;
+    },
+    async flush() {
+      await flushOnce().catch(async (e: unknown) => { await discard(); throw e; });
+    },
+    async commit() {
+      try {
+        await flushOnce();
+        await rename(tmp, target);
+      } catch (e) {
+        await discard();
+        throw e;
+      }
+      if (durable) await fsyncDir(dirname(target));
+    },
+    abort: discard,
+  };
+}
+
 export class NodeFs implements Filesystem {
   async openAppend(path: string): Promise<AppendHandle> {
     const fh = await open(path, 'a');
@@ -71,47 +118,19 @@ export class NodeFs implements Filesystem {
   }
 
   async createAtomic(target: string, tmpDir: string, o: { durable?: boolean } & FsAttrs = {}): Promise<AtomicWriter> {
-    const durable = o.durable !== false;
     const tmp = join(tmpDir, `${parse(target).base.slice(0, 40)}.${randomBytes(6).toString('hex')}.tmp`);
-    const fh = await open(tmp, 'wx');
-    let open_ = true;
-    let landed: FsStat | undefined;
-    const closeOnce = async () => { if (open_) { open_ = false; await fh.close(); } };
-    // The temp file goes, the target untouched: abort(), and a flush or a commit that failed.
-    const discard = async () => {
-      await closeOnce().catch(() => {});
-      await unlink(tmp).catch(() => {});
-    };
-    const flushOnce = async () => {
-      if (!open_) return;
-      // The source's sub-millisecond part is kept (to the microsecond), so the dates compare equal afterwards.
-      await setHandleAttrs(fh, o);
-      // fdatasync: the data and its size are what a read needs; the rename and folder fsync make the name durable.
-      if (durable) await fh.datasync();
-      landed = statOf(await fh.stat()); // what the rename will put at the target: the same inode, size and time
-      await closeOnce();
-    };
-    return {
-      get landed() { return landed; },
-      async write(chunk) {
-        let off = 0;
-        while (off < chunk.byteLength) off += (await fh.write(chunk, off, chunk.byteLength - off)).bytesWritten;
-      },
-      async flush() {
-        await flushOnce().catch(async (e: unknown) => { await discard(); throw e; });
-      },
-      async commit() {
-        try {
-          await flushOnce();
-          await rename(tmp, target);
-        } catch (e) {
-          await discard();
-          throw e;
-        }
-        if (durable) await fsyncDir(dirname(target));
-      },
-      abort: discard,
-    };
+    return atomicWriter(await open(tmp, 'wx'), tmp, target, o, { adopted: false });
+  }
+
+  async adoptAtomic(tmp: string, target: string, o: FsAttrs = {}): Promise<AtomicWriter> {
+    const fh = await open(tmp, constants.O_RDWR | (constants.O_NOFOLLOW ?? 0));
+    try {
+      if (!(await fh.stat()).isFile()) throw Object.assign(new Error(`${tmp} is not a file`), { code: 'EINVAL' });
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+    return atomicWriter(fh, tmp, target, o, { adopted: true });
   }
 
   async readFile(path: string): Promise<Uint8Array> {

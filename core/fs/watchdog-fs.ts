@@ -60,6 +60,7 @@ export class WatchdogFs implements Filesystem {
   readonly hashSmallFiles?: Filesystem['hashSmallFiles'];
   readonly readSmallFiles?: Filesystem['readSmallFiles'];
   readonly writeFileBulk?: Filesystem['writeFileBulk'];
+  readonly adoptAtomic?: Filesystem['adoptAtomic'];
 
   constructor(readonly inner: Filesystem, o: WatchdogOptions) {
     if (inner.hashSmallFiles) {
@@ -77,6 +78,20 @@ export class WatchdogFs implements Filesystem {
           this.#unflushed += data.byteLength; // made durable by the next syncFilesystem
           return s;
         });
+    }
+    if (inner.adoptAtomic) {
+      this.adoptAtomic = async (tmp, target, attrs) => {
+        // The host wrote the bytes; their fsync happens here, so it is given the time its size needs.
+        const { size } = await this.stat(tmp);
+        const w = await this.#call(`opening ${tmp}`, 0, () => inner.adoptAtomic!(tmp, target, attrs));
+        return {
+          write: (chunk) => w.write(chunk),
+          ...(w.flush ? { flush: () => this.#call(`saving ${target}`, size, () => w.flush!()) } : {}),
+          commit: () => this.#call(`saving ${target}`, size, () => w.commit()),
+          abort: () => this.#cleanup(`closing ${tmp}`, () => w.abort()),
+          get landed() { return w.landed; },
+        };
+      };
     }
     this.#stallMs = o.stallMs;
     this.#floor = o.floorBytesPerSecond ?? 1 << 20;

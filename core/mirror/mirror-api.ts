@@ -22,6 +22,13 @@ export interface Mirror {
    */
   stagingDir(): string | null;
   /**
+   * writeFile() of a file the host staged in stagingDir() (whole: it must not change until this settles). The member
+   * whose staging folder holds it lands that very file, renamed into place, instead of a copy; the other members get
+   * copies read from it. Acknowledged: the file is gone from the staging folder. Refused or failed: it is left there,
+   * still the host's. EINVALIDOPTION when `file` is not directly in a member's staging folder.
+   */
+  writeStaged(path: string, file: string, attrs?: FileAttrs): Promise<void>;
+  /**
    * Throws EINVALIDPATH when no file or folder could be made at `path` (a name a member's filesystem refuses, a
    * reserved or metadata name): a host that creates a file now and writes it later (a mount) refuses it at once.
    */

@@ -33,8 +33,10 @@ function withOwnerAccess(a: FsAttrs | undefined, type: 'file' | 'dir'): FsAttrs 
 }
 
 /** Starts an atomic replacement of `path` on the member, creating its parent folders. */
-export async function openLegWriter(m: Member, path: string, attrs?: FsAttrs): Promise<AtomicWriter> {
+export async function openLegWriter(m: Member, path: string, attrs?: FsAttrs, staged?: string): Promise<AtomicWriter> {
   await beforeLanding(m, path);
+  // A file a host staged in this member's temp folder lands itself (Mirror.writeStaged).
+  if (staged && m.fs.adoptAtomic) return m.fs.adoptAtomic(staged, m.abs(path), withOwnerAccess(attrs, 'file'));
   return startTemp(m, path, attrs);
 }
 

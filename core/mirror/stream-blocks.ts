@@ -9,16 +9,27 @@
 // (a behind write keeps its data until it lands). Full-size blocks come from the chunk pool; the write gives each
 // back once every member's write of it has landed (write-request.ts).
 
-import { giveChunk, POOL_CHUNK, takeChunk } from '../fs/chunk-pool.ts';
+import { giveChunk, isPoolChunk, POOL_CHUNK, takeChunk } from '../fs/chunk-pool.ts';
 
 const FIRST_BLOCK = 64 << 10;
 export const MAX_BLOCK = POOL_CHUNK;
 
-export async function* streamBlocks(source: AsyncIterable<Uint8Array>, maxBlock = MAX_BLOCK): AsyncGenerator<Uint8Array, void, undefined> {
+/**
+ * `owned`: the source hands its chunks over (it never touches one again once the next is asked for: NodeFs.readStream's
+ * pool chunks). A whole pool chunk that starts a block is then passed on as that block, uncopied, and a chunk copied
+ * goes back to the pool.
+ */
+export async function* streamBlocks(source: AsyncIterable<Uint8Array>, maxBlock = MAX_BLOCK, owned = false): AsyncGenerator<Uint8Array, void, undefined> {
   let cap = Math.min(FIRST_BLOCK, maxBlock);
   let block: Buffer | null = null;
   let fill = 0;
   for await (const chunk of source) {
+    if (owned && fill === 0 && maxBlock === POOL_CHUNK && isPoolChunk(chunk)) {
+      if (block) { giveChunk(block); block = null; } // an empty block taken for nothing
+      cap = maxBlock;
+      yield chunk;
+      continue;
+    }
     let off = 0;
     while (off < chunk.byteLength) {
       block ??= cap === POOL_CHUNK ? takeChunk() : Buffer.allocUnsafeSlow(cap);
@@ -34,6 +45,7 @@ export async function* streamBlocks(source: AsyncIterable<Uint8Array>, maxBlock 
         yield full;
       }
     }
+    if (owned) giveChunk(chunk); // copied: the source's chunk is free again (only the pool's own are taken back)
   }
   if (!block || fill === 0) {
     if (block) giveChunk(block);

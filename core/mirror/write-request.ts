@@ -44,7 +44,13 @@ export interface WriteHost {
   totalBehind(): { writes: number; bytes: number };
 }
 
-export type Payload = { data: Uint8Array } | { stream: AsyncIterable<Uint8Array> };
+/**
+ * A write's body: bytes, or a stream. `owned`: the stream hands its chunks over (stream-blocks.ts). `staged`: the
+ * stream reads a file a host staged in that member's temp folder; there the file itself lands (renamed into place,
+ * NodeFs.adoptAtomic), the other members get copies of what the stream read.
+ */
+export type Payload = { data: Uint8Array }
+  | { stream: AsyncIterable<Uint8Array>; owned?: boolean; staged?: { member: Member; file: string } };
 
 /**
  * One client write (DESIGN.md: write request; md's r1bio): the operation, the members it goes to and each one's place
@@ -192,7 +198,7 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload, taken
 async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Member[], slots: Map<Member, Slot>,
   payload: Payload | undefined, taken: Taken | undefined, admit: () => void): Promise<void> {
   let data: Uint8Array | undefined;
-  let streamed: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> } | undefined;
+  let streamed: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array>; staged?: { member: Member; file: string } } | undefined;
   let prepared: PreparedWrites | undefined;
   let look: WriteLook | undefined;
   try {
@@ -203,8 +209,8 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
       // Hold as much as could still go behind: a file that fits the behind budget is written behind like any other;
       // a bigger one streams to every member in step, so memory stays bounded by maxBehindBytes.
       const budget = host.maxBehindWrites === 0 ? 0 : host.maxBehindBytes - host.totalBehind().bytes;
-      const b = await bufferUpTo(streamBlocks(payload.stream), Math.max(1 << 20, budget));
-      if (b.rest) streamed = { chunks: b.chunks!, rest: b.rest }; else data = b.data;
+      const b = await bufferUpTo(streamBlocks(payload.stream, undefined, payload.owned), Math.max(1 << 20, budget));
+      if (b.rest) streamed = { chunks: b.chunks!, rest: b.rest, ...(payload.staged ? { staged: payload.staged } : {}) }; else data = b.data;
     } else if (payload) {
       // The behind copy (invariant 8): taken before the acknowledgement, independent of the caller's buffer.
       data = Uint8Array.from(payload.data);
@@ -231,6 +237,7 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
     if (ticket && (op.kind === 'remove' || op.kind === 'rename')) op = { ...op, trash: { ...ticket, ...host.stampDelete!() } };
   } catch (e) {
     await prepared?.dropAll();
+    await streamed?.rest.return?.().catch(() => {}); // a refused stream is let go: a file source closes its handle
     for (const s of slots.values()) s.release();
     throw e;
   }
@@ -321,13 +328,15 @@ async function runLegs(req: WriteRequest, data: Uint8Array | undefined, prepared
 export const STREAM_WINDOW_BYTES = 16 << 20;
 
 /** A write too big to hold a behind copy of: every leg is synchronous, chunks are pipelined to all members. */
-async function streamLegs(req: WriteRequest, s: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array> }): Promise<void> {
+async function streamLegs(req: WriteRequest, s: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array>; staged?: { member: Member; file: string } }): Promise<void> {
   const { host, op, targets, taken } = req;
   const path = req.paths[0]!;
   const attrs = op.kind === 'write' ? op.attrs : undefined;
   const keeper = taken && targets.includes(taken.member) && (taken.from ?? path) === path ? taken : undefined;
   const writers = targets.filter((m) => m !== keeper?.member);
   const live = new Map<Member, AtomicWriter>();
+  /** Members landing the staged file itself (nothing is written to them). */
+  const adopted = new Set<Member>();
   const errors: LegError[] = [];
   let finishAll!: () => void;
   const allDone = new Promise<void>((r) => (finishAll = r));
@@ -346,7 +355,9 @@ async function streamLegs(req: WriteRequest, s: { chunks: Uint8Array[]; rest: As
     await Promise.all(writers.map(async (m) => {
       try {
         await req.slots.get(m)!.ready;
-        live.set(m, await openLegWriter(m, path, attrs));
+        const staged = s.staged?.member === m && m.fs.adoptAtomic ? s.staged.file : undefined;
+        live.set(m, await openLegWriter(m, path, attrs, staged));
+        if (staged) adopted.add(m);
       } catch (e) { await drop(m, e); }
     }));
     const hasher = createHash('sha256');
@@ -354,7 +365,8 @@ async function streamLegs(req: WriteRequest, s: { chunks: Uint8Array[]; rest: As
     let queued = 0;
     const send = async (chunk: Uint8Array) => {
       hasher.update(chunk);
-      const legs = [...live.keys()].map((m) => {
+      // The member whose staged file this stream reads has the bytes already (adopted, not written again).
+      const legs = [...live.keys()].filter((m) => !adopted.has(m)).map((m) => {
         const tail = (tails.get(m) ?? Promise.resolve()).then(async () => {
           const w = live.get(m);
           const t0 = performance.now();
@@ -391,6 +403,7 @@ async function streamLegs(req: WriteRequest, s: { chunks: Uint8Array[]; rest: As
   } catch (e) {
     await settled();
     await Promise.all([...live.values()].map((w) => w.abort().catch(() => {})));
+    await s.rest.return?.().catch(() => {});
     throw e;
   } finally {
     req.releaseAll();

@@ -28,6 +28,9 @@ export class MemoryBudget {
   give(n: number): void { this.used -= n; }
 }
 
+/** A stage's temp file; `onMember`: in the mirror's staging folder on a member's drive (it can land itself there). */
+interface StageFile { name: string; fh: FileHandle; onMember: boolean }
+
 /** One path being written through the mount: the bytes every handle opened for writing on it shares. */
 export class Stage {
   /** The mirror path; a rename through the mount moves it along. */
@@ -51,13 +54,21 @@ export class Stage {
   #size = 0;
   #memMtimeMs = Date.now();
   /** In a temp file (after a spill, or a big file copied in). */
-  #file: { name: string; fh: FileHandle } | null = null;
+  #file: StageFile | null = null;
+  /**
+   * Landed: the temp file itself became the mirror's file (writeStaged), so the stage holds no bytes; its size and time
+   * are what landed. Bytes wanted again (a write after an fsync, a read) are copied in again, as an open does.
+   */
+  #landed: { mirror: Mirror; size: number; mtimeMs: number } | null = null;
+  /** The temp folder: the mirror's staging folder on a member's drive (`onMember`), or the host's fallback folder. */
   readonly #dir: string;
+  readonly #onMember: boolean;
   readonly #budget: MemoryBudget;
 
-  constructor(o: { path: string; dir: string; budget: MemoryBudget; dirty: boolean; mode: number; file?: { name: string; fh: FileHandle } }) {
+  constructor(o: { path: string; dir: string; onMember?: boolean; budget: MemoryBudget; dirty: boolean; mode: number; file?: StageFile }) {
     this.path = o.path;
     this.#dir = o.dir;
+    this.#onMember = o.onMember === true;
     this.#budget = o.budget;
     this.dirty = o.dirty;
     this.mode = o.mode;
@@ -105,7 +116,7 @@ export class Stage {
       await rm(name, { force: true });
       throw e;
     }
-    this.#file = { name, fh };
+    this.#file = { name, fh, onMember: this.#onMember };
     this.#budget.give(this.#mem!.byteLength);
     this.#mem = null;
     return fh;
@@ -113,6 +124,7 @@ export class Stage {
 
   async write(buf: Uint8Array, pos: number): Promise<number> {
     return this.run(async () => {
+      await this.#unland();
       const end = pos + buf.byteLength;
       if (this.#mem && this.#room(end)) {
         this.#mem.set(buf, pos);
@@ -130,6 +142,7 @@ export class Stage {
   }
 
   async read(buf: Uint8Array, len: number, pos: number): Promise<number> {
+    if (this.#landed) await this.run(() => this.#unland());
     const mem = this.#mem;
     if (mem) {
       const n = Math.max(0, Math.min(len, this.#size - pos));
@@ -141,6 +154,8 @@ export class Stage {
 
   truncate(size: number): Promise<void> {
     return this.run(async () => {
+      if (this.#landed && size === 0) { this.#landed = null; this.#mem = new Uint8Array(0); this.#size = 0; } // nothing to copy in
+      await this.#unland();
       if (this.#mem && (size <= this.#size || this.#room(size))) {
         // What lies past the new end reads as zeros if the file grows again (as a hole does).
         if (size < this.#size) this.#mem.fill(0, size, this.#size);
@@ -155,6 +170,7 @@ export class Stage {
   }
 
   async stat(): Promise<{ size: number; mtimeMs: number }> {
+    if (this.#landed) return { size: this.#landed.size, mtimeMs: this.mtimeMs ?? this.#landed.mtimeMs };
     if (this.#mem) return { size: this.#size, mtimeMs: this.mtimeMs ?? this.#memMtimeMs };
     const s = await this.#file!.fh.stat();
     return { size: s.size, mtimeMs: this.mtimeMs ?? s.mtimeMs };
@@ -169,10 +185,49 @@ export class Stage {
     return this.run(async () => {
       if (!this.dirty || this.orphan) return;
       const { size, mtimeMs } = await this.stat();
-      const data = this.#mem ? this.#mem.subarray(0, size) : chunksOf(this.#file!.fh, size);
-      await mirror.writeFile(this.path, data, { mtimeMs, mode: this.mode });
+      const attrs = { mtimeMs, mode: this.mode };
+      if (this.#file?.onMember) {
+        // The temp file is on a member's drive, beside where the file goes: it lands itself there, and only the other
+        // members get a copy (one write of the bytes fewer, and no second copy to read back).
+        const f = this.#file;
+        await mirror.writeStaged(this.path, f.name, attrs);
+        this.#file = null;
+        this.#landed = { mirror, size, mtimeMs };
+        this.mtimeMs = undefined;
+        await f.fh.close().catch(() => {});
+      } else {
+        const data = this.#mem ? this.#mem.subarray(0, size) : chunksOf(this.#file!.fh, size);
+        await mirror.writeFile(this.path, data, attrs);
+      }
       this.dirty = false;
     });
+  }
+
+  /** A landed stage gets its bytes again: the mirror's file copied into a new temp file (called in the queue). */
+  async #unland(): Promise<void> {
+    const l = this.#landed;
+    if (!l) return;
+    const staging = l.mirror.stagingDir();
+    const dir = staging ?? this.#dir;
+    await mkdir(dir, { recursive: true });
+    const name = join(dir, `mount-${randomBytes(8).toString('hex')}.stage`);
+    const fh = await open(name, 'wx+', 0o600);
+    try {
+      const reader = await l.mirror.openReader(this.path); // a fallback read waits for the behind writes, as any read
+      let pos = 0;
+      for await (const c of reader.chunks) {
+        let done = 0;
+        while (done < c.byteLength) done += (await fh.write(c, done, c.byteLength - done, pos + done)).bytesWritten;
+        pos += c.byteLength;
+      }
+      await fh.utimes(new Date(), new Date(l.mtimeMs));
+    } catch (e) {
+      await fh.close().catch(() => {});
+      await rm(name, { force: true });
+      throw e;
+    }
+    this.#file = { name, fh, onMember: staging !== null || this.#onMember };
+    this.#landed = null;
   }
 
   /** Lets go of the bytes: the memory back to the budget, or the temp file closed and deleted (after the last handle). */
@@ -282,13 +337,15 @@ export class Stages {
   }
 
   async #make(mirror: Mirror, path: string, o: { fresh: boolean; mode?: number }): Promise<Stage> {
-    const dir = mirror.stagingDir() ?? this.#fallbackDir;
+    const staging = mirror.stagingDir();
+    const dir = staging ?? this.#fallbackDir;
+    const onMember = staging !== null;
     let mode = o.mode ?? 0o644;
-    if (o.fresh) return new Stage({ path, dir, budget: this.budget, dirty: true, mode });
+    if (o.fresh) return new Stage({ path, dir, onMember, budget: this.budget, dirty: true, mode });
     const st = await mirror.stat(path);
     mode = st.mode ?? mode;
     if (st.size <= MEMORY_STAGE_BYTES && this.budget.used + st.size <= this.budget.max) {
-      const stage = new Stage({ path, dir, budget: this.budget, dirty: false, mode });
+      const stage = new Stage({ path, dir, onMember, budget: this.budget, dirty: false, mode });
       try {
         const reader = await mirror.openReader(path); // a fallback read waits for the behind writes, as any read
         await stage.fill(reader.chunks, st.mtimeMs);
@@ -312,7 +369,7 @@ export class Stages {
       // Keep the date it has: a file opened for writing and closed unwritten is committed by nobody, and one
       // written gets the time of that write.
       await fh.utimes(new Date(), new Date(st.mtimeMs));
-      return new Stage({ path, dir, budget: this.budget, dirty: false, mode, file: { name, fh } });
+      return new Stage({ path, dir, onMember, budget: this.budget, dirty: false, mode, file: { name, fh, onMember } });
     } catch (e) {
       await fh.close().catch(() => {});
       await rm(name, { force: true });

@@ -106,6 +106,21 @@ export class FaultyFs implements Filesystem {
     };
   }
 
+  /** A staged file landed without a copy (NodeFs.adoptAtomic): the same named steps as createAtomic's. */
+  async adoptAtomic(tmp: string, target: string, o?: FsAttrs): Promise<AtomicWriter> {
+    const w = await this.#op('open', target, true, () => this.inner.adoptAtomic!(tmp, target, o));
+    return {
+      write: (chunk) => w.write(chunk),
+      ...(w.flush ? { flush: () => this.#op('flush', target, false, () => w.flush!()) } : {}),
+      commit: async () => {
+        try { await this.#op('commit', target, false, async () => {}); } catch (e) { await w.abort(); throw e; }
+        return this.#op('committing', target, false, () => w.commit());
+      },
+      abort: () => w.abort(),
+      get landed() { return w.landed; },
+    };
+  }
+
   readFile(path: string): Promise<Uint8Array> { return this.#op('read', path, false, () => this.inner.readFile(path)); }
   async *readStream(path: string, chunkSize?: number): AsyncIterable<Uint8Array> {
     await this.#op('read', path, false, async () => {});
