@@ -58,3 +58,18 @@ test('the chunk pool hands a given-back buffer out again, ignores a second give 
   assert.equal(b.byteLength, 1 << 20);
   assert.notEqual(takeChunk().buffer, a.buffer, 'a buffer is handed out once until it comes back');
 });
+
+test('streamBlocks, owned: whole pool chunks pass on uncopied, a copied chunk goes back to the pool', async () => {
+  while (freeChunks() > 0) takeChunk();
+  const whole = [takeChunk().fill(1), takeChunk().fill(2)];
+  const short = takeChunk().fill(3).subarray(0, 1000);
+  const blocks = await collect(streamBlocks((async function* () { yield* whole; yield short; })(), MAX_BLOCK, true));
+  assert.equal(blocks.length, 3);
+  assert.equal(blocks[0]!.buffer, whole[0]!.buffer, 'handed over, so passed on as the block itself');
+  assert.equal(blocks[1]!.buffer, whole[1]!.buffer);
+  assert.equal(blocks[2]!.byteLength, 1000);
+  assert.ok(blocks[2]!.every((b) => b === 3));
+  assert.equal(freeChunks(), 2, 'the short chunk was copied: its buffer and the block it went through are given back');
+  const notOwned = await collect(streamBlocks((async function* () { yield takeChunk().fill(4); })()));
+  assert.notEqual(notOwned[0]!.buffer, whole[0]!.buffer);
+});
