@@ -51,6 +51,9 @@ async function setHandleAttrs(fh: FileHandle, a: FsAttrs): Promise<void> {
 
 const statOf = (s: Stats): FsStat => ({ type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, mode: s.mode & 0o777 });
 
+/** How much of a durable big file is written before its writeback is started (flush ahead, atomicWriter). */
+export const FLUSH_AHEAD_BYTES = 8 << 20;
+
 /**
  * The writer of a temp file `tmp` open as `fh`, landing at `target`. One the writer made (createAtomic) is removed when
  * it does not land; one it adopted (adoptAtomic: a host's staged file) is only closed then, and stays the host's.
@@ -59,9 +62,20 @@ function atomicWriter(fh: FileHandle, tmp: string, target: string, o: { durable?
   const durable = o.durable !== false;
   let open_ = true;
   let landed: FsStat | undefined;
+  // Flush ahead (a durable big file): every FLUSH_AHEAD_BYTES written, an fdatasync starts without being waited for,
+  // so the drive writes back while more comes in and the final fdatasync only has the tail left. Its error is kept
+  // and thrown by the final one (a failed fsync is reported once per error: it must not be lost in between).
+  let sinceFlush = 0;
+  let ahead: Promise<void> | undefined;
+  let aheadError: unknown;
+  const flushAhead = () => {
+    sinceFlush = 0;
+    ahead = fh.datasync().catch((e: unknown) => { aheadError ??= e; }).finally(() => { ahead = undefined; });
+  };
   const closeOnce = async () => { if (open_) { open_ = false; await fh.close(); } };
   // The temp file goes (unless adopted), the target untouched: abort(), and a flush or a commit that failed.
   const discard = async () => {
+    await ahead;
     await closeOnce().catch(() => {});
     if (!k.adopted) await unlink(tmp).catch(() => {});
   };
@@ -69,6 +83,8 @@ function atomicWriter(fh: FileHandle, tmp: string, target: string, o: { durable?
     if (!open_) return;
     // The source's sub-millisecond part is kept (to the microsecond), so the dates compare equal afterwards.
     await setHandleAttrs(fh, o);
+    await ahead;
+    if (aheadError !== undefined) throw aheadError;
     // fdatasync: the data and its size are what a read needs; the rename and folder fsync make the name durable.
     if (durable) await fh.datasync();
     landed = statOf(await fh.stat()); // what the rename will put at the target: the same inode, size and time
@@ -80,6 +96,8 @@ function atomicWriter(fh: FileHandle, tmp: string, target: string, o: { durable?
       if (k.adopted) throw new Error(`${tmp} was written by its host: nothing more is written to it here`);
       let off = 0;
       while (off < chunk.byteLength) off += (await fh.write(chunk, off, chunk.byteLength - off)).bytesWritten;
+      sinceFlush += chunk.byteLength;
+      if (durable && sinceFlush >= FLUSH_AHEAD_BYTES && !ahead) flushAhead();
     },
     async flush() {
       await flushOnce().catch(async (e: unknown) => { await discard(); throw e; });

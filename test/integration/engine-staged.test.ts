@@ -92,3 +92,14 @@ test('the staged member failing at its landing: the write stands on the other, t
   assert.deepEqual(await staged(s.dir), [], 'the staged file is not left behind');
   assert.deepEqual(Buffer.from(await m.readFile('big.bin')), s.bytes);
 });
+
+test('with no write-mostly member nothing can go behind: a 3 MiB staged file streams, so it lands itself too', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const A = join(dir, 'A'), B = join(dir, 'B');
+  const m = await createMirror({ watchOutside: false, members: [{ path: A, label: 'A' }, { path: B, label: 'B' }] }); // default limits
+  t.after(() => m.stop().catch(() => {}));
+  const s = await stage(m, 3 * MiB);
+  await m.writeStaged('three.bin', s.file);
+  assert.equal((await stat(join(A, 'three.bin'))).ino, s.ino, 'not held whole in memory and copied: the file itself landed');
+  assert.deepEqual(await readFile(join(B, 'three.bin')), s.bytes);
+});

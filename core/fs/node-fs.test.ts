@@ -1,0 +1,71 @@
+// NodeFs's atomic writer on a real folder: flush ahead (an fdatasync started every FLUSH_AHEAD_BYTES while a big file
+// is written) and the rule that goes with it: an error of one of those fdatasyncs fails the commit, as the kernel
+// reports a failed writeback once and the final fdatasync would then succeed over lost pages.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FLUSH_AHEAD_BYTES, NodeFs } from './node-fs.ts';
+
+async function folder(t: { after(fn: () => Promise<void>): void }) {
+  const dir = await mkdtemp(join(tmpdir(), 'nasm-nodefs-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'tmp'));
+  return dir;
+}
+
+/** Counts fdatasync calls of this process, and fails the ones `fail` picks (a drive's writeback error, reported once). */
+async function watchDatasync(t: { after(fn: () => void): void }, fail: (n: number) => boolean = () => false) {
+  const probe = await open(__filename_like(), 'r');
+  const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+  await probe.close();
+  const real = proto.datasync;
+  const calls = { n: 0 };
+  proto.datasync = function (this: unknown) {
+    const n = ++calls.n;
+    if (fail(n)) return Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    return real.call(this);
+  };
+  t.after(() => { proto.datasync = real; });
+  return calls;
+}
+const __filename_like = () => new URL(import.meta.url).pathname;
+
+test('a big durable file starts its writeback as it is written, and lands whole', async (t) => {
+  const dir = await folder(t);
+  const calls = await watchDatasync(t);
+  const data = randomBytes(3 * FLUSH_AHEAD_BYTES + 12345);
+  const w = await new NodeFs().createAtomic(join(dir, 'big.bin'), join(dir, 'tmp'));
+  for (let off = 0; off < data.length; off += 1 << 20) await w.write(data.subarray(off, off + (1 << 20)));
+  await w.commit();
+  assert.ok(calls.n >= 2, `fdatasync started ahead while writing (one at a time), then once at the commit (${calls.n} calls)`);
+  assert.deepEqual(await readFile(join(dir, 'big.bin')), data);
+  assert.equal(w.landed?.size, data.length);
+  assert.deepEqual(await readdir(join(dir, 'tmp')), []);
+});
+
+test('a writeback error met ahead fails the commit, though the final fdatasync succeeds: nothing lands', async (t) => {
+  const dir = await folder(t);
+  await watchDatasync(t, (n) => n === 1); // the first fdatasync (one started ahead) meets the error
+  const w = await new NodeFs().createAtomic(join(dir, 'big.bin'), join(dir, 'tmp'));
+  const chunk = randomBytes(1 << 20);
+  for (let i = 0; i < (2 * FLUSH_AHEAD_BYTES) / chunk.length; i++) await w.write(chunk);
+  await assert.rejects(w.commit(), (e: Error & { code?: string }) => e.code === 'EIO');
+  await assert.rejects(stat(join(dir, 'big.bin')), 'the target was never made');
+  assert.deepEqual(await readdir(join(dir, 'tmp')), [], 'and the temp file is gone');
+});
+
+test('a small or non-durable file starts no writeback ahead', async (t) => {
+  const dir = await folder(t);
+  const calls = await watchDatasync(t);
+  const bulk = await new NodeFs().createAtomic(join(dir, 'bulk.bin'), join(dir, 'tmp'), { durable: false });
+  for (let i = 0; i < 3; i++) await bulk.write(randomBytes(FLUSH_AHEAD_BYTES));
+  await bulk.commit();
+  assert.equal(calls.n, 0, 'a bulk copy is made durable by one syncfs later, not file by file');
+  const small = await new NodeFs().createAtomic(join(dir, 'small.bin'), join(dir, 'tmp'));
+  await small.write(randomBytes(4096));
+  await small.commit();
+  assert.equal(calls.n, 1, 'a small durable file: the commit\'s fdatasync only');
+});
