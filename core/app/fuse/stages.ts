@@ -208,24 +208,7 @@ export class Stage {
     const l = this.#landed;
     if (!l) return;
     const staging = l.mirror.stagingDir();
-    const dir = staging ?? this.#dir;
-    await mkdir(dir, { recursive: true });
-    const name = join(dir, `mount-${randomBytes(8).toString('hex')}.stage`);
-    const fh = await open(name, 'wx+', 0o600);
-    try {
-      const reader = await l.mirror.openReader(this.path); // a fallback read waits for the behind writes, as any read
-      let pos = 0;
-      for await (const c of reader.chunks) {
-        let done = 0;
-        while (done < c.byteLength) done += (await fh.write(c, done, c.byteLength - done, pos + done)).bytesWritten;
-        pos += c.byteLength;
-      }
-      await fh.utimes(new Date(), new Date(l.mtimeMs));
-    } catch (e) {
-      await fh.close().catch(() => {});
-      await rm(name, { force: true });
-      throw e;
-    }
+    const { name, fh } = await copyIn(l.mirror, this.path, staging ?? this.#dir, l.mtimeMs);
     this.#file = { name, fh, onMember: staging !== null || this.#onMember };
     this.#landed = null;
   }
@@ -264,6 +247,31 @@ export class Stage {
     // Keep the date it has: a file opened for writing and closed unwritten is committed by nobody, and one written
     // gets the time of that write.
     if (this.#file) await this.#file.fh.utimes(new Date(), new Date(mtimeMs));
+  }
+}
+
+/**
+ * Copy-on-open into a new temp file in `dir`: what the mirror holds at `path` now, with its date kept (a file opened
+ * for writing and closed unwritten is committed by nobody, and one written gets the time of that write).
+ */
+async function copyIn(mirror: Mirror, path: string, dir: string, mtimeMs: number): Promise<{ name: string; fh: FileHandle }> {
+  await mkdir(dir, { recursive: true });
+  const name = join(dir, `mount-${randomBytes(8).toString('hex')}.stage`);
+  const fh = await open(name, 'wx+', 0o600);
+  try {
+    const reader = await mirror.openReader(path); // a fallback read waits for the behind writes, as any read
+    let pos = 0;
+    for await (const c of reader.chunks) {
+      let done = 0;
+      while (done < c.byteLength) done += (await fh.write(c, done, c.byteLength - done, pos + done)).bytesWritten;
+      pos += c.byteLength;
+    }
+    await fh.utimes(new Date(), new Date(mtimeMs));
+    return { name, fh };
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(name, { force: true });
+    throw e;
   }
 }
 
@@ -355,26 +363,8 @@ export class Stages {
       }
       return stage;
     }
-    await mkdir(dir, { recursive: true });
-    const name = join(dir, `mount-${randomBytes(8).toString('hex')}.stage`);
-    const fh = await open(name, 'wx+', 0o600);
-    try {
-      const reader = await mirror.openReader(path); // a fallback read waits for the behind writes, as any read
-      let pos = 0;
-      for await (const c of reader.chunks) {
-        let done = 0;
-        while (done < c.byteLength) done += (await fh.write(c, done, c.byteLength - done, pos + done)).bytesWritten;
-        pos += c.byteLength;
-      }
-      // Keep the date it has: a file opened for writing and closed unwritten is committed by nobody, and one
-      // written gets the time of that write.
-      await fh.utimes(new Date(), new Date(st.mtimeMs));
-      return new Stage({ path, dir, onMember, budget: this.budget, dirty: false, mode, file: { name, fh, onMember } });
-    } catch (e) {
-      await fh.close().catch(() => {});
-      await rm(name, { force: true });
-      throw e;
-    }
+    const { name, fh } = await copyIn(mirror, path, dir, st.mtimeMs);
+    return new Stage({ path, dir, onMember, budget: this.budget, dirty: false, mode, file: { name, fh, onMember } });
   }
 
   /** One handle fewer; the last one commits what is left and deletes the temp file. */
