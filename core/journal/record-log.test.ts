@@ -8,6 +8,7 @@ import { FaultyFs } from '../../test/helpers/fs/faulty-fs.ts';
 import { NodeFs } from '../fs/node-fs.ts';
 import type { Filesystem } from '../fs/filesystem.ts';
 import { RecordLog } from './record-log.ts';
+import { until } from '../../test/helpers/faulty-pair.ts';
 
 async function logIn(t: Parameters<typeof tempDir>[0], fs: Filesystem = new NodeFs()) {
   const dir = await tempDir(t);
@@ -70,5 +71,27 @@ test('concurrent commits share one flush and all resolve once durable', async (t
   await log.close();
   const again = await open();
   assert.equal(again.map.size, 20);
+  await again.close();
+});
+
+test('commits made while the log compacts itself wait for it and are all kept (the rewrite is in line with appends)', async (t) => {
+  const afs = new FaultyFs(new NodeFs());
+  const { file, open } = await logIn(t, afs);
+  const log = await open();
+  for (let i = 0; i < 10_010; i++) log.set('churn', String(i)); // 10,010 lines for one live record: the log has grown
+  // Opening the file waits: the compaction's rewrite first (its handle is closed by then), and on the old code a later
+  // commit's own loop too, which then appended to the file the rewrite's rename replaced.
+  afs.hang((p, op) => p === file && op === 'open');
+  await log.commit();
+  await until(() => afs.stuck === 1); // the loop went on to compact the file
+  const later: Promise<void>[] = [];
+  for (let i = 0; i < 5; i++) { log.set(`k${i}`, 'v'); later.push(log.commit()); }
+  afs.resume();
+  await Promise.all(later);
+  await log.close();
+  const again = await open();
+  assert.equal(again.map.get('churn'), '10009');
+  for (let i = 0; i < 5; i++) assert.equal(again.map.get(`k${i}`), 'v', `k${i} was committed during the compaction`);
+  assert.ok((await readFile(file, 'utf8')).split('\n').length < 20, 'and the file was compacted');
   await again.close();
 });
