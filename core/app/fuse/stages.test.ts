@@ -4,11 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMirror } from '../../index.ts';
 import { Stages } from './stages.ts';
+import { FLUSH_AHEAD_BYTES } from '../../fs/node-fs.ts';
 
 const MiB = 1 << 20;
 
@@ -88,4 +89,28 @@ test('a stage whose commit is refused keeps its bytes: the program can write it 
   await stages.release(m, s);
   assert.deepEqual(await readFile(join(B, 'big.bin')), bytes);
   assert.deepEqual(await stageFiles(), []);
+});
+
+test('a writeback error met while staging fails the commit: the mirror keeps its previous version', { timeout: 60_000 }, async (t) => {
+  const { A, B, m, stages } = await setup(t);
+  await m.writeFile('big.bin', 'the previous version');
+  // The stage's first fdatasync (started ahead, FLUSH_AHEAD_BYTES in) meets a drive error, reported once as the
+  // kernel does: later calls succeed.
+  const probe = await open(new URL(import.meta.url).pathname, 'r');
+  const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+  await probe.close();
+  const real = proto.datasync;
+  let calls = 0;
+  proto.datasync = function (this: unknown) {
+    return ++calls === 1 ? Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })) : real.call(this);
+  };
+  t.after(() => { proto.datasync = real; });
+  const s = await stages.acquire(m, 'big.bin', { fresh: true });
+  const chunk = randomBytes(1 << 20);
+  for (let i = 0; i < (2 * FLUSH_AHEAD_BYTES) / chunk.length; i++) await s.write(chunk, i * chunk.length);
+  await assert.rejects(s.commit(m), (e: Error & { code?: string }) => e.code === 'EIO');
+  assert.equal(calls >= 1, true);
+  assert.equal(await readFile(join(A, 'big.bin'), 'utf8'), 'the previous version');
+  assert.equal(await readFile(join(B, 'big.bin'), 'utf8'), 'the previous version');
+  await assert.rejects(stages.release(m, s), 'close reports it too');
 });

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Mirror } from '../../index.ts';
+import { FLUSH_AHEAD_BYTES } from '../../fs/node-fs.ts';
 
 /**
  * A file staged in memory up to this size. Untarring thousands of small files then costs no temp file per file
@@ -60,6 +61,10 @@ export class Stage {
    * are what landed. Bytes wanted again (a write after an fsync, a read) are copied in again, as an open does.
    */
   #landed: { mirror: Mirror; size: number; mtimeMs: number } | null = null;
+  /** Flush ahead (#wroteToFile): bytes written since the last, the one running, and the first error one met. */
+  #sinceFlush = 0;
+  #ahead: Promise<void> | undefined;
+  #aheadError: unknown;
   /** The temp folder: the mirror's staging folder on a member's drive (`onMember`), or the host's fallback folder. */
   readonly #dir: string;
   readonly #onMember: boolean;
@@ -134,6 +139,7 @@ export class Stage {
         const fh = await this.#spill();
         let done = 0;
         while (done < buf.byteLength) done += (await fh.write(buf, done, buf.byteLength - done, pos + done)).bytesWritten;
+        this.#wroteToFile(fh, buf.byteLength);
       }
       this.dirty = true;
       this.mtimeMs = undefined; // a write after a utimens moves the time again, as on any filesystem
@@ -184,6 +190,8 @@ export class Stage {
   commit(mirror: Mirror): Promise<void> {
     return this.run(async () => {
       if (!this.dirty || this.orphan) return;
+      await this.#ahead;
+      if (this.#aheadError !== undefined) throw this.#aheadError; // what the drive failed to write is not committed
       const { size, mtimeMs } = await this.stat();
       const attrs = { mtimeMs, mode: this.mode };
       if (this.#file?.onMember) {
@@ -201,6 +209,20 @@ export class Stage {
       }
       this.dirty = false;
     });
+  }
+
+  /**
+   * Writeback started ahead: every FLUSH_AHEAD_BYTES written to the temp file, an fdatasync of it starts and is not
+   * waited for, so the drive writes the stage back while the program writes on: the commit's fsync (the file lands
+   * itself) finds little left, and a big file does not pile up dirty memory until the kernel throttles every writer.
+   * Its error is kept: the kernel reports a failed writeback once, and the commit, opening the file anew, would not
+   * hear of it (the commit fails with it instead of landing lost pages).
+   */
+  #wroteToFile(fh: FileHandle, n: number): void {
+    this.#sinceFlush += n;
+    if (this.#sinceFlush < FLUSH_AHEAD_BYTES || this.#ahead) return;
+    this.#sinceFlush = 0;
+    this.#ahead = fh.datasync().catch((e: unknown) => { this.#aheadError ??= e; }).finally(() => { this.#ahead = undefined; });
   }
 
   /** A landed stage gets its bytes again: the mirror's file copied into a new temp file (called in the queue). */
@@ -225,6 +247,7 @@ export class Stage {
       }
       const f = this.#file;
       if (!f) return;
+      await this.#ahead;
       await f.fh.close().catch(() => {});
       await rm(f.name, { force: true });
     });
