@@ -59,6 +59,8 @@ export class AppCore {
   #detach: (() => void)[] = [];
   #drives: DriveInfo[] = [];
   #config!: AppConfig;
+  /** The config saves, one at a time (#updateConfig). */
+  #saving: Promise<void> = Promise.resolve();
   #configError: ErrorData | undefined;
   #assembleError: ErrorData | undefined;
   #appState: AppPhase = 'running';
@@ -486,13 +488,19 @@ export class AppCore {
     this.events.emit({ type: 'settings-changed', settings: this.settings });
   }
 
-  /** A failed save does not undo what the user did; it is reported in the snapshot instead. */
+  /**
+   * A failed save does not undo what the user did; it is reported in the snapshot instead. Saves run one at a time,
+   * each writing the config as it is when it starts: two at once could land out of order (each a whole-file atomic
+   * replacement), leaving an older config on disk than the one in use.
+   */
   async #updateConfig(change: (c: AppConfig) => void): Promise<void> {
     const next = structuredClone(this.#config);
     change(next);
     this.#config = next;
+    const save = this.#saving.then(() => saveConfig(this.o.configDir, this.#config));
+    this.#saving = save.catch(() => {});
     try {
-      await saveConfig(this.o.configDir, next);
+      await save;
     } catch (e) {
       this.#configError = { code: 'ECONFIG', message: `Could not save settings in ${this.o.configDir}: ${toErrorData(e).message}. The mirror works, but the app will not remember it after a restart.` };
       this.#log(this.#configError.message);
