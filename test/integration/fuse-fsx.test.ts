@@ -2,7 +2,7 @@
 // random offsets, truncates that shrink and grow, fsyncs, closes and reopens — on one file through the FUSE mount,
 // each checked against a reference buffer; after every close the committed version is read back through the engine's
 // read path (a fresh read-only open), and at the end from a member's plain copy.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ test(`fsx: ${OPS} random reads, writes, truncates, fsyncs and reopens match a re
 // (Mirror.writeStaged) and is taken in again by the next write: the same checks on that path.
 test(`fsx, files up to 4 MiB (staged on the drive): ${BIG_OPS} operations match a reference buffer`, { timeout: 1_200_000, skip: skip ?? false }, (t) => fsx(t, BIG_OPS, 4 << 20));
 
-async function fsx(t: import('node:test').TestContext, OPS: number, MAX_SIZE: number): Promise<void> {
+async function fsx(t: TestContext, OPS: number, MAX_SIZE: number): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'nasm-fsx-'));
   const { config, members } = await savedMirror(dir);
   const mnt = join(dir, 'mnt');
