@@ -323,7 +323,7 @@ export class RecentlyDeleted {
     this.host.assertRunning();
     if (which === 'all') {
       const before = this.now();
-      await Promise.all(this.host.members.map((m) => this.#on(m, async () => {
+      await Promise.all(this.host.members.map((m) => this.#afterOwed(m, async () => {
         for (const id of await trashIds(m)) if (!this.#restoring.has(id)) await removeEntry(m, id);
       })));
       return this.#recordForAway({ ids: [], before });
@@ -334,8 +334,19 @@ export class RecentlyDeleted {
   }
 
   async #purgeIds(ids: string[]): Promise<void> {
-    await Promise.all(this.host.members.map((m) => this.#on(m, async () => { for (const id of ids) await removeEntry(m, id); })));
+    await Promise.all(this.host.members.map((m) => this.#afterOwed(m, async () => { for (const id of ids) await removeEntry(m, id); })));
     return this.#recordForAway({ ids });
+  }
+
+  /**
+   * Rule: an entry is deleted for good on a member only once the behind writes that member owed when the deletion was
+   * asked have landed. A write-mostly member's delete (or replacing write) makes its entry when it lands, which may be
+   * after the purge otherwise: the purged (or restored) entry came back on that drive. The wait is outside the member's
+   * trash line: a behind write that makes room on a full drive takes that line too.
+   */
+  async #afterOwed<T>(m: Member, fn: () => Promise<T>): Promise<T> {
+    await Promise.all([...m.behind].map((l) => l.settled));
+    return this.#on(m, fn);
   }
 
   async #recordForAway(p: { ids: string[]; before?: number }): Promise<void> {

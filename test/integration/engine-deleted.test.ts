@@ -307,3 +307,31 @@ test('a late delete of a name that is one file with its own trash entry (crash b
   assert.equal(existsSync(join(B, 'd', 'p.txt')), false, 'the name is gone');
   assert.equal(await readFile(join(B, '.nas-mirror', 'trash', id), 'utf8'), 'the old version', 'the entry keeps the file');
 });
+
+test('a restore (or a purge) waits for what the write-mostly drive owes: the entry does not come back on it later', async (t) => {
+  const dir = await tempDir(t, 'nasm-deleted-owed-', RAM_DIR);
+  const A = join(dir, 'ssd'), B = join(dir, 'usb');
+  const fastFs = new FaultyFs(new NodeFs()), usbFs = new FaultyFs(new NodeFs());
+  const m = await createMirror({ members: [{ path: A, label: 'SSD', fs: fastFs } as EngineMemberSpec, { path: B, label: 'USB', writeMostly: true, fs: usbFs } as EngineMemberSpec], intentClearMs: 5 });
+  t.after(() => { usbFs.resume(); return m.stop().catch(() => {}); });
+  await m.writeFile('note.txt', 'old');
+  await m.drain();
+  // The USB drive's delete is held at its first step (the entry's record): it owes it while the restore runs.
+  usbFs.hang((path, op) => path.includes('/trash/') && op !== 'remove');
+  await m.remove('note.txt');
+  await m.writeFile('note.txt', 'new');
+  const [old] = await m.listDeleted();
+  // The held delete is let go once the SSD's copy of the entry is deleted for good: by then, before the rule, the
+  // USB drive's purge had run too (finding nothing), and the delete landing after it made the entry again there.
+  let released = false;
+  fastFs.options.failPath = (path, op) => {
+    if (!released && op === 'remove' && path.includes(old!.id)) { released = true; usbFs.resume(); }
+    return false;
+  };
+  await m.restoreDeleted(old!.id, { replace: true });
+  await m.drain();
+  assert.equal(released, true);
+  assert.deepEqual((await entriesOf(B)).filter((id) => id === old!.id), [], 'the restored entry is not on the USB drive');
+  assert.deepEqual((await m.listDeleted()).map((x) => [x.path, x.reason]), [['note.txt', 'replaced']]);
+  assert.equal(text(await m.readFile('note.txt')), 'old');
+});
