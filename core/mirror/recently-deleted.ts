@@ -341,10 +341,9 @@ export class RecentlyDeleted {
   /**
    * Rule: an entry is deleted for good on a member only once the behind writes that member owed when the deletion was
    * asked have landed. A write-mostly member's delete (or replacing write) makes its entry when it lands, which may be
-   * after the purge otherwise: the purged (or restored) entry came back on that drive. The wait is outside the member's
-   * trash line: a behind write that makes room on a full drive takes that line too.
+   * after the purge otherwise: the purged (or restored) entry came back on that drive.
    */
-  async #afterOwed<T>(m: Member, fn: () => Promise<T>): Promise<T> {
+  async #afterOwed<T>(m: Member, fn: () => Promise<T>): Promise<T | null> {
     await Promise.all([...m.behind].map((l) => l.settled));
     return this.#on(m, fn);
   }
