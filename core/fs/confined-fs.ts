@@ -25,9 +25,28 @@ export class ConfinedFs implements Filesystem {
   readonly readSmallFiles?: Filesystem['readSmallFiles'];
   readonly writeFileBulk?: Filesystem['writeFileBulk'];
   readonly adoptAtomic?: Filesystem['adoptAtomic'];
+  readonly createSmallAtomic?: Filesystem['createSmallAtomic'];
 
   constructor(readonly inner: Filesystem, readonly root: string) {
-    const { hashSmallFiles, readSmallFiles, writeFileBulk, adoptAtomic } = inner;
+    const { hashSmallFiles, readSmallFiles, writeFileBulk, adoptAtomic, createSmallAtomic } = inner;
+    if (createSmallAtomic) {
+      // The writer's worker checks each folder right before it uses it (the temp folder when the file is written, the
+      // target's when it is renamed there): no realpath round trips on a small write's acknowledgement path.
+      this.createSmallAtomic = (target, tmpDir, o) => {
+        const w = createSmallAtomic.call(inner, target, tmpDir, o, root);
+        const linked = (e: unknown) => {
+          if (errnoCode(e) !== 'ESYMLINK') throw e;
+          throw new ThroughLink(this.#rel(target), this.#rel((e as { link?: string }).link ?? dirname(target)));
+        };
+        return {
+          write: (chunk) => w.write(chunk),
+          flush: () => w.flush!().catch(linked),
+          commit: () => w.commit().catch(linked),
+          abort: () => w.abort(),
+          get landed() { return w.landed; },
+        };
+      };
+    }
     if (adoptAtomic) {
       this.adoptAtomic = async (tmp, target, attrs) => {
         // Both folders checked, as createAtomic checks its own: the staged file is opened without following a link.

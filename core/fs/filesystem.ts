@@ -48,6 +48,13 @@ export interface Filesystem {
    */
   createAtomic(target: string, tmpDir: string, o?: { durable?: boolean } & FsAttrs): Promise<AtomicWriter>;
   /**
+   * Optional: createAtomic() for a small file the caller writes whole, in one write() (at most SMALL_FILE_BYTES): no
+   * call is made until flush() or commit(), each of which is then one round trip (NodeFs runs them in a worker).
+   * `within` (ConfinedFs's root): a folder below it reached through a link fails the step with code ESYMLINK, checked
+   * right before the folder is used.
+   */
+  createSmallAtomic?(target: string, tmpDir: string, o?: { durable?: boolean } & FsAttrs, within?: string): AtomicWriter;
+  /**
    * Optional: createAtomic() over a temp file a host already wrote in full (`tmp`, beside `target` on the same
    * filesystem; a FUSE mount's staged file), so its bytes land without being written a second time. write() is
    * refused; commit() sets the attributes, fsyncs, renames and fsyncs the folder; abort() (and a failed commit) only

@@ -92,8 +92,54 @@ function write({ target, tmpDir, data, mtimeMs, mode, within }) {
     return { stat: null, code: e.code || 'EIO', message: e.message };
   }
 }
+// A durable small write (NodeFs.createSmallAtomic): the same steps as NodeFs's atomic writer, in the same order, done
+// here one after another: 'prepare' writes the temp file (attributes, fdatasync, fstat, close), 'land' renames it
+// over the target and fsyncs the folder, 'drop' removes it. Each folder is checked for links right before its use.
+const fail = (e) => ({ stat: null, code: e.code || 'EIO', message: e.message });
+const NO_DIR_SYNC = new Set(['EINVAL', 'ENOTSUP', 'EPERM', 'ENOSYS']);
+function fsyncDir(dir) {
+  const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try { fs.fsyncSync(fd); } catch (e) { if (!NO_DIR_SYNC.has(e.code)) throw e; } finally { fs.closeSync(fd); }
+}
+function prepare({ target, tmpDir, data, mtimeMs, mode, durable, within }) {
+  if (throughLink(tmpDir, within)) return { stat: null, code: 'ESYMLINK', link: tmpDir };
+  const tmp = join(tmpDir, parse(target).base.slice(0, 40) + '.' + randomBytes(6).toString('hex') + '.tmp');
+  let fd;
+  try {
+    fd = fs.openSync(tmp, 'wx');
+    for (let off = 0; off < data.byteLength;) off += fs.writeSync(fd, data, off, data.byteLength - off);
+    if (mode !== undefined) try { fs.fchmodSync(fd, mode); } catch (e) { if (!NO_MODES.has(e.code)) throw e; }
+    if (mtimeMs !== undefined) fs.futimesSync(fd, Date.now() / 1000, mtimeMs / 1000 + 5e-7);
+    if (durable) fs.fdatasyncSync(fd);
+    const stat = statOf(fs.fstatSync(fd));
+    fs.closeSync(fd);
+    fd = undefined;
+    return { stat, tmp };
+  } catch (e) {
+    if (fd !== undefined) try { fs.closeSync(fd); } catch {}
+    try { fs.unlinkSync(tmp); } catch {}
+    return fail(e);
+  }
+}
+function land({ tmp, target, durable, within }) {
+  const dir = dirOf(target);
+  try {
+    if (throughLink(dir, within)) { try { fs.unlinkSync(tmp); } catch {} return { stat: null, code: 'ESYMLINK', link: dir }; }
+    fs.renameSync(tmp, target);
+  } catch (e) {
+    try { fs.unlinkSync(tmp); } catch {}
+    return fail(e);
+  }
+  try { if (durable) fsyncDir(dir); } catch (e) { return fail(e); }
+  return { stat: { type: 'file' } };
+}
+function drop({ tmp }) {
+  try { fs.unlinkSync(tmp); } catch {}
+  return { stat: null };
+}
+const ONE = { write, prepare, land, drop };
 parentPort.on('message', (m) => {
-  if (m.op === 'write') return parentPort.postMessage({ id: m.id, out: [write(m)] });
+  if (ONE[m.op]) return parentPort.postMessage({ id: m.id, out: [ONE[m.op](m)] });
   const seen = new Map();
   const out = m.paths.map((p) => look(p, m.maxBytes, m.withData, m.within, seen));
   parentPort.postMessage({ id: m.id, out }, out.flatMap((r) => (r.data ? [r.data.buffer] : [])));
@@ -135,6 +181,19 @@ export class SmallFileWorker {
     const [r] = await this.#ask({ op: 'write', target, tmpDir, data, within, ...attrs }) as (SmallFileHash & { message?: string; link?: string })[];
     if (!r!.stat) throw Object.assign(new Error(r!.message ?? `${r!.code}: writing ${target}`), { code: r!.code, link: r!.link });
     return r!.stat;
+  }
+
+  /** Calls sent and not answered yet: NodeFs spreads its durable small writes over a few workers by this. */
+  get pending(): number { return this.#pending.size; }
+
+  /**
+   * One step of a durable small write (NodeFs.createSmallAtomic): resolves with what the worker answered, throws its
+   * error (with its code, and `link` for ESYMLINK) when the step failed.
+   */
+  async step(op: 'prepare' | 'land' | 'drop', msg: object): Promise<{ stat: FsStat | null; tmp?: string }> {
+    const [r] = await this.#ask({ op, ...msg }) as (SmallFileHash & { message?: string; link?: string; tmp?: string })[];
+    if (r!.code) throw Object.assign(new Error(r!.message ?? `${r!.code}: ${op} of a small file`), { code: r!.code, link: r!.link });
+    return { stat: r!.stat, ...(r!.tmp ? { tmp: r!.tmp } : {}) };
   }
 
   #ask(msg: object): Promise<SmallFileHash[]> {

@@ -61,8 +61,10 @@ export class WatchdogFs implements Filesystem {
   readonly readSmallFiles?: Filesystem['readSmallFiles'];
   readonly writeFileBulk?: Filesystem['writeFileBulk'];
   readonly adoptAtomic?: Filesystem['adoptAtomic'];
+  readonly createSmallAtomic?: Filesystem['createSmallAtomic'];
 
   constructor(readonly inner: Filesystem, o: WatchdogOptions) {
+    if (inner.createSmallAtomic) this.createSmallAtomic = (target, tmpDir, o, within) => this.#watched(target, inner.createSmallAtomic!(target, tmpDir, o, within));
     if (inner.hashSmallFiles) {
       this.hashSmallFiles = (paths, maxBytes, within) =>
         this.#call(`checking ${paths.length} files from ${paths[0]}`, paths.length * Math.max(0, maxBytes), () => inner.hashSmallFiles!(paths, maxBytes, within));
@@ -182,7 +184,11 @@ export class WatchdogFs implements Filesystem {
   syncFilesystem(path: string): Promise<boolean> { return this.#flush(`flushing the drive at ${path}`, () => this.inner.syncFilesystem(path)); }
 
   async createAtomic(target: string, tmpDir: string, o?: { durable?: boolean }): Promise<AtomicWriter> {
-    const w = await this.#call(`creating a temporary file for ${target}`, 0, () => this.inner.createAtomic(target, tmpDir, o));
+    return this.#watched(target, await this.#call(`creating a temporary file for ${target}`, 0, () => this.inner.createAtomic(target, tmpDir, o)));
+  }
+
+  /** The writer's calls timed as createAtomic's: a small one's write() only keeps the bytes, its flush does the work. */
+  #watched(target: string, w: AtomicWriter): AtomicWriter {
     let bytes = 0;
     return {
       write: (chunk) => this.#call(`writing ${target}`, chunk.byteLength, async () => { await w.write(chunk); bytes += chunk.byteLength; this.#unflushed += chunk.byteLength; }),

@@ -1,6 +1,7 @@
 // The operations a write request carries, how each lands on one member, and the checks made before any leg starts.
 import { MirrorError } from '../contract/errors.ts';
 import { type AtomicWriter, type FsAttrs, type FsStat } from '../fs/filesystem.ts';
+import { SMALL_FILE_BYTES } from '../fs/small-file-worker.ts';
 import type { Member } from './member.ts';
 import { baseName, foldPath, nameProblem, parentOf } from './paths.ts';
 import { keepReplaced, measureEntry, quarantine, type TrashReason, type TrashTicket } from './trash.ts';
@@ -40,9 +41,15 @@ export async function openLegWriter(m: Member, path: string, attrs?: FsAttrs, st
   return startTemp(m, path, attrs);
 }
 
-/** A temp file for `path` in the member's own folder (.nas-mirror/tmp): nothing at `path` changes until commit(). */
-export function startTemp(m: Member, path: string, attrs?: FsAttrs): Promise<AtomicWriter> {
-  return m.fs.createAtomic(m.abs(path), m.tmpDir, withOwnerAccess(attrs, 'file'));
+/**
+ * A temp file for `path` in the member's own folder (.nas-mirror/tmp): nothing at `path` changes until commit().
+ * `whole`: the bytes the caller will write in one write(); a small file then goes the drive's one-round-trip way
+ * (Filesystem.createSmallAtomic), where it has one.
+ */
+export async function startTemp(m: Member, path: string, attrs?: FsAttrs, whole?: Uint8Array): Promise<AtomicWriter> {
+  const a = withOwnerAccess(attrs, 'file');
+  if (whole && whole.byteLength <= SMALL_FILE_BYTES && m.fs.createSmallAtomic) return m.fs.createSmallAtomic(m.abs(path), m.tmpDir, a);
+  return m.fs.createAtomic(m.abs(path), m.tmpDir, a);
 }
 
 /**
@@ -85,8 +92,9 @@ export async function applyLeg(m: Member, op: Op, data: Uint8Array | undefined, 
       try {
         await beforeLanding(m, op.path, look);
         if (!w) {
-          w = await startTemp(m, op.path, op.attrs);
-          await w.write(data ?? new Uint8Array(0));
+          const whole = data ?? new Uint8Array(0);
+          w = await startTemp(m, op.path, op.attrs, whole);
+          await w.write(whole);
         }
         await w.commit();
       } catch (e) {

@@ -43,7 +43,7 @@ export class PreparedWrites {
 async function prepare(m: Member, path: string, data: Uint8Array, attrs?: FsAttrs): Promise<AtomicWriter | undefined> {
   let w: AtomicWriter | undefined;
   try {
-    w = await startTemp(m, path, attrs);
+    w = await startTemp(m, path, attrs, data);
     if (!w.flush) { await w.abort(); return undefined; } // a drive that cannot flush early: its leg writes as usual
     await w.write(data);
     await w.flush();
