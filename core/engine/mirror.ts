@@ -5,7 +5,8 @@ import { MirrorError } from '../contract/errors.ts';
 import type { DeletedEntry, DirEntry, FileStat, MemberSpec, MirrorEvent, MirrorStatus, ScrubResult } from '../contract/types.ts';
 import type { Conflict, ConflictChoice, ScrubFinding } from '../contract/types.ts';
 import type { FileAttrs } from '../contract/types.ts';
-import { readSuperblock, writeSuperblock, type Superblock } from '../journal/superblock.ts';
+import type { FsStat } from '../fs/filesystem.ts';
+import { readSuperblock, superblockPath, writeSuperblock, type Superblock } from '../journal/superblock.ts';
 import { IntentTracker } from '../mirror/intent-tracker.ts';
 import { SourceLeft, repairPath } from '../resync/resync.ts';
 import { scrubMirror } from '../resync/scrub.ts';
@@ -186,10 +187,24 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     return this.#activating;
   }
 
+  /** The superblock file each member's last read proved it by (alive()), as a stat said it then. */
+  readonly #provenBy = new WeakMap<Member, FsStat>();
+
+  /**
+   * Whether the member's folder still holds its superblock (the drive was not pulled or swapped). Asked after every
+   * "not found" on a member (a missing name is final only from a drive that is still there), so it is cheap: the file
+   * is read again only when its stat (inode, size, time) is not the one the last read proved it by. A swapped drive
+   * or a rewritten superblock shows a new inode; a pulled one fails the stat.
+   */
   async alive(m: Member): Promise<boolean> {
     try {
+      const s = await m.fs.stat(superblockPath(m.root));
+      const was = this.#provenBy.get(m);
+      if (was && s.type === 'file' && s.ino === was.ino && s.size === was.size && s.mtimeMs === was.mtimeMs) return true;
       const sb = await readSuperblock(m.fs, m.root);
-      return sb !== null && sb.mirrorId === this.id && sb.memberId === m.id;
+      const ok = sb !== null && sb.mirrorId === this.id && sb.memberId === m.id;
+      if (ok) this.#provenBy.set(m, s); else this.#provenBy.delete(m);
+      return ok;
     } catch {
       return false;
     }
