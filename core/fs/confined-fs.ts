@@ -34,10 +34,7 @@ export class ConfinedFs implements Filesystem {
       // target's when it is renamed there): no realpath round trips on a small write's acknowledgement path.
       this.createSmallAtomic = (target, tmpDir, o) => {
         const w = createSmallAtomic.call(inner, target, tmpDir, o, root);
-        const linked = (e: unknown) => {
-          if (errnoCode(e) !== 'ESYMLINK') throw e;
-          throw new ThroughLink(this.#rel(target), this.#rel((e as { link?: string }).link ?? dirname(target)));
-        };
+        const linked = (e: unknown) => this.#linked(target, e);
         return {
           write: (chunk) => w.write(chunk),
           flush: () => w.flush!().catch(linked),
@@ -59,14 +56,17 @@ export class ConfinedFs implements Filesystem {
     if (hashSmallFiles) this.hashSmallFiles = (paths, maxBytes) => hashSmallFiles.call(inner, paths, maxBytes, root);
     if (readSmallFiles) this.readSmallFiles = (paths, maxBytes) => readSmallFiles.call(inner, paths, maxBytes, root);
     if (writeFileBulk) {
-      this.writeFileBulk = (target, tmpDir, data, attrs) => writeFileBulk.call(inner, target, tmpDir, data, attrs, root).catch((e: unknown) => {
-        if (errnoCode(e) !== 'ESYMLINK') throw e;
-        throw new ThroughLink(this.#rel(target), this.#rel((e as { link?: string }).link ?? dirname(target)));
-      });
+      this.writeFileBulk = (target, tmpDir, data, attrs) => writeFileBulk.call(inner, target, tmpDir, data, attrs, root).catch((e: unknown) => this.#linked(target, e));
     }
   }
 
   #rel(p: string): string { return relative(this.root, p).split(sep).join('/'); }
+
+  /** A batch or worker call's ESYMLINK (with the `link` it met) as the ThroughLink this class throws. */
+  #linked(path: string, e: unknown): never {
+    if (errnoCode(e) !== 'ESYMLINK') throw e;
+    throw new ThroughLink(this.#rel(path), this.#rel((e as { link?: string }).link ?? dirname(path)));
+  }
   #inside(p: string): boolean { return p.startsWith(this.root + sep); }
 
   /** Throws ThroughLink if a folder from the root down to `dir` is a link; a missing part is looked at from above. */
@@ -114,7 +114,12 @@ export class ConfinedFs implements Filesystem {
     await this.#parent(path);
     yield* this.inner.readStream(path, chunkSize);
   }
-  async stat(path: string): Promise<FsStat> { await this.#parent(path); return this.inner.stat(path); }
+  async stat(path: string): Promise<FsStat> {
+    // One call where the drive can check and look at once (NodeFs's worker), the same rule.
+    if (this.inner.statWithin && this.#inside(dirname(path))) return this.inner.statWithin(path, this.root).catch((e: unknown) => this.#linked(path, e));
+    await this.#parent(path);
+    return this.inner.stat(path);
+  }
   async readdir(path: string): Promise<FsEntry[]> { await this.#checkDir(path, path); return this.inner.readdir(path); }
   /** The folder is checked once; each name is looked at with lstat (never followed), as stat() does. */
   async statEntries(dir: string, names: readonly string[]): Promise<(FsStat | null)[]> {

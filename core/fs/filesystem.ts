@@ -69,6 +69,11 @@ export interface Filesystem {
   readStream(path: string, chunkSize?: number): AsyncIterable<Uint8Array>;
   /** What is at `path`, not following a symbolic link: a link (or a device, a socket) is 'other'. */
   stat(path: string): Promise<FsStat>;
+  /**
+   * Optional: stat() with every folder below `within` checked for links first (code ESYMLINK, with `link`), in one
+   * call: ConfinedFs's check and the lstat were two thread-pool round trips per lookup.
+   */
+  statWithin?(path: string, within: string): Promise<FsStat>;
   readdir(path: string): Promise<FsEntry[]>;
   /**
    * stat() of each name in folder `dir` (null: gone since it was listed), the folder itself looked at once instead of

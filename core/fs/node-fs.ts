@@ -200,6 +200,11 @@ export class NodeFs implements Filesystem {
     return smallWriter(() => this.#idleWriter(), target, tmpDir, o, within);
   }
 
+  /** stat() of `path` with its folders below `within` checked for links, in one worker call (ConfinedFs.stat). */
+  async statWithin(path: string, within: string): Promise<FsStat> {
+    return (await this.#idleWriter().step('stat', { path, within })).stat!;
+  }
+
   /** Each step goes to a worker with nothing to do (a new one, up to SMALL_WRITERS), else to the least busy. */
   #idleWriter(): SmallFileWorker {
     let w = this.#writers.find((x) => x.pending === 0);

@@ -32,11 +32,29 @@ const NOFOLLOW = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW || 0);
 const NO_MODES = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 const typeOf = (s) => (s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other');
 const statOf = (s) => ({ type: typeOf(s), size: s.size, mtimeMs: s.mtimeMs, ino: s.ino, mode: s.mode & 0o777 });
-// ConfinedFs's rule, checked here right before the call: no folder from \`within\` down to \`dir\` is a link. A
-// folder that does not resolve (missing, a dangling link) holds nothing to follow: the call fails by itself.
+// ConfinedFs's rule, checked here right before the call: no folder from \`within\` down to \`dir\` is a link (or another
+// special entry). Answers the first such folder, or null. A folder that does not resolve is looked at from above, as
+// ConfinedFs does: a missing one holds nothing to follow (the call fails by itself), a dangling link is still a link.
 function throughLink(dir, within) {
-  if (!within || dir === within || !dir.startsWith(within + '/')) return false;
-  try { return fs.realpathSync.native(dir) !== dir; } catch { return false; }
+  if (!within || dir === within || !dir.startsWith(within + '/')) return null;
+  try {
+    if (fs.realpathSync.native(dir) === dir) return null;
+  } catch (e) {
+    if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') return null; // the call meets the same error itself
+    const above = throughLink(dirOf(dir), within);
+    if (above) return above;
+    let s;
+    try { s = fs.lstatSync(dir); } catch { return null; }
+    return s.isDirectory() || s.isFile() ? null : dir;
+  }
+  let p = within;
+  for (const name of dir.slice(within.length + 1).split('/')) {
+    p += '/' + name;
+    let s;
+    try { s = fs.lstatSync(p); } catch { return p; }
+    if (!s.isDirectory()) return p;
+  }
+  return dir;
 }
 const dirOf = (p) => p.slice(0, p.lastIndexOf('/')) || '/';
 function look(p, maxBytes, withData, within, seen) {
@@ -72,8 +90,8 @@ function look(p, maxBytes, withData, within, seen) {
   }
 }
 function write({ target, tmpDir, data, mtimeMs, mode, within }) {
-  if (throughLink(dirOf(target), within)) return { stat: null, code: 'ESYMLINK', link: dirOf(target) };
-  if (throughLink(tmpDir, within)) return { stat: null, code: 'ESYMLINK', link: tmpDir };
+  const link = throughLink(dirOf(target), within) || throughLink(tmpDir, within);
+  if (link) return { stat: null, code: 'ESYMLINK', link };
   const tmp = join(tmpDir, parse(target).base.slice(0, 40) + '.' + randomBytes(6).toString('hex') + '.tmp');
   let fd;
   try {
@@ -102,7 +120,8 @@ function fsyncDir(dir) {
   try { fs.fsyncSync(fd); } catch (e) { if (!NO_DIR_SYNC.has(e.code)) throw e; } finally { fs.closeSync(fd); }
 }
 function prepare({ target, tmpDir, data, mtimeMs, mode, durable, within }) {
-  if (throughLink(tmpDir, within)) return { stat: null, code: 'ESYMLINK', link: tmpDir };
+  const link = throughLink(tmpDir, within);
+  if (link) return { stat: null, code: 'ESYMLINK', link };
   const tmp = join(tmpDir, parse(target).base.slice(0, 40) + '.' + randomBytes(6).toString('hex') + '.tmp');
   let fd;
   try {
@@ -124,7 +143,8 @@ function prepare({ target, tmpDir, data, mtimeMs, mode, durable, within }) {
 function land({ tmp, target, durable, within }) {
   const dir = dirOf(target);
   try {
-    if (throughLink(dir, within)) { try { fs.unlinkSync(tmp); } catch {} return { stat: null, code: 'ESYMLINK', link: dir }; }
+    const link = throughLink(dir, within);
+    if (link) { try { fs.unlinkSync(tmp); } catch {} return { stat: null, code: 'ESYMLINK', link }; }
     fs.renameSync(tmp, target);
   } catch (e) {
     try { fs.unlinkSync(tmp); } catch {}
@@ -133,11 +153,17 @@ function land({ tmp, target, durable, within }) {
   try { if (durable) fsyncDir(dir); } catch (e) { return fail(e); }
   return { stat: { type: 'file' } };
 }
+// One path's stat as NodeFs.stat gives it (lstat), its folder checked for links first: ConfinedFs.stat in one call.
+function statOne({ path, within }) {
+  const link = throughLink(dirOf(path), within);
+  if (link) return { stat: null, code: 'ESYMLINK', link };
+  try { return { stat: statOf(fs.lstatSync(path)) }; } catch (e) { return fail(e); }
+}
 function drop({ tmp }) {
   try { fs.unlinkSync(tmp); } catch {}
   return { stat: null };
 }
-const ONE = { write, prepare, land, drop };
+const ONE = { write, prepare, land, drop, stat: statOne };
 parentPort.on('message', (m) => {
   if (ONE[m.op]) return parentPort.postMessage({ id: m.id, out: [ONE[m.op](m)] });
   const seen = new Map();
@@ -190,7 +216,7 @@ export class SmallFileWorker {
    * One step of a durable small write (NodeFs.createSmallAtomic): resolves with what the worker answered, throws its
    * error (with its code, and `link` for ESYMLINK) when the step failed.
    */
-  async step(op: 'prepare' | 'land' | 'drop', msg: object): Promise<{ stat: FsStat | null; tmp?: string }> {
+  async step(op: 'prepare' | 'land' | 'drop' | 'stat', msg: object): Promise<{ stat: FsStat | null; tmp?: string }> {
     const [r] = await this.#ask({ op, ...msg }) as (SmallFileHash & { message?: string; link?: string; tmp?: string })[];
     if (r!.code) throw Object.assign(new Error(r!.message ?? `${r!.code}: ${op} of a small file`), { code: r!.code, link: r!.link });
     return { stat: r!.stat, ...(r!.tmp ? { tmp: r!.tmp } : {}) };
