@@ -202,8 +202,10 @@ export class NodeFs implements Filesystem {
 
   /** stat() of `path` with its folders below `within` checked for links, in one worker call (ConfinedFs.stat). */
   async statWithin(path: string, within: string): Promise<FsStat> {
-    return (await this.#idleWriter().step('stat', { path, within })).stat!;
+    // A worker of its own: a lookup never waits in line behind a small write's fsync.
+    return (await (this.#looker ??= new SmallFileWorker()).step('stat', { path, within })).stat!;
   }
+  #looker?: SmallFileWorker;
 
   /** Each step goes to a worker with nothing to do (a new one, up to SMALL_WRITERS), else to the least busy. */
   #idleWriter(): SmallFileWorker {
