@@ -332,3 +332,32 @@ test(`a catch-up and live operations on the same paths commute, whatever the int
       }
     }), { numRuns: COMMUTE_RUNS, seed: COMMUTE_SEED, includeErrorInReport: true });
 });
+
+test('a catch-up from the write-mostly drive waits for what it owes there: no stale or missing copy (seed rule)', async (t) => {
+  const dir = await tempDir(t, 'nasm-', RAM_DIR);
+  const usb = new FaultyFs(new NodeFs());
+  const specs: EngineMemberSpec[] = [
+    { path: join(dir, 'm0'), label: 'm0' },
+    { path: join(dir, 'm1'), label: 'm1', writeMostly: true, fs: usb },
+    { path: join(dir, 'm2'), label: 'm2' },
+  ];
+  const m = await createMirror({ members: specs, maxBehindWrites: 16, memberTimeoutMs: 0 });
+  t.after(() => { usb.resume(); return m.stop().catch(() => {}); });
+  const [id0, , id2] = ids(m);
+  await m.writeFile('d/x', 'old');
+  await m.drain();
+  await m.failMember(id2!);
+  // The USB drive's copies of these two writes stay in flight: it owes them while the catch-up reads from it.
+  usb.hang((p, op) => op === 'open' && (p.endsWith('/d/x') || p.endsWith('/d/y')));
+  await m.writeFile('d/x', 'new');
+  await m.writeFile('d/y', 'just written');
+  await m.failMember(id0!); // only the USB drive is left to copy from
+  resumeWhenCaughtUp(m, id2!, usb);
+  await addBack(m, specs[2]!);
+  await drainWithin(m, 30_000);
+  await usb.idle();
+  assert.equal(m.status().members[2]!.state, 'in_sync');
+  assert.deepEqual(await treeOf(specs[2]!.path), await treeOf(specs[1]!.path), 'the re-added member equals the drive it copied from');
+  assert.equal(text(await m.readFile('d/x')), 'new', 'not the version the USB drive held before its write landed');
+  assert.equal(text(await m.readFile('d/y')), 'just written', 'not removed because the USB drive did not hold it yet');
+});
