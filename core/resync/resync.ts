@@ -367,13 +367,18 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
   const visit = async (path: string) => {
     for (;;) {
       if (!source || !isReadable(source.state) || source.ejecting) source = chooseSource(host, target);
-      if (!source) throw new Error(`No in-sync member left to resync "${target.label}" from.`);
-      const slots = [source.order.reserve([path]), target.order.reserve([path])];
+      // Rule: a copy reads only the member it took its place in line on. `source` is shared by the copies running at
+      // once, and another one may switch it (its source failed) while this one waits: reading the new source then
+      // skipped that member's line, so a behind write still queued there was overtaken (a file just written was
+      // found missing on the write-mostly drive and removed from the member being filled; long run seed 48151623).
+      const src = source;
+      if (!src) throw new Error(`No in-sync member left to resync "${target.label}" from.`);
+      const slots = [src.order.reserve([path]), target.order.reserve([path])];
       try {
         await Promise.all(slots.map((s) => s.ready));
-        if (!stillSource(source)) continue; // it failed while this copy waited: choose again (stillSource)
-        const r = await source.track(target.track(syncOne(source, target, path, copyOptions)));
-        if (!stillSource(source)) continue; // it failed during the copy, which may hold its old version: copy again
+        if (!stillSource(src)) continue; // it failed while this copy waited: choose again (stillSource)
+        const r = await src.track(target.track(syncOne(src, target, path, copyOptions)));
+        if (!stillSource(src)) continue; // it failed during the copy, which may hold its old version: copy again
         cu.add(r.children); // before the folder itself counts as current (catch-up.ts, rule 3)
         if (path !== '' || !full) progress.donePaths++;
         // A dirty folder's content is dirty too, and live operations may add paths: the total grows with the queue.
@@ -382,7 +387,7 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
         progress.totalBytes = Math.max(progress.totalBytes, progress.doneBytes);
         return;
       } catch (e) {
-        if (isReadable(source.state)) throw e; // the target failed, or a real error: stop here
+        if (isReadable(src.state)) throw e; // the target failed, or a real error: stop here
         // the source failed mid-copy: go on from the next in-sync member
       } finally {
         for (const s of slots) s.release();
