@@ -89,25 +89,18 @@ function look(p, maxBytes, withData, within, seen) {
     if (fd !== undefined) try { fs.closeSync(fd); } catch {}
   }
 }
-function write({ target, tmpDir, data, mtimeMs, mode, within }) {
-  const link = throughLink(dirOf(target), within) || throughLink(tmpDir, within);
+// A bulk copy's write (writeFileBulk): prepare() without the fdatasync, then the rename; syncfs makes it durable.
+function write(m) {
+  const link = throughLink(dirOf(m.target), m.within);
   if (link) return { stat: null, code: 'ESYMLINK', link };
-  const tmp = join(tmpDir, parse(target).base.slice(0, 40) + '.' + randomBytes(6).toString('hex') + '.tmp');
-  let fd;
+  const r = prepare({ ...m, durable: false });
+  if (!r.tmp) return r;
   try {
-    fd = fs.openSync(tmp, 'wx');
-    for (let off = 0; off < data.byteLength;) off += fs.writeSync(fd, data, off, data.byteLength - off);
-    if (mode !== undefined) try { fs.fchmodSync(fd, mode); } catch (e) { if (!NO_MODES.has(e.code)) throw e; }
-    if (mtimeMs !== undefined) fs.futimesSync(fd, Date.now() / 1000, mtimeMs / 1000 + 5e-7);
-    const stat = statOf(fs.fstatSync(fd));
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, target);
-    return { stat };
+    fs.renameSync(r.tmp, m.target);
+    return { stat: r.stat };
   } catch (e) {
-    if (fd !== undefined) try { fs.closeSync(fd); } catch {}
-    try { fs.unlinkSync(tmp); } catch {}
-    return { stat: null, code: e.code || 'EIO', message: e.message };
+    try { fs.unlinkSync(r.tmp); } catch {}
+    return fail(e);
   }
 }
 // A durable small write (NodeFs.createSmallAtomic): the same steps as NodeFs's atomic writer, in the same order, done
