@@ -95,3 +95,17 @@ test('many at once (more than the workers): every one lands with its own bytes',
   for (let i = 0; i < 40; i++) assert.equal(await readFile(join(root, 'docs', `f${i}.txt`), 'utf8'), `file ${i}`);
   assert.deepEqual(await readdir(tmp), []);
 });
+
+test('a NodeFs subclass that writes or looks its own way is not bypassed: it offers neither one-call way', () => {
+  class Slowed extends NodeFs {
+    override async createAtomic(target: string, tmpDir: string) { return super.createAtomic(target, tmpDir); }
+  }
+  class Counted extends NodeFs {
+    override async stat(path: string) { return super.stat(path); }
+  }
+  assert.equal(new Slowed().createSmallAtomic, undefined);
+  assert.equal(typeof new Slowed().statWithin, 'function');
+  assert.equal(new Counted().statWithin, undefined);
+  assert.equal(typeof new Counted().createSmallAtomic, 'function');
+  assert.equal(typeof new NodeFs().createSmallAtomic, 'function');
+});
