@@ -370,7 +370,8 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
       // Rule: a copy reads only the member it took its place in line on. `source` is shared by the copies running at
       // once, and another one may switch it (its source failed) while this one waits: reading the new source then
       // skipped that member's line, so a behind write still queued there was overtaken (a file just written was
-      // found missing on the write-mostly drive and removed from the member being filled; long run seed 48151623).
+      // found missing on the write-mostly drive and removed from the member being filled; long run seed 48151623). Test:
+      // "two copies wait on a source that fails" (engine-source-left.test.ts) forces that overlap.
       const src = source;
       if (!src) throw new Error(`No in-sync member left to resync "${target.label}" from.`);
       const slots = [src.order.reserve([path]), target.order.reserve([path])];

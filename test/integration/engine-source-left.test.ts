@@ -82,3 +82,43 @@ test('an outside delete meets a write made through the mirror before its turn: t
   assert.equal(await readFile(join(A, 'p.txt'), 'utf8'), 'v2');
   assert.equal(await readFile(join(B, 'p.txt'), 'utf8'), 'v2', 'the late delete did not take the write off B');
 });
+
+test('two copies wait on a source that fails: each reads only a member it took its place in line on', async (t) => {
+  // The rule beside resyncMember's visit (long run seed 48151623): copies running at once shared one `source`. The
+  // first to wake after its source failed switched it to the write-mostly drive; the second then read that drive
+  // without a place in its line, overtaking a behind write still owed there: the file just written was missing on
+  // the drive, so the member being filled was left without it.
+  const dir = await tempDir(t);
+  const S = join(dir, 'S'), U = join(dir, 'U'), T = join(dir, 'T');
+  const sInner = new FaultyFs(new NodeFs()), sOuter = new FaultyFs(sInner), ufs = new FaultyFs(new NodeFs());
+  const m = await createMirror({
+    ...quiet, maxBehindWrites: 16,
+    members: [{ path: S, label: 'S', fs: sOuter } as EngineMemberSpec, { path: U, label: 'U', writeMostly: true, fs: ufs } as EngineMemberSpec, { path: T, label: 'T' }],
+  });
+  t.after(() => { sOuter.resume(); sInner.resume(); ufs.resume(); return m.stop().catch(() => {}); });
+  const id = (l: string) => m.status().members.find((x) => x.label === l)!.id;
+  const member = (l: string) => (m as unknown as MirrorImpl).members.find((x) => x.label === l)!;
+  await m.writeFile('d/base', 'base');
+  await m.drain();
+  await m.failMember(id('T')); // T misses what follows: d/a and d/z are in its catch-up
+  const opens = (name: string) => (p: string, op: string) => op === 'open' && p.endsWith(`/d/${name}`);
+  ufs.hang((p, op) => opens('a')(p, op) || opens('z')(p, op)); // U owes both writes until the end
+  sOuter.hang(opens('a')); // S holds d/a's write, then (below the first) d/z's, each until let go
+  sInner.hang(opens('z'));
+  const writes = [m.writeFile('d/a', 'A'), m.writeFile('d/z', 'Z')].map((w) => w.then(() => 'ok', (e: Error) => e.message));
+  await until(() => sOuter.stuck > 0 && sInner.stuck > 0 && member('U').order.size >= 2);
+  const adding = m.addMember({ path: T, label: 'T' });
+  await until(() => member('S').order.size >= 4); // in S's line: the two writes, then a copy of each path
+  await m.failMember(id('S'));
+  sOuter.resume(); // d/a's turn on S comes: its copy finds S failed and takes a place in U's line, behind d/a's write
+  await until(() => member('U').order.size >= 3);
+  sInner.resume(); // d/z's turn on S comes: its copy must also go to U's line, not read U at once
+  await until(() => member('U').order.size >= 4 || member('T').catchUp === undefined);
+  ufs.resume();
+  await adding;
+  await m.drain();
+  assert.deepEqual(await Promise.all(writes), ['ok', 'ok'], 'both writes were acknowledged (on U)');
+  assert.equal(m.status().members.find((x) => x.label === 'T')!.state, 'in_sync');
+  assert.equal(await readFile(join(T, 'd/z'), 'utf8'), 'Z', 'the copy of d/z waited for the write U owed');
+  assert.equal(await readFile(join(T, 'd/a'), 'utf8'), 'A');
+});
