@@ -24,11 +24,12 @@ export class ConfinedFs implements Filesystem {
   readonly hashSmallFiles?: Filesystem['hashSmallFiles'];
   readonly readSmallFiles?: Filesystem['readSmallFiles'];
   readonly writeFileBulk?: Filesystem['writeFileBulk'];
+  readonly writeFilesBulk?: Filesystem['writeFilesBulk'];
   readonly adoptAtomic?: Filesystem['adoptAtomic'];
   readonly createSmallAtomic?: Filesystem['createSmallAtomic'];
 
   constructor(readonly inner: Filesystem, readonly root: string) {
-    const { hashSmallFiles, readSmallFiles, writeFileBulk, adoptAtomic, createSmallAtomic } = inner;
+    const { hashSmallFiles, readSmallFiles, writeFileBulk, writeFilesBulk, adoptAtomic, createSmallAtomic } = inner;
     if (createSmallAtomic) {
       // The writer's worker checks each folder right before it uses it (the temp folder when the file is written, the
       // target's when it is renamed there): no realpath round trips on a small write's acknowledgement path.
@@ -58,6 +59,8 @@ export class ConfinedFs implements Filesystem {
     if (writeFileBulk) {
       this.writeFileBulk = (target, tmpDir, data, attrs) => writeFileBulk.call(inner, target, tmpDir, data, attrs, root).catch((e: unknown) => this.#linked(target, e));
     }
+    // Each file answers for itself there (code ESYMLINK with the `link` it met): nothing to map.
+    if (writeFilesBulk) this.writeFilesBulk = (files, tmpDir) => writeFilesBulk.call(inner, files, tmpDir, root);
   }
 
   #rel(p: string): string { return relative(this.root, p).split(sep).join('/'); }

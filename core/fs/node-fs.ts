@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { dirname, join, parse } from 'node:path';
 import { giveChunk, POOL_CHUNK, takeChunk } from './chunk-pool.ts';
 import { SmallFileWorker, type SmallFileHash } from './small-file-worker.ts';
-import { errnoCode, type AppendHandle, type AtomicWriter, type EntryType, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from './filesystem.ts';
+import { errnoCode, type AppendHandle, type AtomicWriter, type BulkFile, type BulkWritten, type EntryType, type Filesystem, type FsAttrs, type FsEntry, type FsStat } from './filesystem.ts';
 
 function typeOf(s: { isFile(): boolean; isDirectory(): boolean }): EntryType {
   return s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other';
@@ -275,6 +275,9 @@ export class NodeFs implements Filesystem {
   }
   writeFileBulk(target: string, tmpDir: string, data: Uint8Array, attrs: FsAttrs, within?: string): Promise<FsStat> {
     return (this.#small ??= new SmallFileWorker()).write(target, tmpDir, data, attrs, within);
+  }
+  writeFilesBulk(files: readonly BulkFile[], tmpDir: string, within?: string): Promise<BulkWritten[]> {
+    return (this.#small ??= new SmallFileWorker()).writeMany(files, tmpDir, within);
   }
 
   async statEntries(dir: string, names: readonly string[]): Promise<(FsStat | null)[]> {

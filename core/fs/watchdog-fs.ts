@@ -60,6 +60,7 @@ export class WatchdogFs implements Filesystem {
   readonly hashSmallFiles?: Filesystem['hashSmallFiles'];
   readonly readSmallFiles?: Filesystem['readSmallFiles'];
   readonly writeFileBulk?: Filesystem['writeFileBulk'];
+  readonly writeFilesBulk?: Filesystem['writeFilesBulk'];
   readonly adoptAtomic?: Filesystem['adoptAtomic'];
   readonly createSmallAtomic?: Filesystem['createSmallAtomic'];
 
@@ -80,6 +81,16 @@ export class WatchdogFs implements Filesystem {
           this.#unflushed += data.byteLength; // made durable by the next syncFilesystem
           return s;
         });
+    }
+    if (inner.writeFilesBulk) {
+      this.writeFilesBulk = (files, tmpDir, within) => {
+        const bytes = files.reduce((n, f) => n + f.data.byteLength, 0); // (counted before the bytes are handed over)
+        return this.#call(`writing ${files.length} files from ${files[0]?.target}`, bytes, async () => {
+          const out = await inner.writeFilesBulk!(files, tmpDir, within);
+          this.#unflushed += bytes; // made durable by the next syncFilesystem
+          return out;
+        });
+      };
     }
     if (inner.adoptAtomic) {
       this.adoptAtomic = async (tmp, target, attrs) => {
