@@ -84,6 +84,23 @@ export class CatchUp {
     return p;
   }
 
+  /**
+   * Up to `max` more paths from the head of the queue, taken with `first` (just taken) for one copy: only its siblings
+   * (the same folder, spelled the same), none under a name folded like another's. Such paths never overlap, so one
+   * copy can hold all their places in line at once without waiting on itself. Call `finished` for each.
+   */
+  takeSiblings(first: string, max: number): string[] {
+    const parent = parentOf(first), seen = new Set([foldPath(first)]), out: string[] = [];
+    while (out.length < max) {
+      const p = this.#queue[0];
+      if (p === undefined || p === '' || parentOf(p) !== parent || seen.has(foldPath(p))) break;
+      seen.add(foldPath(p));
+      out.push(this.#queue.shift()!);
+      this.#active++;
+    }
+    return out;
+  }
+
   /** A copy finished (its folder's entries, if any, were added first): the path is current unless queued again. */
   finished(path: string): void {
     this.#active--;

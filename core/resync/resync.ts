@@ -1,7 +1,7 @@
 // Resync: bring one member up to date from an in-sync one — the whole tree (new member) or only dirty paths (re-add).
 import { createHash } from 'node:crypto';
 import type { MirrorEvent } from '../contract/types.ts';
-import { errnoCode, type FsStat } from '../fs/filesystem.ts';
+import { errnoCode, type BulkFile, type FsStat } from '../fs/filesystem.ts';
 import { hashStream, metaOf } from '../journal/manifest.ts';
 import type { Member } from '../mirror/member.ts';
 import { isReadable } from '../mirror/member-state.ts';
@@ -316,19 +316,83 @@ async function copySmallFile(source: Member, target: Member, path: string, o: Co
   return r.data.byteLength;
 }
 
+/** Bulk copies of small files between these two, many per call (both drives case-sensitive: no spelling to match). */
+const bulkBetween = (source: Member, target: Member, o: CopyOptions) => o.durable === false && !!source.fs.readSmallFiles &&
+  !!target.fs.hashSmallFiles && !!target.fs.writeFilesBulk && !source.rules.caseInsensitive && !target.rules.caseInsensitive;
+
+/**
+ * syncOne() of sibling paths (CatchUp.takeSiblings), their places in line held by the caller. Each small file the
+ * source holds, that the target lacks or holds as the engine's own unedited copy, is copied in three calls for all
+ * of them: read with its checksum on the source, looked at on the target, written there (copySmallFile's steps and
+ * checks, per file). Everything else — folders, big files, links, a copy edited on the drive, a resumed copy, a file
+ * whose checksum does not match, any refusal — goes through syncOne, one path at a time, exactly as alone.
+ */
+async function syncBatch(source: Member, target: Member, paths: readonly string[], o: CopyOptions): Promise<{ children: string[]; bytes: number }> {
+  const out = { children: [] as string[], bytes: 0 };
+  const rest = bulkBetween(source, target, o) ? await copySmallBatch(source, target, paths, o, out) : paths;
+  for (const p of rest) {
+    const r = await syncOne(source, target, p, o);
+    out.children.push(...r.children);
+    out.bytes += r.bytes;
+  }
+  return out;
+}
+
+/** The bulk part of syncBatch: copies what it can, counts its bytes in `out`, and returns the paths left to syncOne. */
+async function copySmallBatch(source: Member, target: Member, paths: readonly string[], o: CopyOptions, out: { bytes: number }): Promise<readonly string[]> {
+  const [read, there] = await Promise.all([
+    source.fs.readSmallFiles!(paths.map((p) => source.abs(p)), SMALL_FILE_BYTES),
+    target.fs.hashSmallFiles!(paths.map((p) => target.abs(p)), -1), // stats only
+  ]);
+  const rest: string[] = [];
+  const chosen: { path: string; hash: string; stat: FsStat; size: number; adopted: boolean }[] = [];
+  const files: BulkFile[] = [];
+  paths.forEach((path, i) => {
+    const r = read[i]!, t = there[i]!;
+    const expected = source.manifest?.get(path);
+    const copyable = !r.code && r.stat?.type === 'file' && r.data !== undefined && r.hash !== undefined &&
+      (expected === undefined || expected === r.hash) && // (rotten on the source: syncOne refuses it, as alone)
+      !t.code && (t.stat === null || (t.stat.type === 'file' && !o.resume && !editedSince(target, path, t.stat)));
+    if (!copyable) { rest.push(path); return; }
+    chosen.push({ path, hash: r.hash!, stat: r.stat!, size: r.data!.byteLength, adopted: expected === undefined });
+    // The time and mode of the bytes read (the same call's stat), as copySmallFile does.
+    files.push({ target: target.abs(path), data: r.data!, attrs: { mtimeMs: r.stat!.mtimeMs, mode: r.stat!.mode } });
+  });
+  if (files.length === 0) return rest;
+  const parent = parentOf(paths[0]!);
+  if (parent && !o.dirs?.has(parent)) {
+    // As copyFile makes it; any trouble (a stale file or a link on the way) is syncOne's to sort out.
+    try { await target.fs.mkdir(target.abs(parent)); } catch { return paths; }
+    o.dirs?.add(parent);
+  }
+  const landed = await target.fs.writeFilesBulk!(files, target.tmpDir);
+  landed.forEach((w, i) => {
+    const c = chosen[i]!;
+    if (!w.stat) { rest.push(c.path); return; } // nothing written: syncOne meets the cause itself
+    target.manifest?.set(c.path, c.hash, metaOf(w.stat));
+    if (c.adopted) source.manifest?.set(c.path, c.hash, metaOf(c.stat)); // adopted content: its first checksum
+    o.resume?.copied(c.path, { size: c.size, mtimeMs: c.stat.mtimeMs, hash: c.hash });
+    out.bytes += c.size;
+  });
+  return rest;
+}
+
+/** How many sibling paths one copy takes at most (a few MiB of small files in one message). */
+const BATCH = 64;
+
 /** Counts what a full resync will copy, for progress and ETA. */
 async function measure(source: Member): Promise<{ paths: number; bytes: number }> {
   let paths = 0, bytes = 0;
   const stack = [''];
   while (stack.length) {
     const dir = stack.pop()!;
-    for (const e of await source.fs.readdir(source.abs(dir))) {
-      if (notMirrored(dir, e.name)) continue;
-      const p = join(dir, e.name);
-      paths++;
-      if (e.type === 'dir') stack.push(p);
-      else if (e.type === 'file') bytes += (await source.fs.stat(source.abs(p))).size;
-    }
+    const entries = (await source.fs.readdir(source.abs(dir))).filter((e) => !notMirrored(dir, e.name));
+    const files = entries.filter((e) => e.type === 'file').map((e) => e.name);
+    // A folder's files in one call where the drive has it (200 photos: one worker message, not 200 stats).
+    if (source.fs.statEntries) for (const s of await source.fs.statEntries(source.abs(dir), files)) bytes += s?.size ?? 0;
+    else for (const n of files) bytes += (await source.fs.stat(source.abs(join(dir, n)))).size;
+    paths += entries.length;
+    for (const e of entries) if (e.type === 'dir') stack.push(join(dir, e.name));
   }
   return { paths, bytes };
 }
@@ -364,7 +428,8 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
   const resume = full ? await ResumeLog.open(target.fs, target.root, target.rules.windowsNames) : undefined;
   const flush = () => (bulk ? target.fs.syncFilesystem(target.root) : Promise.resolve(true));
   const copyOptions: CopyOptions = { durable: !bulk, dirs: new Set<string>(), resume };
-  const visit = async (path: string) => {
+  /** Copies one path, or sibling paths together (syncBatch), each holding its place in line on both members. */
+  const visit = async (paths: readonly string[]) => {
     for (;;) {
       if (!source || !isReadable(source.state) || source.ejecting) source = chooseSource(host, target);
       // Rule: a copy reads only the member it took its place in line on. `source` is shared by the copies running at
@@ -374,14 +439,15 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
       // "two copies wait on a source that fails" (engine-source-left.test.ts) forces that overlap.
       const src = source;
       if (!src) throw new Error(`No in-sync member left to resync "${target.label}" from.`);
-      const slots = [src.order.reserve([path]), target.order.reserve([path])];
+      const slots = [src.order.reserve(paths), target.order.reserve(paths)];
       try {
         await Promise.all(slots.map((s) => s.ready));
         if (!stillSource(src)) continue; // it failed while this copy waited: choose again (stillSource)
-        const r = await src.track(target.track(syncOne(src, target, path, copyOptions)));
+        const copy = paths.length === 1 ? syncOne(src, target, paths[0]!, copyOptions) : syncBatch(src, target, paths, copyOptions);
+        const r = await src.track(target.track(copy));
         if (!stillSource(src)) continue; // it failed during the copy, which may hold its old version: copy again
         cu.add(r.children); // before the folder itself counts as current (catch-up.ts, rule 3)
-        if (path !== '' || !full) progress.donePaths++;
+        progress.donePaths += paths.filter((p) => p !== '' || !full).length;
         // A dirty folder's content is dirty too, and live operations may add paths: the total grows with the queue.
         progress.totalPaths = Math.max(progress.totalPaths, progress.donePaths + cu.queued);
         progress.doneBytes += r.bytes;
@@ -399,6 +465,7 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
   // no copy may start after that, so whoever waits for this resync knows the folder is quiet once it returns.
   const pool = new WorkerPool();
   const goOn = () => !pool.failed && !host.stopping && target.state === 'resyncing' && !target.ejecting && target.catchUp === cu;
+  const COPIERS = 6;
   const worker = async () => {
     while (goOn()) {
       const p = cu.take();
@@ -407,10 +474,14 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
         await cu.changed();
         continue;
       }
+      // Siblings go together where both drives copy small files in bulk, a share of the queue each so that every
+      // copier has some (a folder of 100 photos: two calls on the source and two on the target per 64, not 4 each).
+      const more = p !== '' && bulkBetween(source ?? target, target, copyOptions) ? Math.min(BATCH - 1, Math.floor(cu.queued / COPIERS)) : 0;
+      const paths = more > 0 ? [p, ...cu.takeSiblings(p, more)] : [p];
       try {
-        await pool.guard(visit(p));
+        await pool.guard(visit(paths));
       } finally {
-        cu.finished(p);
+        for (const q of paths) cu.finished(q);
       }
       if (resume?.due) void resume.checkpoint(flush).catch(() => {}); // a lost checkpoint only costs copying again
       report();
@@ -419,7 +490,7 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
   };
   let complete = false;
   try {
-    await pool.run(6, worker);
+    await pool.run(COPIERS, worker);
     if (!goOn()) return;
     if (bulk && !(await target.fs.syncFilesystem(target.root))) {
       throw new Error(`"${target.label}" could not flush its copies to disk`);

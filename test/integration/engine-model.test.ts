@@ -80,6 +80,8 @@ async function runSchedule(setup: Setup, cmds: Cmd[]): Promise<void> {
   }
 }
 
+const bulkCopies = (setup: Setup) => [...JSON.stringify(setup)].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % 2 === 0;
+
 async function runScheduleOnce(setup: Setup, cmds: Cmd[]): Promise<void> {
   const dir = await realpath(await mkdtemp(join(BASE, 'nasm-model-')));
   const outside = join(dir, 'outside');
@@ -89,7 +91,8 @@ async function runScheduleOnce(setup: Setup, cmds: Cmd[]): Promise<void> {
   const folding = setup.members.findIndex((s, i) => i > 0 && s.folding);
   const specs: EngineMemberSpec[] = setup.members.map((s, i) => {
     const path = join(dir, `m${i}`);
-    const faulty = new FaultyFs(new NodeFs(), { jitterMs: s.jitterMs });
+    // Half the schedules (by their setup, so a replay takes the same half) copy small files in bulk, as real drives do.
+    const faulty = new FaultyFs(new NodeFs(), { jitterMs: s.jitterMs, bulk: bulkCopies(setup) });
     return {
       path, label: `m${i}`, writeMostly: i === 0 ? false : s.writeMostly,
       fs: i === folding ? new FoldingFs(faulty, path) : faulty,

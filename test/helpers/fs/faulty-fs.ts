@@ -13,6 +13,12 @@ export interface FaultyFsOptions {
   jitterMs?: number;
   /** Simulates a small drive: once this many bytes of file data were written, writes fail with ENOSPC. */
   fullAfterBytes?: number;
+  /**
+   * Offers the batch calls of the filesystem below (readSmallFiles, hashSmallFiles, writeFilesBulk), each path checked
+   * as its own call would be ('read', 'stat', 'open'), so a catch-up copies small files in bulk as on a real drive.
+   * Fixed at construction; off by default (the tests that hold one path's 'open' expect the copy one file at a time).
+   */
+  bulk?: boolean;
 }
 
 function ioError(code: 'EIO' | 'ENOENT' | 'ENOSPC', op: string, path: string): NodeJS.ErrnoException {
@@ -33,7 +39,33 @@ export class FaultyFs implements Filesystem {
   written = 0;
   #inflight = 0;
   #idleWaiters: (() => void)[] = [];
-  constructor(readonly inner: Filesystem, public options: FaultyFsOptions = {}) {}
+  readonly readSmallFiles?: Filesystem['readSmallFiles'];
+  readonly hashSmallFiles?: Filesystem['hashSmallFiles'];
+  readonly writeFilesBulk?: Filesystem['writeFilesBulk'];
+
+  constructor(readonly inner: Filesystem, public options: FaultyFsOptions = {}) {
+    if (!options.bulk) return;
+    const { readSmallFiles, hashSmallFiles, writeFilesBulk } = inner;
+    if (readSmallFiles) this.readSmallFiles = (paths, max, within) => this.#each('read', paths, false, () => readSmallFiles.call(inner, paths, max, within));
+    if (hashSmallFiles) this.hashSmallFiles = (paths, max, within) => this.#each(max < 0 ? 'stat' : 'read', paths, false, () => hashSmallFiles.call(inner, paths, max, within));
+    if (writeFilesBulk) {
+      this.writeFilesBulk = (files, tmpDir, within) => this.#each('open', files.map((f) => f.target), true, () => {
+        const bytes = files.reduce((n, f) => n + f.data.byteLength, 0);
+        const full = this.options.fullAfterBytes;
+        if (full !== undefined && this.written + bytes > full) throw ioError('ENOSPC', 'write', files[0]!.target);
+        this.written += bytes;
+        return writeFilesBulk.call(inner, files, tmpDir, within);
+      });
+    }
+  }
+
+  /** One batch call, each of its paths checked (hang, jitter, failure) as a call of its own would be, at once. */
+  #each<T>(op: string, paths: readonly string[], mutating: boolean, run: () => Promise<T>): Promise<T> {
+    return this.#op(op, paths[0] ?? '', mutating, async () => {
+      await Promise.all(paths.slice(1).map((p) => this.#check(op, p, mutating)));
+      return run();
+    });
+  }
 
   /** Pull the drive now: every later operation fails. */
   yank(): void { this.options.yanked = true; }
