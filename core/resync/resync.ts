@@ -476,7 +476,7 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
       }
       // Siblings go together where both drives copy small files in bulk, a share of the queue each so that every
       // copier has some (a folder of 100 photos: two calls on the source and two on the target per 64, not 4 each).
-      const more = p !== '' && bulkBetween(source ?? target, target, copyOptions) ? Math.min(BATCH - 1, Math.floor(cu.queued / COPIERS)) : 0;
+      const more = p !== '' && bulkBetween(source ?? target, target, copyOptions) ? Math.min(BATCH - 1, Math.ceil(cu.queued / COPIERS)) : 0;
       const paths = more > 0 ? [p, ...cu.takeSiblings(p, more)] : [p];
       try {
         await pool.guard(visit(paths));

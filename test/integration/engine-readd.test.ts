@@ -311,7 +311,8 @@ test(`a catch-up and live operations on the same paths commute, whatever the int
       const dir = join(base, `r${run++}`);
       await mkdir(dir);
       const path1 = join(dir, 'm1');
-      const faulty = new FaultyFs(new NodeFs(), { jitterMs: setup.jitter });
+      // An even jitter also copies small files in bulk (batches of siblings), as on a real drive.
+      const faulty = new FaultyFs(new NodeFs(), { jitterMs: setup.jitter, bulk: setup.jitter % 2 === 0 });
       const specs: EngineMemberSpec[] = [
         { path: join(dir, 'm0'), label: 'm0' },
         { path: path1, label: 'm1', writeMostly: setup.writeMostly, fs: setup.folding ? new FoldingFs(faulty, path1) : faulty },
