@@ -94,3 +94,27 @@ test('writeFileBulk lands a file as createAtomic does (time, mode, atomic rename
   const [r] = await fs.readSmallFiles!([at('photos/new.jpg')], 100);
   assert.equal(Buffer.from(r!.data!).toString(), 'new photo', 'readSmallFiles hands the bytes');
 });
+
+test('writeFilesBulk writes many files in one call, each answering for itself; readSmallFiles hands each one\'s bytes', async (t) => {
+  const { root, at } = await lab(t);
+  await mkdir(at('.nas-mirror/tmp'), { recursive: true });
+  const fs = new WatchdogFs(new ConfinedFs(new NodeFs(), root), { stallMs: 10_000 });
+  const mtimeMs = 1620284889123.456;
+  const names = Array.from({ length: 40 }, (_, i) => `photos/n${i}.jpg`);
+  const files = names.map((n, i) => ({ target: at(n), data: Buffer.from(`photo ${i} `.repeat(i)), attrs: { mtimeMs: mtimeMs + i, mode: 0o600 + (i % 8) } }));
+  files.splice(7, 0, { target: at('away/planted.txt'), data: Buffer.from('x'), attrs: {} }); // through a link
+  const out = await fs.writeFilesBulk!(files, at('.nas-mirror/tmp'));
+  assert.equal(out.length, files.length);
+  assert.equal(out[7]!.stat, null);
+  assert.equal(out[7]!.code, 'ESYMLINK', 'the file through a link is refused');
+  await assert.rejects(stat(join(root, '..', 'outside', 'planted.txt')), 'nothing was written outside');
+  const back = await fs.readSmallFiles!(names.map(at), 1000);
+  names.forEach((n, i) => {
+    const w = out[i < 7 ? i : i + 1]!;
+    assert.deepEqual(w.stat, back[i]!.stat, `${n}: the stat it returns is the landed file's`);
+    assert.equal(w.stat!.mode, 0o600 + (i % 8));
+    assert.equal(Math.round(w.stat!.mtimeMs * 1000), Math.round((mtimeMs + i) * 1000), `${n}: the time to the microsecond`);
+    assert.equal(Buffer.from(back[i]!.data!).toString(), `photo ${i} `.repeat(i), `${n}: its own bytes, not a neighbour's`);
+  });
+  assert.deepEqual(await readdir(at('.nas-mirror/tmp')), [], 'no temp file is left behind');
+});

@@ -90,10 +90,11 @@ function look(p, maxBytes, withData, within, seen) {
   }
 }
 // A bulk copy's write (writeFileBulk): prepare() without the fdatasync, then the rename; syncfs makes it durable.
-function write(m) {
-  const link = throughLink(dirOf(m.target), m.within);
+// \`seen\`: folders already checked in this batch (as look() keeps them), one realpath per folder instead of two per file.
+function write(m, seen) {
+  const link = checked(dirOf(m.target), m.within, seen);
   if (link) return { stat: null, code: 'ESYMLINK', link };
-  const r = prepare({ ...m, durable: false });
+  const r = prepare({ ...m, durable: false }, seen);
   if (!r.tmp) return r;
   try {
     fs.renameSync(r.tmp, m.target);
@@ -112,8 +113,14 @@ function fsyncDir(dir) {
   const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   try { fs.fsyncSync(fd); } catch (e) { if (!NO_DIR_SYNC.has(e.code)) throw e; } finally { fs.closeSync(fd); }
 }
-function prepare({ target, tmpDir, data, mtimeMs, mode, durable, within }) {
-  const link = throughLink(tmpDir, within);
+function checked(dir, within, seen) {
+  if (!seen) return throughLink(dir, within);
+  let link = seen.get(dir);
+  if (link === undefined) seen.set(dir, (link = throughLink(dir, within)));
+  return link;
+}
+function prepare({ target, tmpDir, data, mtimeMs, mode, durable, within }, seen) {
+  const link = checked(tmpDir, within, seen);
   if (link) return { stat: null, code: 'ESYMLINK', link };
   const tmp = join(tmpDir, parse(target).base.slice(0, 40) + '.' + randomBytes(6).toString('hex') + '.tmp');
   let fd;
@@ -161,7 +168,8 @@ const ONE = { write, prepare, land, drop, stat: statOne };
 function answer(m) {
   if (ONE[m.op]) return parentPort.postMessage({ id: m.id, out: [ONE[m.op](m)] });
   if (m.op === 'writeMany') {
-    const out = m.files.map((f) => write({ ...f.attrs, target: f.target, data: m.bytes.subarray(f.at, f.at + f.size), tmpDir: m.tmpDir, within: m.within }));
+    const seen = new Map();
+    const out = m.files.map((f) => write({ ...f.attrs, target: f.target, data: m.bytes.subarray(f.at, f.at + f.size), tmpDir: m.tmpDir, within: m.within }, seen));
     return parentPort.postMessage({ id: m.id, out });
   }
   const seen = new Map();
