@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { tempDir } from '../../test/helpers/tmp.ts';
 import { hashStream } from '../journal/manifest.ts';
 import { ConfinedFs } from './confined-fs.ts';
+import type { BulkFile } from './filesystem.ts';
 import { NodeFs } from './node-fs.ts';
 import { SlowFs } from './slow-fs.ts';
 import { WatchdogFs } from './watchdog-fs.ts';
@@ -101,7 +102,7 @@ test('writeFilesBulk writes many files in one call, each answering for itself; r
   const fs = new WatchdogFs(new ConfinedFs(new NodeFs(), root), { stallMs: 10_000 });
   const mtimeMs = 1620284889123.456;
   const names = Array.from({ length: 40 }, (_, i) => `photos/n${i}.jpg`);
-  const files = names.map((n, i) => ({ target: at(n), data: Buffer.from(`photo ${i} `.repeat(i)), attrs: { mtimeMs: mtimeMs + i, mode: 0o600 + (i % 8) } }));
+  const files: BulkFile[] = names.map((n, i) => ({ target: at(n), data: Buffer.from(`photo ${i} `.repeat(i)), attrs: { mtimeMs: mtimeMs + i, mode: 0o600 + (i % 8) } }));
   files.splice(7, 0, { target: at('away/planted.txt'), data: Buffer.from('x'), attrs: {} }); // through a link
   const out = await fs.writeFilesBulk!(files, at('.nas-mirror/tmp'));
   assert.equal(out.length, files.length);

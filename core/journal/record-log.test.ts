@@ -31,6 +31,27 @@ test('records survive a reopen; a torn last line (a crash mid-append) is ignored
   await again.close();
 });
 
+test('a torn line with its value cut short is not taken, and what is appended after it is kept', async (t) => {
+  const { file, open } = await logIn(t);
+  const log = await open();
+  log.set('photos/a b.jpg', 'HASH 100 1.5 7');
+  log.set('odd "name"\\x', 'HASH 1 2 3');
+  await log.commit();
+  await log.close();
+  const clean = await readFile(file, 'utf8');
+  assert.equal((await open().then(async (l) => { await l.close(); return readFile(file, 'utf8'); })), clean, 'a log that has not grown is not rewritten at open');
+  await appendFile(file, '+"photos/a b.jpg"\tHASH 2'); // a crash cut the new value short
+  const again = await open();
+  assert.equal(again.map.get('photos/a b.jpg'), 'HASH 100 1.5 7', 'the cut line is not taken');
+  assert.equal(again.map.get('odd "name"\\x'), 'HASH 1 2 3', 'a name with escapes is read back');
+  again.set('c', 'after');
+  await again.commit();
+  await again.close();
+  const third = await open();
+  assert.deepEqual([...third.map].sort(), [['c', 'after'], ['odd "name"\\x', 'HASH 1 2 3'], ['photos/a b.jpg', 'HASH 100 1.5 7']]);
+  await third.close();
+});
+
 test('a failed append is not taken as written: the next commit rewrites the log whole', async (t) => {
   const faulty = new FaultyFs(new NodeFs());
   const { file, open } = await logIn(t, faulty);
