@@ -30,8 +30,25 @@ export class FoldingFs implements Filesystem {
 
   async openAppend(path: string): Promise<AppendHandle> { return this.inner.openAppend(await this.#resolve(path)); }
   syncFilesystem(path: string): Promise<boolean> { return this.inner.syncFilesystem(path); }
+  /**
+   * The name is looked up when the file lands, as a case-insensitive filesystem does at rename(2): "d0/A" written
+   * while "d0/a" existed, and landing after "d0/a" was renamed away, is "A" (long run seed 20261201 met a FoldingFs
+   * that resolved it when the temp file was opened, and kept the old spelling).
+   */
   async createAtomic(target: string, tmpDir: string, o?: { durable?: boolean }): Promise<AtomicWriter> {
-    return this.inner.createAtomic(await this.#resolve(target), await this.#resolve(tmpDir), o);
+    const opened = await this.#resolve(target);
+    const w = await this.inner.createAtomic(opened, await this.#resolve(tmpDir), o);
+    return {
+      write: (chunk) => w.write(chunk),
+      ...(w.flush ? { flush: () => w.flush!() } : {}),
+      commit: async () => {
+        const now = await this.#resolve(target);
+        await w.commit();
+        if (now !== opened) await this.inner.rename(opened, now); // the spelling it has at landing, not at opening
+      },
+      abort: () => w.abort(),
+      get landed() { return w.landed; },
+    };
   }
   async readFile(path: string): Promise<Uint8Array> { return this.inner.readFile(await this.#resolve(path)); }
   async *readStream(path: string, chunkSize?: number): AsyncIterable<Uint8Array> {
