@@ -40,7 +40,9 @@ export function catchUpPlan(sb: Superblock, o: { generationCleared: number; stil
  */
 export class CatchUp {
   /** Paths waiting for a copy, in order (folded keys in `#pending`; the original spelling here). */
-  readonly #queue: string[] = [];
+  #queue: string[] = [];
+  /** Where the queue starts: taking moves it on (Array.shift is O(n): 200,000 queued paths spent 19 s in it). */
+  #head = 0;
   /** How many times each folded path is pending (queued or being copied). */
   readonly #pending = new Map<string, number>();
   /** For each folded folder, how many pending paths lie strictly below it. */
@@ -55,7 +57,7 @@ export class CatchUp {
 
   /** Nothing pending: the member holds every path current (live operations apply to it directly from now on). */
   get done(): boolean { return this.#pending.size === 0; }
-  get queued(): number { return this.#queue.length; }
+  get queued(): number { return this.#queue.length - this.#head; }
 
   /** Does the member lack a current copy of any of these paths? (rule 2) */
   overlapsAny(paths: readonly string[]): boolean {
@@ -79,7 +81,7 @@ export class CatchUp {
 
   /** The next path to copy, or undefined when the queue is empty right now. Call `finished(p)` after copying it. */
   take(): string | undefined {
-    const p = this.#queue.shift();
+    const p = this.#next();
     if (p !== undefined) this.#active++;
     return p;
   }
@@ -92,10 +94,10 @@ export class CatchUp {
   takeSiblings(first: string, max: number): string[] {
     const parent = parentOf(first), seen = new Set([foldPath(first)]), out: string[] = [];
     while (out.length < max) {
-      const p = this.#queue[0];
+      const p = this.#queue[this.#head];
       if (p === undefined || p === '' || parentOf(p) !== parent || seen.has(foldPath(p))) break;
       seen.add(foldPath(p));
-      out.push(this.#queue.shift()!);
+      out.push(this.#next()!);
       this.#active++;
     }
     return out;
@@ -115,8 +117,16 @@ export class CatchUp {
 
   /** Resolves when there may be something new to take, or when everything is done. */
   changed(): Promise<void> {
-    if (this.#queue.length > 0 || (this.#active === 0 && this.done)) return Promise.resolve();
+    if (this.queued > 0 || (this.#active === 0 && this.done)) return Promise.resolve();
     return new Promise((r) => this.#wakers.push(r));
+  }
+
+  /** The path at the head of the queue, taken off it; what was taken is dropped from memory now and then. */
+  #next(): string | undefined {
+    if (this.#head >= this.#queue.length) return undefined;
+    const p = this.#queue[this.#head++];
+    if (this.#head >= 4096 && this.#head * 2 >= this.#queue.length) { this.#queue = this.#queue.slice(this.#head); this.#head = 0; }
+    return p;
   }
 
   #hold(key: string, delta: 1 | -1): void {
