@@ -59,9 +59,7 @@ function throughLink(dir, within) {
 const dirOf = (p) => p.slice(0, p.lastIndexOf('/')) || '/';
 function look(p, maxBytes, withData, within, seen) {
   const dir = dirOf(p);
-  let linked = seen.get(dir);
-  if (linked === undefined) seen.set(dir, (linked = throughLink(dir, within)));
-  if (linked) return { stat: null, code: 'ESYMLINK' };
+  if (checked(dir, within, seen)) return { stat: null, code: 'ESYMLINK' };
   let s;
   try { s = fs.lstatSync(p); } catch (e) {
     return e.code === 'ENOENT' || e.code === 'ENOTDIR' ? { stat: null } : { stat: null, code: e.code || 'EIO' };
@@ -164,8 +162,7 @@ function drop({ tmp }) {
   return { stat: null };
 }
 const ONE = { write, prepare, land, drop, stat: statOne };
-// Each call is answered as soon as it is done (a durable step's fsync does not hold the answers after it).
-function answer(m) {
+parentPort.on('message', (m) => {
   if (ONE[m.op]) return parentPort.postMessage({ id: m.id, out: [ONE[m.op](m)] });
   if (m.op === 'writeMany') {
     const seen = new Map();
@@ -180,8 +177,7 @@ function answer(m) {
   let at = 0;
   for (const r of out) if (r.data) { bytes.set(r.data, at); r.at = at; r.size = r.data.byteLength; at += r.size; delete r.data; }
   parentPort.postMessage({ id: m.id, out, bytes }, [bytes.buffer]);
-}
-parentPort.on('message', (m) => { if (m.batch) for (const x of m.batch) answer(x); else answer(m); });
+});
 `;
 
 /**
@@ -250,35 +246,16 @@ export class SmallFileWorker {
     return { stat: r!.stat, ...(r!.tmp ? { tmp: r!.tmp } : {}) };
   }
 
-  /**
-   * Calls made in one turn of the event loop go to the worker as one message, sent at the end of the turn. A message
-   * costs the main thread ~30 µs here (most of it waking the worker), about what the call itself costs the worker:
-   * a catch-up or a share with several copies or writes at once sent 4-5 per file. The bytes of a write are copied
-   * when it is asked (its caller may reuse the buffer once this returns) and moved, not copied again, when sent.
-   */
-  #outbox: { msg: object; transfer: ArrayBuffer[] }[] = [];
-
-  /** `moved`: memory handed over by the caller, sent without a copy; a single `data` is copied now. */
-  #ask(msg: { op: string; data?: Uint8Array; [key: string]: unknown }, moved: ArrayBuffer[] = []): Promise<SmallFileHash[]> {
+  /** `moved`: memory of the caller's own, handed to the worker without a copy (the caller does not use it again). */
+  #ask(msg: object, moved: ArrayBuffer[] = []): Promise<SmallFileHash[]> {
     const w = this.#ensure();
     clearTimeout(this.#idle);
     w.ref(); // a caller awaiting this answer keeps the process alive
     const id = this.#nextId++;
-    const data = msg.data?.slice();
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#outbox.push({ msg: data ? { id, ...msg, data } : { id, ...msg }, transfer: data ? [data.buffer as ArrayBuffer] : moved });
-      if (this.#outbox.length === 1) setImmediate(() => this.#send(w));
+      w.postMessage({ id, ...msg }, moved);
     });
-  }
-
-  /** Sends what this turn asked. Not to another worker: the calls asked of one that ended were failed with it. */
-  #send(w: Worker): void {
-    if (this.#worker !== w) return; // (its outbox was emptied then; what is there now is the next worker's)
-    const out = this.#outbox.splice(0);
-    if (out.length === 0) return;
-    if (out.length === 1) w.postMessage(out[0]!.msg, out[0]!.transfer);
-    else w.postMessage({ batch: out.map((o) => o.msg) }, out.flatMap((o) => o.transfer));
   }
 
   /** Ends the worker now (the drive leaves the mirror); calls still waiting fail. */
@@ -312,7 +289,6 @@ export class SmallFileWorker {
   }
 
   #failAll(e: Error): void {
-    this.#outbox.length = 0;
     for (const p of this.#pending.values()) p.reject(e);
     this.#pending.clear();
   }
