@@ -309,11 +309,18 @@ async function copySmallFile(source: Member, target: Member, path: string, o: Co
   // between must not land with the old file's date.
   const read = r.stat;
   const landed = await target.fs.writeFileBulk(target.abs(path), target.tmpDir, r.data, { mtimeMs: read.mtimeMs, mode: read.mode });
-  // With the size, time and inode each copy has (outside changes: resync/outside.ts), as landed() records them.
-  target.manifest?.set(path, r.hash, metaOf(landed));
-  if (expected === undefined) source.manifest?.set(path, r.hash, metaOf(read)); // adopted content: its first checksum
-  o.resume?.copied(path, { size: r.data.byteLength, mtimeMs: read.mtimeMs, hash: r.hash });
+  recordCopy(source, target, path, { hash: r.hash, read, landed, size: r.data.byteLength, adopted: expected === undefined }, o);
   return r.data.byteLength;
+}
+
+/**
+ * What a bulk copy records once it landed: each copy's checksum with the size, time and inode it has (outside changes:
+ * resync/outside.ts), as landed() records them; adopted content's first checksum on the source; the checkpoint's line.
+ */
+function recordCopy(source: Member, target: Member, path: string, c: { hash: string; read: FsStat; landed: FsStat; size: number; adopted: boolean }, o: CopyOptions): void {
+  target.manifest?.set(path, c.hash, metaOf(c.landed));
+  if (c.adopted) source.manifest?.set(path, c.hash, metaOf(c.read));
+  o.resume?.copied(path, { size: c.size, mtimeMs: c.read.mtimeMs, hash: c.hash });
 }
 
 /** Bulk copies of small files between these two, many per call (both drives case-sensitive: no spelling to match). */
@@ -345,7 +352,7 @@ async function copySmallBatch(source: Member, target: Member, paths: readonly st
     target.fs.hashSmallFiles!(paths.map((p) => target.abs(p)), -1), // stats only
   ]);
   const rest: string[] = [];
-  const chosen: { path: string; hash: string; stat: FsStat; size: number; adopted: boolean }[] = [];
+  const chosen: { path: string; hash: string; read: FsStat; size: number; adopted: boolean }[] = [];
   const files: BulkFile[] = [];
   paths.forEach((path, i) => {
     const r = read[i]!, t = there[i]!;
@@ -354,7 +361,7 @@ async function copySmallBatch(source: Member, target: Member, paths: readonly st
       (expected === undefined || expected === r.hash) && // (rotten on the source: syncOne refuses it, as alone)
       !t.code && (t.stat === null || (t.stat.type === 'file' && !o.resume && !editedSince(target, path, t.stat)));
     if (!copyable) { rest.push(path); return; }
-    chosen.push({ path, hash: r.hash!, stat: r.stat!, size: r.data!.byteLength, adopted: expected === undefined });
+    chosen.push({ path, hash: r.hash!, read: r.stat!, size: r.data!.byteLength, adopted: expected === undefined });
     // The time and mode of the bytes read (the same call's stat), as copySmallFile does.
     files.push({ target: target.abs(path), data: r.data!, attrs: { mtimeMs: r.stat!.mtimeMs, mode: r.stat!.mode } });
   });
@@ -369,9 +376,7 @@ async function copySmallBatch(source: Member, target: Member, paths: readonly st
   landed.forEach((w, i) => {
     const c = chosen[i]!;
     if (!w.stat) { rest.push(c.path); return; } // nothing written: syncOne meets the cause itself
-    target.manifest?.set(c.path, c.hash, metaOf(w.stat));
-    if (c.adopted) source.manifest?.set(c.path, c.hash, metaOf(c.stat)); // adopted content: its first checksum
-    o.resume?.copied(c.path, { size: c.size, mtimeMs: c.stat.mtimeMs, hash: c.hash });
+    recordCopy(source, target, c.path, { ...c, landed: w.stat }, o);
     out.bytes += c.size;
   });
   return rest;
