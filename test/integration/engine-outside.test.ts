@@ -22,6 +22,16 @@ async function twoDrives(t: Parameters<typeof tempDir>[0], o: { watch?: boolean 
 
 const outsideChange = (m: Mirror, path: string) => nextEvent(m, 'outside-change', (e) => e.path === path, 20_000);
 
+let edits = 0;
+/** Writes a file on a member behind the app's back in one step (written beside the member folder, renamed in), as a
+ * file manager's safe save does: the watcher never sees a half-written file, however long a loaded machine takes
+ * between a truncate and a write (the 50 ms settle time of these tests is shorter than that can be). */
+async function putOutside(root: string, path: string, content: string): Promise<void> {
+  const tmp = join(root, '..', `.outside-edit-${++edits}`);
+  await writeFile(tmp, content);
+  await rename(tmp, join(root, path));
+}
+
 /** Every file in a member's trash (Recently deleted), as content, whatever its entry is called. */
 async function trashed(root: string): Promise<string[]> {
   const dir = join(root, '.nas-mirror', 'trash');
@@ -41,7 +51,7 @@ test('a file copied straight into the fast drive reaches the write-mostly drive 
   await m.drain();
   const taken = outsideChange(m, 'photos/new.jpg');
   await mkdir(join(SSD, 'photos'));
-  await writeFile(join(SSD, 'photos', 'new.jpg'), 'copied with a file manager');
+  await putOutside(SSD, join('photos', 'new.jpg'), 'copied with a file manager');
   const inode = (await stat(join(SSD, 'photos', 'new.jpg'))).ino;
   const e = await taken;
   assert.deepEqual([e.memberId, e.change, e.outcome], [ssdId, 'added', 'taken']);
@@ -51,7 +61,7 @@ test('a file copied straight into the fast drive reaches the write-mostly drive 
   assert.equal(text(await m.readFile('photos/new.jpg')), 'copied with a file manager');
   // An edit of it on the fast drive is taken too.
   const edited = outsideChange(m, 'photos/new.jpg');
-  await writeFile(join(SSD, 'photos', 'new.jpg'), 'edited in place, longer than before');
+  await putOutside(SSD, join('photos', 'new.jpg'), 'edited in place, longer than before');
   assert.equal((await edited).change, 'changed');
   await m.drain();
   assert.equal(await readFile(join(USB, 'photos', 'new.jpg'), 'utf8'), 'edited in place, longer than before');
@@ -66,7 +76,7 @@ test('an edit on the write-mostly drive becomes a conflict: both versions kept, 
   await m.writeFile('docs/notes.txt', 'notes');
   await m.drain();
   const seen = outsideChange(m, 'docs/report.txt');
-  await writeFile(join(USB, 'docs', 'report.txt'), 'edited on the backup drive');
+  await putOutside(USB, join('docs', 'report.txt'), 'edited on the backup drive');
   const e = await seen;
   assert.deepEqual([e.memberId, e.change, e.outcome], [usbId, 'changed', 'conflict']);
   assert.equal(m.status().conflicts, 1);
@@ -95,7 +105,7 @@ test('an edit on the write-mostly drive becomes a conflict: both versions kept, 
 
   // Take the drive's version: it becomes the mirror's; the mirror's old version is kept in the fast drive's trash.
   const again = outsideChange(m, 'docs/plan.txt');
-  await writeFile(join(USB, 'docs', 'plan.txt'), 'plan B, from the backup drive');
+  await putOutside(USB, join('docs', 'plan.txt'), 'plan B, from the backup drive');
   await again;
   await m.resolveConflict(m.conflicts()[0]!.id, 'take-drive');
   await m.drain();
@@ -111,7 +121,7 @@ test('an edit on the write-mostly drive becomes a conflict: both versions kept, 
 
   // A file added only on the drive, the mirror's version kept: it leaves the drive's folder for its trash, not away.
   const extra = outsideChange(m, 'stray.txt');
-  await writeFile(join(USB, 'stray.txt'), 'only on the backup drive');
+  await putOutside(USB, 'stray.txt', 'only on the backup drive');
   assert.equal((await extra).outcome, 'conflict');
   await m.resolveConflict(m.conflicts()[0]!.id, 'keep-mirror');
   await assert.rejects(stat(join(USB, 'stray.txt')));
@@ -124,7 +134,7 @@ test('a conflict is recorded durably: a restart shows it with the same id until 
   await m.writeFile('x.txt', 'mirror');
   await m.drain();
   const seen = outsideChange(m, 'x.txt');
-  await writeFile(join(USB, 'x.txt'), 'edited on USB');
+  await putOutside(USB, 'x.txt', 'edited on USB');
   await seen;
   const id = m.conflicts()[0]!.id;
   await m.stop();
@@ -178,7 +188,7 @@ test('damage and an outside edit are told apart by size and time: rot is healed,
   await m.writeFile('b.txt', 'bravo content');
   await m.drain();
   await rot(join(USB, 'a.txt'));
-  await writeFile(join(USB, 'b.txt'), 'bravo, edited on the drive');
+  await putOutside(USB, 'b.txt', 'bravo, edited on the drive');
   const check = await m.scrub();
   const byPath = Object.fromEntries(check.findings!.map((f) => [f.path, f]));
   assert.deepEqual([byPath['a.txt']!.kind, byPath['a.txt']!.action, byPath['a.txt']!.memberId], ['damaged', 'heal', usbId]);
@@ -201,7 +211,7 @@ test('a read of a copy edited on the fast drive serves the edit and never heals 
   const { SSD, USB, m } = await twoDrives(t, { watch: false });
   await m.writeFile('c.txt', 'original');
   await m.drain();
-  await writeFile(join(SSD, 'c.txt'), 'edited directly');
+  await putOutside(SSD, 'c.txt', 'edited directly');
   assert.equal(text(await m.readFile('c.txt')), 'edited directly');
   assert.equal(await readFile(join(SSD, 'c.txt'), 'utf8'), 'edited directly');
   await m.reconcile();
@@ -213,10 +223,10 @@ test('scrub repair never destroys a version it did not write (invariant 27)', as
   const { SSD, USB, m } = await twoDrives(t, { watch: false });
   for (let i = 0; i < 10; i++) await m.writeFile(`docs/${i}.txt`, `document ${i}`);
   await m.drain();
-  await writeFile(join(USB, 'docs', '3.txt'), 'edited on the backup drive');
+  await putOutside(USB, join('docs', '3.txt'), 'edited on the backup drive');
   await unlink(join(USB, 'docs', '4.txt'));
-  await writeFile(join(SSD, 'docs', '5.txt'), 'edited on the fast drive');
-  await writeFile(join(USB, 'docs', 'stray.txt'), 'not in the mirror');
+  await putOutside(SSD, join('docs', '5.txt'), 'edited on the fast drive');
+  await putOutside(USB, join('docs', 'stray.txt'), 'not in the mirror');
   await rot(join(USB, 'docs', '6.txt'));
   const check = await m.scrub();
   const plan = check.findings!.map((f) => `${f.path} ${f.drive} ${f.kind} ${f.action}`).sort();
@@ -270,8 +280,8 @@ test('what changed on the drives while the mirror was closed is found at open', 
   await m.writeFile('kept.txt', 'v1');
   await m.writeFile('gone.txt', 'bye');
   await m.stop();
-  await writeFile(join(SSD, 'kept.txt'), 'v2, edited while the app was closed');
-  await writeFile(join(SSD, 'added.txt'), 'added while closed');
+  await putOutside(SSD, 'kept.txt', 'v2, edited while the app was closed');
+  await putOutside(SSD, 'added.txt', 'added while closed');
   await unlink(join(SSD, 'gone.txt'));
   const again = await assembleMirror({ members, outsideSettleMs: 50 });
   t.after(() => again.stop().catch(() => {}));
@@ -287,7 +297,7 @@ test('resolving a conflict settles what scrub found at that path: nothing stays 
   const { USB, m } = await twoDrives(t, { watch: false });
   await m.writeFile('p.txt', 'mirror');
   await m.drain();
-  await writeFile(join(USB, 'p.txt'), 'edited on USB');
+  await putOutside(USB, 'p.txt', 'edited on USB');
   await m.scrub();
   assert.deepEqual([m.status().openFindings, m.status().conflicts], [1, 0]);
   await m.reconcile();
@@ -319,7 +329,7 @@ test('a write through the app over a version changed on the backup drive keeps t
   await m.writeFile('w.txt', 'v1');
   await m.drain();
   const seen = outsideChange(m, 'w.txt');
-  await writeFile(join(USB, 'w.txt'), 'edited on USB, not yet resolved');
+  await putOutside(USB, 'w.txt', 'edited on USB, not yet resolved');
   await seen;
   await m.writeFile('w.txt', 'v2 through the app');
   await m.drain();
@@ -337,9 +347,9 @@ test('a file that became a folder on the fast drive (and back) is taken: the old
   await m.drain();
   await unlink(join(SSD, 'notes'));
   await mkdir(join(SSD, 'notes'));
-  await writeFile(join(SSD, 'notes', 'today.txt'), 'now a folder');
+  await putOutside(SSD, join('notes', 'today.txt'), 'now a folder');
   await rm(join(SSD, 'pics'), { recursive: true });
-  await writeFile(join(SSD, 'pics'), 'now a file');
+  await putOutside(SSD, 'pics', 'now a file');
   await m.reconcile();
   await m.drain();
   assert.equal(await readFile(join(USB, 'notes', 'today.txt'), 'utf8'), 'now a folder');
