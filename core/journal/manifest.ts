@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Filesystem, FsStat } from '../fs/filesystem.ts';
 import { RecordLog } from './record-log.ts';
+import { CompactStore } from './compact-store.ts';
 import { tmpDirOf } from './superblock.ts';
 import { giveChunk } from '../fs/chunk-pool.ts';
 
@@ -62,7 +63,8 @@ export class Manifest {
   private constructor(readonly log: RecordLog, readonly fs: Filesystem, readonly root: string) {}
 
   static async open(fs: Filesystem, root: string): Promise<Manifest> {
-    return new Manifest(await RecordLog.open(fs, join(root, '.nas-mirror', 'manifest.log'), tmpDirOf(root)), fs, root);
+    // A compact store: a manifest has an entry per file, a million on a big photo library (compact-store.ts).
+    return new Manifest(await RecordLog.open(fs, join(root, '.nas-mirror', 'manifest.log'), tmpDirOf(root), { compact: true }), fs, root);
   }
 
   /** The checksum recorded for a file (undefined for a folder or an unknown path). */
@@ -162,7 +164,10 @@ export class Manifest {
   /** Every recorded path, files and folders. */
   paths(): IterableIterator<string> { return this.log.map.keys(); }
   /** Every recorded file path. */
-  *files(): IterableIterator<string> { for (const [k, v] of this.log.map) if (v !== DIR) yield k; }
+  *files(): IterableIterator<string> {
+    if (this.log.map instanceof CompactStore) yield* this.log.map.keysWithout(DIR);
+    else for (const [k, v] of this.log.map) if (v !== DIR) yield k;
+  }
   get size(): number { return this.log.map.size; }
   close(): Promise<void> { return this.log.close(); }
 }

@@ -1,6 +1,7 @@
 // An append-only log of keyed records with group commit and atomic compaction: the store under the journal and manifest.
 import { join } from 'node:path';
 import { errnoCode, writeFileAtomic, type AppendHandle, type Filesystem } from '../fs/filesystem.ts';
+import { CompactStore, type RecordStore } from './compact-store.ts';
 
 /** One line per change: "+key\tvalue" sets, "-key" deletes. JSON-escaped keys keep any file name on one line. */
 function encode(op: '+' | '-', key: string, value?: string): string {
@@ -17,8 +18,28 @@ function keyOf(line: string, from: number, to: number): string {
   return inner.includes('\\') || inner.includes('"') ? (JSON.parse(line.slice(from, to)) as string) : inner;
 }
 
+/** Replays the lines of `text` into a Map: the lines counted (a line that cannot be read is skipped, as a torn one). */
+function replay(map: RecordStore, text: string): number {
+  let lines = 0;
+  for (let at = 0; at < text.length;) {
+    const end = text.indexOf('\n', at);
+    const line = text.slice(at, end);
+    at = end + 1;
+    if (line.length < 3) continue;
+    lines++;
+    try {
+      if (line[0] === '+') {
+        const tab = line.lastIndexOf('\t');
+        if (tab >= 0) map.set(keyOf(line, 1, tab), line.slice(tab + 1));
+      } else if (line[0] === '-') {
+        map.delete(keyOf(line, 1, line.length));
+      }
+    } catch { /* torn line */ }
+  }
+  return lines;
+}
+
 export class RecordLog {
-  readonly map = new Map<string, string>();
   #handle?: AppendHandle;
   #lines = 0;
   #pending: string[] = [];
@@ -30,41 +51,27 @@ export class RecordLog {
   /** A compaction asked for: done by the flush loop, the one place that touches the file (see #flushLoop). */
   #compactWanted = false;
 
-  private constructor(readonly fs: Filesystem, readonly file: string, readonly tmpDir: string) {}
+  private constructor(readonly fs: Filesystem, readonly file: string, readonly tmpDir: string, readonly map: RecordStore) {}
 
   /**
    * Opens the log, replaying it; a torn last line (crash mid-append) is ignored, and the file is rewritten before the
    * next append (else that append would be glued to it and lost). Compacted at open only when it has grown: rewriting
    * a manifest of 200,000 entries at every open cost ~0.5 s per member.
    */
-  static async open(fs: Filesystem, file: string, tmpDir: string): Promise<RecordLog> {
-    const log = new RecordLog(fs, file, tmpDir);
-    let text = '';
+  static async open(fs: Filesystem, file: string, tmpDir: string, o: { compact?: boolean } = {}): Promise<RecordLog> {
+    const log = new RecordLog(fs, file, tmpDir, o.compact ? new CompactStore() : new Map<string, string>());
+    let bytes: Buffer = Buffer.alloc(0);
     try {
-      const bytes = await fs.readFile(file);
-      text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'); // a view: no copy of it
+      const read = await fs.readFile(file);
+      bytes = Buffer.from(read.buffer, read.byteOffset, read.byteLength); // a view: no copy of it
     } catch (e) {
       if (errnoCode(e) !== 'ENOENT') throw e;
     }
     // A last line without its newline was never finished: its change is not taken (a value may be cut short).
-    const torn = text.length > 0 && !text.endsWith('\n');
-    const whole = torn ? text.lastIndexOf('\n') + 1 : text.length;
-    for (let at = 0; at < whole;) {
-      const end = text.indexOf('\n', at);
-      const line = text.slice(at, end);
-      at = end + 1;
-      if (line.length < 3) continue;
-      try {
-        if (line[0] === '+') {
-          const tab = line.lastIndexOf('\t');
-          if (tab < 0) continue;
-          log.map.set(keyOf(line, 1, tab), line.slice(tab + 1));
-        } else if (line[0] === '-') {
-          log.map.delete(keyOf(line, 1, line.length));
-        }
-      } catch { /* torn line */ }
-      log.#lines++;
-    }
+    const torn = bytes.length > 0 && bytes[bytes.length - 1] !== 10;
+    const whole = torn ? bytes.lastIndexOf(10) + 1 : bytes.length;
+    if (log.map instanceof CompactStore) log.#lines = log.map.load(bytes, whole);
+    else log.#lines = replay(log.map, bytes.toString('utf8', 0, whole));
     if (torn) log.#torn = true;
     if (log.#torn || log.#lines > 2 * log.map.size + 1000) await log.compact();
     return log;
