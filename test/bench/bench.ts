@@ -61,7 +61,12 @@ export async function runBench(opts: BenchOptions, o: { onCleanup?: (fn: () => P
     const seed = async () => {
       const t0 = performance.now();
       const a = await freshFolder(drives.fast, 'seedA'), b = await freshFolder(drives.slow, 'seedB');
-      await (await seededMirror({ path: a }, { path: b, writeMostly: true }, tree)).stop();
+      const m = await seededMirror({ path: a }, { path: b, writeMostly: true }, tree);
+      // The files were written beside the engine: a scrub records each (the same on both drives) in both manifests,
+      // as an adoption would, so that scenario 6 opens real manifests, not empty ones.
+      const recorded = await m.scrub({ repair: false });
+      await m.stop();
+      if (recorded.mismatches > 0) throw new Error(`seeding: the scrub found ${recorded.mismatches} differences`);
       log(`  (seeded a ${tree.files.length}-file mirror in ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
       return { a, b };
     };
