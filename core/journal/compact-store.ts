@@ -85,8 +85,8 @@ export class CompactStore implements RecordStore {
     return off;
   }
   #string(off: number, len: number): string {
-    const b = this.#buf(off), at = this.#at(off);
-    return b.toString('utf8', at, at + len);
+    const b = this.#buf(off) as Buffer & { utf8Slice(from: number, to: number): string }, at = this.#at(off);
+    return b.utf8Slice(at, at + len); // Buffer.toString's own checks cost twice the decoding
   }
   /** `key` as UTF-8 in the scratch buffer: its byte length. */
   #encode(key: string): number {
@@ -107,6 +107,30 @@ export class CompactStore implements RecordStore {
       let i = 0;
       while (i < len && kb[ka + i] === b[from + i]) i++;
       if (i === len) return e;
+    }
+  }
+  /**
+   * The live entry of `key`, or -1. A key of ASCII characters (nearly every path) is hashed and compared from its
+   * character codes, which are its UTF-8 bytes; another is encoded first.
+   */
+  #findKey(key: string): number {
+    const n = key.length;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < n; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 0x80) { const len = this.#encode(key); return this.#find(this.#scratch, 0, len, fnv(this.#scratch, 0, len)); }
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    h >>>= 0;
+    const mask = this.#table.length - 1;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const e = this.#table[s]! - 1;
+      if (e < 0) return -1;
+      if (this.#hash[e] !== h || this.#keyLen[e] !== n) continue;
+      const kb = this.#buf(this.#keyOff[e]!), ka = this.#at(this.#keyOff[e]!);
+      let i = 0;
+      while (i < n && kb[ka + i] === key.charCodeAt(i)) i++;
+      if (i === n) return e;
     }
   }
   #slotFor(h: number): number {
@@ -147,15 +171,11 @@ export class CompactStore implements RecordStore {
   // ---- Map ----------------------------------------------------------------------------------------------------
 
   get(key: string): string | undefined {
-    const len = this.#encode(key);
-    const e = this.#find(this.#scratch, 0, len, fnv(this.#scratch, 0, len));
+    const e = this.#findKey(key);
     return e < 0 ? undefined : this.#string(this.#valOff[e]!, this.#valLen[e]!);
   }
 
-  has(key: string): boolean {
-    const len = this.#encode(key);
-    return this.#find(this.#scratch, 0, len, fnv(this.#scratch, 0, len)) >= 0;
-  }
+  has(key: string): boolean { return this.#findKey(key) >= 0; }
 
   set(key: string, value: string): this {
     const vLen = Buffer.byteLength(value);
@@ -183,8 +203,7 @@ export class CompactStore implements RecordStore {
   }
 
   delete(key: string): boolean {
-    const len = this.#encode(key);
-    const e = this.#find(this.#scratch, 0, len, fnv(this.#scratch, 0, len));
+    const e = this.#findKey(key);
     if (e < 0) return false;
     this.#kill(e);
     this.#maybeRebuild();
