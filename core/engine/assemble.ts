@@ -194,6 +194,17 @@ async function classify(p: Probe, memberTimeoutMs: number): Promise<{ members: M
   const { found, hung, freshest, silent } = p;
   const members: Member[] = [];
   const catchUp = new Map<Member, CatchUpPlan>();
+  // Every present member's folder and metadata files are opened at once: a manifest of a million files is ~100 MB
+  // to read and scan, and one drive's read overlaps the other's scan.
+  const opened = new Map<string, Promise<Member>>();
+  for (const entry of freshest.members) {
+    const f = found.find((x) => x.sb?.memberId === entry.id);
+    if (!f) continue;
+    const m = new Member(entry.id, f.spec.label ?? entry.label, f.real, f.spec.writeMostly ?? entry.writeMostly, memberFs(f.spec, memberTimeoutMs, f.real), 'in_sync');
+    const ready = (async () => { m.rules = await prepareMemberFolder(m.fs, m.root); await openJournal(m); return m; })();
+    ready.catch(() => {}); // awaited in the loop below, which reports the first failure
+    opened.set(entry.id, ready);
+  }
   for (const entry of freshest.members) {
     const f = found.find((x) => x.sb?.memberId === entry.id);
     if (!f) {
@@ -206,9 +217,7 @@ async function classify(p: Probe, memberTimeoutMs: number): Promise<{ members: M
       continue;
     }
     const sb = f.sb!;
-    const m = new Member(entry.id, f.spec.label ?? entry.label, f.real, f.spec.writeMostly ?? entry.writeMostly, memberFs(f.spec, memberTimeoutMs, f.real), 'in_sync');
-    m.rules = await prepareMemberFolder(m.fs, m.root);
-    await openJournal(m);
+    const m = await opened.get(entry.id)!;
     // Invariant 17: a source must be in sync by the freshest superblock and at most one generation behind it
     // (a crash can land between superblock writes of one update).
     const trusted = (entry.state === 'in_sync' || entry.state === 'behind') && freshest.generation - sb.generation <= 1;

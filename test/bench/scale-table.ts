@@ -44,9 +44,11 @@ try {
   await m.drain();
   const adopt = performance.now() - t0;
   const states = m.status().members.map((x) => x.state).join(', ');
+  const errors = m.status().members.map((x) => x.error).filter(Boolean).join('; ');
+  const peakRss = process.resourceUsage().maxRSS * 1024;
   await m.stop();
-  if (states !== 'in_sync, in_sync') throw new Error(`adoption ended with members ${states}`);
-  say('adoption (createMirror + drain)', secs(adopt), `rsync -a + sync ${secs(rsync)}; sha256sum ${secs(sha1)}`,
+  if (states !== 'in_sync, in_sync') throw new Error(`adoption ended with members ${states}: ${errors}`);
+  say('adoption (createMirror + drain)', `${secs(adopt)}, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`, `rsync -a + sync ${secs(rsync)}; sha256sum ${secs(sha1)}`,
     `${(adopt / rsync).toFixed(2)}x rsync; ${(adopt / (rsync + sha1)).toFixed(2)}x rsync + sha256sum`);
 
   const opened = openChild(false);
