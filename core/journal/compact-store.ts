@@ -10,6 +10,8 @@
 // replaced bytes outweigh the live ones. Lookups stay one hash probe; reading a value makes its string then.
 //
 // The semantics are a Map's (RecordLog's `map`): insertion order, a set of an existing key keeps its place.
+// Keys are told apart by their UTF-8 bytes: two strings that encode alike (lone surrogates, both U+FFFD) are one key,
+// as they are one name on a drive; normalizePath (core/mirror/paths.ts) refuses such names.
 // Rule: iterators must not be held across a set or delete (they walk the entry arrays, which a rebuild renumbers);
 // copy first (`[...store.keys()]`), as Manifest does.
 

@@ -28,6 +28,9 @@ function invalid(path: string, why: string): MirrorError {
 export function normalizePath(path: unknown, { allowRoot = false } = {}): string {
   if (typeof path !== 'string') throw invalid(String(path), 'a path must be a string.');
   if (path.includes('\0')) throw invalid(path, 'it contains a NUL character.');
+  // A lone UTF-16 surrogate is not text: a drive stores it as U+FFFD, so two such names would be one file there (and
+  // one manifest entry: the manifests key names by their UTF-8 bytes).
+  if (/\p{Cs}/u.test(path)) throw invalid(path, 'it is not valid Unicode text (a lone surrogate character).');
   if (path.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(path)) throw invalid(path, 'use a path relative to the mirror, like "photos/a.jpg".');
   const trimmed = path.replace(/\/+$/, '');
   if (trimmed === '' || trimmed === '.') {

@@ -57,7 +57,7 @@ test('bad paths are refused with EINVALIDPATH and write nothing anywhere', async
   const dir = await tempDir(t);
   const m = await createMirror({ members: [{ path: join(dir, 'A') }, { path: join(dir, 'B'), writeMostly: true }] });
   t.after(() => m.stop());
-  const bad = ['../escape', 'a/../../b', '/etc/passwd', 'a//b', 'nul\0byte', '.nas-mirror/superblock.json', '.NAS-MIRROR/x', '', 'C:\\x', './'];
+  const bad = ['../escape', 'a/../../b', '/etc/passwd', 'a//b', 'nul\0byte', 'lone \uD800 surrogate', 'x\uDC00', '.nas-mirror/superblock.json', '.NAS-MIRROR/x', '', 'C:\\x', './'];
   for (const p of bad) {
     await rejectsWith(m.writeFile(p, 'x'), 'EINVALIDPATH');
     await rejectsWith(m.readFile(p), 'EINVALIDPATH');
