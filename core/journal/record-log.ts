@@ -18,7 +18,7 @@ function keyOf(line: string, from: number, to: number): string {
   return inner.includes('\\') || inner.includes('"') ? (JSON.parse(line.slice(from, to)) as string) : inner;
 }
 
-/** Replays the lines of `text` into a Map: the lines counted (a line that cannot be read is skipped, as a torn one). */
+/** Replays the lines of `text` into a store: the lines counted (a line that cannot be read is skipped, as a torn one). */
 function replay(map: RecordStore, text: string): number {
   let lines = 0;
   for (let at = 0; at < text.length;) {
