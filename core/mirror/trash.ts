@@ -78,7 +78,7 @@ export async function measureEntry(m: Member, path: string): Promise<{ type: 'fi
  * outcome is the same (the record is taken back).
  */
 export async function quarantine(m: Member, path: string, ticket: Partial<TrashTicket> = {}): Promise<void> {
-  const t = await ticketFor(m, path, ticket, 'deleted');
+  const t = await unusedHere(m, path, await ticketFor(m, path, ticket, 'deleted'));
   const hash = t.type === 'file' ? m.manifest?.get(path) : undefined;
   await writeMeta(m, { format: 1, ...t, path, ...(hash ? { hash } : {}) });
   for (let attempt = 0; ; attempt++) {
@@ -99,6 +99,22 @@ export async function quarantine(m: Member, path: string, ticket: Partial<TrashT
     await dropSecondName(m, path, t.id);
     return;
   }
+}
+
+/**
+ * An entry id taken from another member (a catch-up applying a delete late, ticketOf) names one delete. Rule: a member
+ * that already holds that entry has applied that delete; what it holds at the path now is something later, and goes
+ * under an entry of its own. Reusing the id renamed over the older entry: a folder failed the catch-up with ENOTEMPTY
+ * (the member turned faulty; long commute run, seed 1966203489), a file replaced the older version in Recently
+ * deleted. The one exception is the entry that already is this very file (a crash's second name: dropSecondName).
+ */
+async function unusedHere(m: Member, path: string, t: TrashTicket): Promise<TrashTicket> {
+  const held = await m.fs.stat(entryPath(m, t.id)).catch(() => null);
+  if (held === null) return t;
+  const here = await m.statOrNull(path);
+  if (here?.type === 'file' && held.type === 'file' && held.ino !== undefined && held.ino !== 0 && held.ino === here.ino) return t;
+  const at = Date.now();
+  return { ...t, id: newTrashId(at), deletedAt: at };
 }
 
 /**
