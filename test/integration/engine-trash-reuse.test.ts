@@ -23,6 +23,19 @@ async function twoMembers(t: Parameters<typeof tempDir>[0]): Promise<{ m: Mirror
   return { m, specs };
 }
 
+/**
+ * Writes `path`, deletes it (one entry on both members), writes it again, fails the second member, then re-adds it
+ * while `path` is renamed to `to`: the catch-up meets the path as it was deleted before. Resolves once drained.
+ */
+async function deleteWriteAgainRenameDuringReadd(m: Mirror, specs: EngineMemberSpec[], write: string, remove: string, to: string): Promise<void> {
+  await m.writeFile(write, 'version one');
+  await m.remove(remove);
+  await m.writeFile(write, 'version two');
+  await m.failMember(m.status().members[1]!.id);
+  await Promise.all([m.addMember(specs[1] as never), m.rename(remove, to, { replace: true })]);
+  await m.drain();
+}
+
 /** Every file in a member's trash, as content. */
 async function trashed(root: string): Promise<string[]> {
   const dir = join(root, '.nas-mirror', 'trash'), out: string[] = [];
@@ -40,12 +53,7 @@ async function trashed(root: string): Promise<string[]> {
 for (let run = 0; run < 5; run++) {
   test(`a folder deleted, made again and renamed away during a re-add: the member reaches in_sync (run ${run + 1})`, async (t) => {
     const { m, specs } = await twoMembers(t);
-    await m.writeFile('d/a', 'first');
-    await m.remove('d');
-    await m.writeFile('d/a', 'second');
-    await m.failMember(m.status().members[1]!.id);
-    await Promise.all([m.addMember(specs[1] as never), m.rename('d', 'a', { replace: true })]);
-    await m.drain();
+    await deleteWriteAgainRenameDuringReadd(m, specs, 'd/a', 'd', 'a');
     const s = m.status().members[1]!;
     assert.equal(s.state, 'in_sync', s.error);
     assert.deepEqual(await treeOf(specs[1]!.path), await treeOf(specs[0]!.path));
@@ -54,12 +62,7 @@ for (let run = 0; run < 5; run++) {
 
 test('a file deleted, written again and taken away by a catch-up keeps both versions in Recently deleted', async (t) => {
   const { m, specs } = await twoMembers(t);
-  await m.writeFile('f.txt', 'version one');
-  await m.remove('f.txt');
-  await m.writeFile('f.txt', 'version two');
-  await m.failMember(m.status().members[1]!.id);
-  await Promise.all([m.addMember(specs[1] as never), m.rename('f.txt', 'g.txt', { replace: true })]);
-  await m.drain();
+  await deleteWriteAgainRenameDuringReadd(m, specs, 'f.txt', 'f.txt', 'g.txt');
   assert.equal(m.status().members[1]!.state, 'in_sync');
   assert.deepEqual(await treeOf(specs[1]!.path), await treeOf(specs[0]!.path));
   // Whatever way the catch-up took (the live rename, or a stale copy taken away), the first version is still there.
