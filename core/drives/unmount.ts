@@ -73,10 +73,22 @@ export async function planFor(runner: CommandRunner, drive: DriveInfo, platform 
   return linuxUnmountPlan(drive, await mountedFstype(runner, drive.mountPoint), await linuxTools(runner));
 }
 
-/** Runs the plan; on "busy" names the processes that hold the drive. Throws MirrorError EBUSY or EUNMOUNT. */
-export async function unmountDrive(runner: CommandRunner, drive: DriveInfo, where: { memberId?: string } = {}): Promise<void> {
+/**
+ * Waits between tries of a step that failed "busy": a drive is often held for a moment only (udev's blkid probing
+ * it, a findmnt or file manager looking, a watcher closing; CI once saw `findmnt` holding a loop drive). About 2 s
+ * in all, then the holders are named.
+ */
+export const BUSY_RETRY_MS = [100, 250, 500, 1000];
+
+/** Runs the plan; on "busy" tries again a few times, then names the processes that hold the drive. Throws EBUSY or EUNMOUNT. */
+export async function unmountDrive(runner: CommandRunner, drive: DriveInfo, where: { memberId?: string } = {}, retryMs: readonly number[] = BUSY_RETRY_MS): Promise<void> {
   for (const step of await planFor(runner, drive)) {
-    const r = await runner.run(step.cmd, step.args, { timeoutMs: 60_000 });
+    let r = await runner.run(step.cmd, step.args, { timeoutMs: 60_000 });
+    for (const wait of retryMs) {
+      if (r.code === 0 || step.optional || !isBusyFailure((r.stderr || r.stdout).trim(), r.code, process.platform)) break;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      r = await runner.run(step.cmd, step.args, { timeoutMs: 60_000 });
+    }
     if (r.code === 0 || step.optional) continue;
     const detail = (r.stderr || r.stdout).trim();
     if (isBusyFailure(detail, r.code, process.platform)) {
