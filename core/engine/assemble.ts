@@ -196,17 +196,16 @@ async function classify(p: Probe, memberTimeoutMs: number): Promise<{ members: M
   const catchUp = new Map<Member, CatchUpPlan>();
   // Every present member's folder and metadata files are opened at once: a manifest of a million files is ~100 MB
   // to read and scan, and one drive's read overlaps the other's scan.
+  const pairs = freshest.members.map((entry) => ({ entry, f: found.find((x) => x.sb?.memberId === entry.id) }));
   const opened = new Map<string, Promise<Member>>();
-  for (const entry of freshest.members) {
-    const f = found.find((x) => x.sb?.memberId === entry.id);
+  for (const { entry, f } of pairs) {
     if (!f) continue;
     const m = new Member(entry.id, f.spec.label ?? entry.label, f.real, f.spec.writeMostly ?? entry.writeMostly, memberFs(f.spec, memberTimeoutMs, f.real), 'in_sync');
     const ready = (async () => { m.rules = await prepareMemberFolder(m.fs, m.root); await openJournal(m); return m; })();
     ready.catch(() => {}); // awaited in the loop below, which reports the first failure
     opened.set(entry.id, ready);
   }
-  for (const entry of freshest.members) {
-    const f = found.find((x) => x.sb?.memberId === entry.id);
+  for (const { entry, f } of pairs) {
     if (!f) {
       const gone = new Member(entry.id, entry.label, '', entry.writeMostly, memberFs({ path: '/' }), 'removed');
       if (entry.names) gone.rules = entry.names; // its names are checked while it is away

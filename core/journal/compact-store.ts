@@ -112,28 +112,21 @@ export class CompactStore implements RecordStore {
     }
   }
   /**
-   * The live entry of `key`, or -1. A key of ASCII characters (nearly every path) is hashed and compared from its
-   * character codes, which are its UTF-8 bytes; another is encoded first.
+   * The live entry of `key`, or -1. A key of ASCII characters (nearly every path) is its own UTF-8: its character
+   * codes go into the scratch buffer as they are hashed, with no encoder call; another is encoded first.
    */
   #findKey(key: string): number {
     const n = key.length;
+    if (n > this.#scratch.length) this.#scratch = Buffer.allocUnsafe(n * 3);
+    const b = this.#scratch;
     let h = 0x811c9dc5;
     for (let i = 0; i < n; i++) {
       const c = key.charCodeAt(i);
       if (c >= 0x80) { const len = this.#encode(key); return this.#find(this.#scratch, 0, len, fnv(this.#scratch, 0, len)); }
+      b[i] = c;
       h = Math.imul(h ^ c, 0x01000193);
     }
-    h >>>= 0;
-    const mask = this.#table.length - 1;
-    for (let s = h & mask; ; s = (s + 1) & mask) {
-      const e = this.#table[s]! - 1;
-      if (e < 0) return -1;
-      if (this.#hash[e] !== h || this.#keyLen[e] !== n) continue;
-      const kb = this.#buf(this.#keyOff[e]!), ka = this.#at(this.#keyOff[e]!);
-      let i = 0;
-      while (i < n && kb[ka + i] === key.charCodeAt(i)) i++;
-      if (i === n) return e;
-    }
+    return this.#find(b, 0, n, h >>> 0);
   }
   #slotFor(h: number): number {
     const mask = this.#table.length - 1;
@@ -231,22 +224,6 @@ export class CompactStore implements RecordStore {
   }
 
   [Symbol.iterator](): IterableIterator<[string, string]> { return this.entries(); }
-
-  /** Every live key whose value is not `value` (Manifest.files(): the paths that are not folders). */
-  *keysWithout(value: string): IterableIterator<string> {
-    const v = Buffer.from(value);
-    for (let e = 0; e < this.#count; e++) {
-      const len = this.#valLen[e]!;
-      if (this.#keyLen[e] === DEAD) continue;
-      if (len === v.length) {
-        const b = this.#buf(this.#valOff[e]!), at = this.#at(this.#valOff[e]!);
-        let i = 0;
-        while (i < len && b[at + i] === v[i]) i++;
-        if (i === len) continue;
-      }
-      yield this.#string(this.#keyOff[e]!, this.#keyLen[e]!);
-    }
-  }
 
   /** Once what is dead outweighs what is live, the live entries are copied into fresh chunks and the rest let go. */
   #maybeRebuild(): void {

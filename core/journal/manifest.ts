@@ -4,7 +4,6 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Filesystem, FsStat } from '../fs/filesystem.ts';
 import { RecordLog } from './record-log.ts';
-import { CompactStore } from './compact-store.ts';
 import { tmpDirOf } from './superblock.ts';
 import { giveChunk } from '../fs/chunk-pool.ts';
 
@@ -165,8 +164,7 @@ export class Manifest {
   paths(): IterableIterator<string> { return this.log.map.keys(); }
   /** Every recorded file path. */
   *files(): IterableIterator<string> {
-    if (this.log.map instanceof CompactStore) yield* this.log.map.keysWithout(DIR);
-    else for (const [k, v] of this.log.map) if (v !== DIR) yield k;
+    for (const [k, v] of this.log.map) if (v !== DIR) yield k;
   }
   get size(): number { return this.log.map.size; }
   close(): Promise<void> { return this.log.close(); }

@@ -78,7 +78,8 @@ export async function measureEntry(m: Member, path: string): Promise<{ type: 'fi
  * outcome is the same (the record is taken back).
  */
 export async function quarantine(m: Member, path: string, ticket: Partial<TrashTicket> = {}): Promise<void> {
-  const t = await unusedHere(m, path, await ticketFor(m, path, ticket, 'deleted'));
+  const made = await ticketFor(m, path, ticket, 'deleted');
+  const t = ticket.id === undefined ? made : await unusedHere(m, path, made); // a fresh id cannot be held yet
   const hash = t.type === 'file' ? m.manifest?.get(path) : undefined;
   await writeMeta(m, { format: 1, ...t, path, ...(hash ? { hash } : {}) });
   for (let attempt = 0; ; attempt++) {

@@ -2,28 +2,20 @@
 // member holds all of them, against `cp -a` and `rsync -a` of the same tree on the same disk, measured in this run.
 //   node --import tsx test/bench/adopt.ts [--files 2000] [--dir /some/folder]   (--dir: put the trees on that disk)
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMirror } from '../../core/index.ts';
+import { makePhotoTree } from './photo-tree.ts';
 
 const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : dflt; };
 const files = Number(arg('files', '2000'));
 const base = await mkdtemp(join(arg('dir', tmpdir()), 'nasm-adopt-'));
 
-async function makeTree(root: string): Promise<void> {
-  const folders = Math.max(1, Math.round(files / 100));
-  for (let d = 0; d < folders; d++) {
-    await mkdir(join(root, `folder${d}`), { recursive: true });
-    const here = Math.min(100, files - d * 100);
-    await Promise.all(Array.from({ length: here }, (_, i) => writeFile(join(root, `folder${d}`, `photo ${i}.jpg`), `file ${d}/${i} `.repeat(80))));
-  }
-}
-
 const timed = (cmd: string, args: string[]) => { const t0 = performance.now(); execFileSync(cmd, args); execFileSync('sync'); return performance.now() - t0; };
 try {
   const src = join(base, 'Photos');
-  await makeTree(src);
+  await makePhotoTree(src, files);
   execFileSync('sync');
   const cp = timed('cp', ['-a', src, join(base, 'cp-copy')]);
   let rsync = NaN;

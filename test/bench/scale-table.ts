@@ -4,17 +4,18 @@
 //   node --import tsx test/bench/scale-table.ts [--files 200000] [--dir /dev/shm]
 // On tmpfs (the default) fsync costs nothing, so what is measured is the engine's own work; --dir puts it on a disk.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assembleMirror, createMirror } from '../../core/index.ts';
 import { untilInSync } from './mirror-setup.ts';
+import { makePhotoTree, photoContent, treeFolders } from './photo-tree.ts';
 
 const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : dflt; };
 const files = Number(arg('files', '20000'));
-const folders = Math.max(1, Math.round(files / 100));
+const folders = treeFolders(files);
 const base = await mkdtemp(join(arg('dir', '/dev/shm'), 'nasm-scale-'));
 const A = join(base, 'Photos'), B = join(base, 'USB'), PEER = join(base, 'rsync-copy');
-const content = (d: number, i: number, salt = '') => `file ${d}/${i}${salt} `.repeat(80);
+const content = photoContent;
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const timed = (line: string) => { const t0 = performance.now(); execFileSync('sh', ['-c', line], { maxBuffer: 1 << 30 }); return performance.now() - t0; };
@@ -30,11 +31,7 @@ const openChild = (scrub: boolean): Opened => JSON.parse(execFileSync(process.ex
   JSON.stringify([{ path: A }, { path: B, writeMostly: true }]), ...(scrub ? ['scrub'] : [])], { maxBuffer: 1 << 26 }).toString().trim().split('\n').at(-1)!) as Opened;
 
 try {
-  for (let d = 0; d < folders; d++) {
-    await mkdir(join(A, `folder${d}`), { recursive: true });
-    const here = Math.min(100, files - d * 100);
-    await Promise.all(Array.from({ length: here }, (_, i) => writeFile(join(A, `folder${d}`, `photo ${i}.jpg`), content(d, i))));
-  }
+  await makePhotoTree(A, files);
   execFileSync('sync');
   const rsync = timed(`rsync -a ${A}/ ${PEER} && sync`);
   const sha1 = timed(`cd ${A} && find . -type f -print0 | xargs -0 sha256sum > /dev/null`);
