@@ -92,6 +92,24 @@ test('two chunks may be in flight and land in order; a third at once is refused 
   assert.ok(Buffer.from(await mirror.readFile('three.bin')).equals(Buffer.concat([a!, b!, c!])));
 });
 
+test('an upload takes the transport\'s buffer uncopied: it may be reused once the chunk is accepted', async (t) => {
+  // The chunk is not copied on receipt (a copy of 8 MiB cost ~40 ms here): it is accepted once the engine has copied
+  // it into its own blocks. A client that refills one buffer for every chunk must still upload what it sent.
+  const { mirror, transfers, roots } = await world(t);
+  const data = randomBytes(3 * CHUNK_BYTES + 77);
+  const buf = new Uint8Array(CHUNK_BYTES);
+  const id = await transfers.beginUpload(mirror, 'reused.bin');
+  for (let off = 0; off < data.byteLength; off += CHUNK_BYTES) {
+    const n = Math.min(CHUNK_BYTES, data.byteLength - off);
+    buf.set(data.subarray(off, off + n));
+    await transfers.uploadChunk(id, buf.subarray(0, n));
+    buf.fill(0xee); // what a transport reusing its buffer would do next
+  }
+  await transfers.commitUpload(id);
+  await mirror.drain();
+  for (const root of roots) assert.ok((await readFile(join(root, 'reused.bin'))).equals(data), `${root} has what was sent`);
+});
+
 test('a cancelled upload changes nothing and leaves no temporary file; its id is then unknown', async (t) => {
   const { mirror, transfers, roots } = await world(t);
   await mirror.writeFile('big.bin', 'keep me');
