@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FLUSH_AHEAD_BYTES, NodeFs } from './node-fs.ts';
@@ -68,4 +68,18 @@ test('a small or non-durable file starts no writeback ahead', async (t) => {
   await small.write(randomBytes(4096));
   await small.commit();
   assert.equal(calls.n, 1, 'a small durable file: the commit\'s fdatasync only');
+});
+
+test('a big file is read whole in a worker: the exact bytes, links refused, a missing file ENOENT', async (t) => {
+  // Past 16 MiB readFile reads in a worker thread (a manifest of a million files), which must answer as the
+  // thread-pool read does: same bytes, O_NOFOLLOW, the error's code.
+  const dir = await folder(t);
+  const fs = new NodeFs();
+  const big = randomBytes(17 * 2 ** 20 + 11);
+  await writeFile(join(dir, 'manifest.log'), big);
+  assert.ok(Buffer.from(await fs.readFile(join(dir, 'manifest.log'))).equals(big));
+  await symlink(join(dir, 'manifest.log'), join(dir, 'link.log'));
+  await assert.rejects(fs.readFile(join(dir, 'link.log')), (e: NodeJS.ErrnoException) => e.code === 'ELOOP');
+  await assert.rejects(fs.readFile(join(dir, 'gone.log')), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+  assert.ok(Buffer.from(await fs.readFile(join(dir, 'manifest.log'))).equals(big), 'and again (each read has its own worker)');
 });

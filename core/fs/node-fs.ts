@@ -117,6 +117,12 @@ function atomicWriter(fh: FileHandle, tmp: string, target: string, o: { durable?
 }
 
 /**
+ * A file this big is read whole by a worker (a manifest: ~100 MB at a million files): fresh memory is slow to touch the
+ * first time (~0.25 s per 100 MB after the read on this machine), and the worker pays that while the caller works.
+ */
+const BIG_READ = 16 << 20;
+
+/**
  * How many workers one drive's durable small writes use at once: as many as the thread pool lets one drive have
  * (watchdog-fs.ts), so writes made at once still fsync at once and the drive groups their journal commits.
  */
@@ -236,6 +242,10 @@ export class NodeFs implements Filesystem {
   async readFile(path: string): Promise<Uint8Array> {
     const fh = await open(path, READ_NOFOLLOW);
     try {
+      if ((await fh.stat()).size >= BIG_READ) {
+        const w = new SmallFileWorker(); // its own, let go at once: a worker holds ~10 MB, and this is a rare call
+        try { return await w.readWhole(fh.fd, path); } finally { await w.close(); }
+      }
       return await fh.readFile();
     } finally {
       await fh.close();
