@@ -206,4 +206,8 @@ test('statEntries looks at the folder once and never follows: a folder through a
   assert.equal(tmp?.type, 'dir');
   await refused(fs.statEntries(at('link'), ['secret.txt']), 'link');
   await refused(fs.statEntries(at('link/sub'), ['inner.txt']), 'link');
+  // NodeFs checks the folder in its worker, in the same call: the same answers for no names, many, a missing folder.
+  await refused(fs.statEntries(at('link'), []), 'link');
+  await refused(fs.statEntries(at('link'), Array.from({ length: 40 }, (_, i) => `n${i}`)), 'link');
+  assert.deepEqual(await fs.statEntries(at('missing/deeper'), ['a', 'b']), [null, null]);
 });

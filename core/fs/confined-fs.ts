@@ -123,9 +123,18 @@ export class ConfinedFs implements Filesystem {
     await this.#parent(path);
     return this.inner.stat(path);
   }
-  async readdir(path: string): Promise<FsEntry[]> { await this.#checkDir(path, path); return this.inner.readdir(path); }
+  async readdir(path: string): Promise<FsEntry[]> {
+    // Checked by the drive's worker in the same call where it can (NodeFs), else here first.
+    if (this.inner.readdirWithin && (path === this.root || this.#inside(path))) return this.inner.readdirWithin(path, this.root).catch((e: unknown) => this.#linked(path, e));
+    await this.#checkDir(path, path);
+    return this.inner.readdir(path);
+  }
   /** The folder is checked once; each name is looked at with lstat (never followed), as stat() does. */
   async statEntries(dir: string, names: readonly string[]): Promise<(FsStat | null)[]> {
+    // The folder checked by the drive's worker in the same call where it can (NodeFs), else here first.
+    if (this.inner.statEntriesWithin && names.length > 0 && (dir === this.root || this.#inside(dir))) {
+      return this.inner.statEntriesWithin(dir, names, this.root).catch((e: unknown) => this.#linked(dir, e));
+    }
     await this.#checkDir(dir, dir);
     if (this.inner.statEntries) return this.inner.statEntries(dir, names);
     const out: (FsStat | null)[] = [];

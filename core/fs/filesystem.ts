@@ -80,12 +80,19 @@ export interface Filesystem {
    */
   statWithin?(path: string, within: string): Promise<FsStat>;
   readdir(path: string): Promise<FsEntry[]>;
+  /** Optional: readdir() with the folders from `within` down to `path` checked for links first, in the same call. */
+  readdirWithin?(path: string, within: string): Promise<FsEntry[]>;
   /**
    * stat() of each name in folder `dir` (null: gone since it was listed), the folder itself looked at once instead of
    * once per name: a listing of 10,000 entries made 10,000 link checks of the same folder. Optional: without it, the
    * caller stats each path.
    */
   statEntries?(dir: string, names: readonly string[]): Promise<(FsStat | null)[]>;
+  /**
+   * Optional: statEntries() with the folders from `within` down to `dir` checked for links first (code ESYMLINK, with
+   * `link`), in the same call, as statWithin does for one path: ConfinedFs's check was a round trip of its own.
+   */
+  statEntriesWithin?(dir: string, names: readonly string[], within: string): Promise<(FsStat | null)[]>;
   /**
    * stat() of each path, and the checksum (sha256, base64url) of each file of at most `maxBytes`, read never through
    * a link, in one call: a scrub of 200,000 photos spent its time handing eight calls per file to the thread pool

@@ -6,7 +6,7 @@
 // calls to the thread pool and taking the answers back; the checksums themselves were ~3 µs. One worker per drive
 // (a NodeFs is one drive's), so a drive that hangs parks its own worker only; WatchdogFs still times the call out.
 import { Worker } from 'node:worker_threads';
-import type { BulkFile, BulkWritten, FsStat } from './filesystem.ts';
+import type { BulkFile, BulkWritten, FsEntry, FsStat } from './filesystem.ts';
 
 /** What one path holds: its stat (null when nothing is there), and a checksum when it is a small enough file. */
 export interface SmallFileHash {
@@ -59,7 +59,8 @@ function throughLink(dir, within) {
 const dirOf = (p) => p.slice(0, p.lastIndexOf('/')) || '/';
 function look(p, maxBytes, withData, within, seen) {
   const dir = dirOf(p);
-  if (checked(dir, within, seen)) return { stat: null, code: 'ESYMLINK' };
+  const link = checked(dir, within, seen);
+  if (link) return { stat: null, code: 'ESYMLINK', link };
   let s;
   try { s = fs.lstatSync(p); } catch (e) {
     return e.code === 'ENOENT' || e.code === 'ENOTDIR' ? { stat: null } : { stat: null, code: e.code || 'EIO' };
@@ -157,6 +158,15 @@ function statOne({ path, within }) {
   if (link) return { stat: null, code: 'ESYMLINK', link };
   try { return { stat: statOf(fs.lstatSync(path)) }; } catch (e) { return fail(e); }
 }
+// A folder's entries as NodeFs.readdir gives them, the folders below \`within\` checked for links first: ConfinedFs.readdir
+// in one call.
+function list({ path, within }) {
+  const link = throughLink(path, within);
+  if (link) return { stat: null, code: 'ESYMLINK', link };
+  try {
+    return { stat: null, entries: fs.readdirSync(path, { withFileTypes: true }).map((d) => ({ name: d.name, type: typeOf(d) })) };
+  } catch (e) { return fail(e); }
+}
 function drop({ tmp }) {
   try { fs.unlinkSync(tmp); } catch {}
   return { stat: null };
@@ -185,7 +195,7 @@ function readWhole({ fd }) {
     return { error: fail(e) };
   }
 }
-const ONE = { write, prepare, land, drop, stat: statOne };
+const ONE = { write, prepare, land, drop, stat: statOne, list };
 parentPort.on('message', (m) => {
   if (ONE[m.op]) return parentPort.postMessage({ id: m.id, out: [ONE[m.op](m)] });
   if (m.op === 'readWhole') {
@@ -235,8 +245,8 @@ export class SmallFileWorker {
   }
 
   /** Stats only: each path lstat'ed as NodeFs.stat does, no file opened (a big folder's names in one call). */
-  statMany(paths: readonly string[]): Promise<SmallFileHash[]> {
-    return this.hash(paths, -1);
+  statMany(paths: readonly string[], within?: string): Promise<SmallFileHash[]> {
+    return this.hash(paths, -1, within === undefined ? {} : { within });
   }
 
   /**
@@ -280,10 +290,10 @@ export class SmallFileWorker {
    * One step of a durable small write (NodeFs.createSmallAtomic): resolves with what the worker answered, throws its
    * error (with its code, and `link` for ESYMLINK) when the step failed.
    */
-  async step(op: 'prepare' | 'land' | 'drop' | 'stat', msg: object): Promise<{ stat: FsStat | null; tmp?: string }> {
-    const [r] = await this.#ask({ op, ...msg }) as (SmallFileHash & { message?: string; link?: string; tmp?: string })[];
+  async step(op: 'prepare' | 'land' | 'drop' | 'stat' | 'list', msg: object): Promise<{ stat: FsStat | null; tmp?: string; entries?: FsEntry[] }> {
+    const [r] = await this.#ask({ op, ...msg }) as (SmallFileHash & { message?: string; link?: string; tmp?: string; entries?: FsEntry[] })[];
     if (r!.code) throw Object.assign(new Error(r!.message ?? `${r!.code}: ${op} of a small file`), { code: r!.code, link: r!.link });
-    return { stat: r!.stat, ...(r!.tmp ? { tmp: r!.tmp } : {}) };
+    return { stat: r!.stat, ...(r!.tmp ? { tmp: r!.tmp } : {}), ...(r!.entries ? { entries: r!.entries } : {}) };
   }
 
   /** `moved`: memory of the caller's own, handed to the worker without a copy (the caller does not use it again). */
