@@ -196,16 +196,19 @@ async function classify(p: Probe, memberTimeoutMs: number): Promise<{ members: M
   const catchUp = new Map<Member, CatchUpPlan>();
   // Every present member's folder and metadata files are opened at once: a manifest of a million files is ~100 MB
   // to read and scan, and one drive's read overlaps the other's scan.
-  const pairs = freshest.members.map((entry) => ({ entry, f: found.find((x) => x.sb?.memberId === entry.id) }));
-  const opened = new Map<string, Promise<Member>>();
-  for (const { entry, f } of pairs) {
-    if (!f) continue;
+  const open = async (entry: Superblock['members'][number], f: Probed): Promise<Member> => {
     const m = new Member(entry.id, f.spec.label ?? entry.label, f.real, f.spec.writeMostly ?? entry.writeMostly, memberFs(f.spec, memberTimeoutMs, f.real), 'in_sync');
-    const ready = (async () => { m.rules = await prepareMemberFolder(m.fs, m.root); await openJournal(m); return m; })();
-    ready.catch(() => {}); // awaited in the loop below, which reports the first failure
-    opened.set(entry.id, ready);
-  }
-  for (const { entry, f } of pairs) {
+    m.rules = await prepareMemberFolder(m.fs, m.root);
+    await openJournal(m);
+    return m;
+  };
+  const pairs = freshest.members.map((entry) => {
+    const f = found.find((x) => x.sb?.memberId === entry.id);
+    const ready = f ? open(entry, f) : undefined;
+    ready?.catch(() => {}); // awaited in the loop below, which reports the first failure
+    return { entry, f, ready };
+  });
+  for (const { entry, f, ready } of pairs) {
     if (!f) {
       const gone = new Member(entry.id, entry.label, '', entry.writeMostly, memberFs({ path: '/' }), 'removed');
       if (entry.names) gone.rules = entry.names; // its names are checked while it is away
@@ -216,7 +219,7 @@ async function classify(p: Probe, memberTimeoutMs: number): Promise<{ members: M
       continue;
     }
     const sb = f.sb!;
-    const m = await opened.get(entry.id)!;
+    const m = await ready!;
     // Invariant 17: a source must be in sync by the freshest superblock and at most one generation behind it
     // (a crash can land between superblock writes of one update).
     const trusted = (entry.state === 'in_sync' || entry.state === 'behind') && freshest.generation - sb.generation <= 1;

@@ -292,20 +292,13 @@ export class NodeFs implements Filesystem {
 
   /** statEntries() in one worker call whatever the count, the folders below `within` checked there once (ConfinedFs). */
   statEntriesWithin(dir: string, names: readonly string[], within: string): Promise<(FsStat | null)[]> {
-    return this.statEntries(dir, names, within);
+    return this.#statInWorker(dir, names, within);
   }
 
-  async statEntries(dir: string, names: readonly string[], within?: string): Promise<(FsStat | null)[]> {
+  async statEntries(dir: string, names: readonly string[]): Promise<(FsStat | null)[]> {
     // A big folder in one worker call (a photo folder of 2,000 names was 2,000 thread-pool round trips); a small one
-    // is not worth the message, nor waking the worker, unless its folders are to be checked for links too (a
-    // realpath through the thread pool is a round trip of its own; the worker checks the folder once per call).
-    if (names.length >= 32 || within !== undefined) {
-      const got = await (this.#small ??= new SmallFileWorker()).statMany(names.map((n) => join(dir, n)), within);
-      return got.map((r, i) => {
-        if (r.code) throw Object.assign(new Error(`${r.code}: cannot look at ${join(dir, names[i]!)}`), { code: r.code, link: (r as { link?: string }).link });
-        return r.stat;
-      });
-    }
+    // is not worth the message, nor waking the worker.
+    if (names.length >= 32) return this.#statInWorker(dir, names);
     const out: (FsStat | null)[] = [];
     for (const name of names) {
       try {
@@ -321,6 +314,14 @@ export class NodeFs implements Filesystem {
   /** readdir() with the folders below `within` checked for links, in one call of the lookups' worker (ConfinedFs). */
   async readdirWithin(path: string, within: string): Promise<FsEntry[]> {
     return (await (this.#looker ??= new SmallFileWorker()).step('list', { path, within })).entries!;
+  }
+
+  async #statInWorker(dir: string, names: readonly string[], within?: string): Promise<(FsStat | null)[]> {
+    const got = await (this.#small ??= new SmallFileWorker()).statMany(names.map((n) => join(dir, n)), within);
+    return got.map((r, i) => {
+      if (r.code) throw Object.assign(new Error(`${r.code}: cannot look at ${join(dir, names[i]!)}`), { code: r.code, link: (r as { link?: string }).link });
+      return r.stat;
+    });
   }
 
   async readdir(path: string): Promise<FsEntry[]> {

@@ -182,9 +182,9 @@ function readWhole({ fd }) {
     let n = 0;
     for (let got = -1; n < size && got !== 0; n += got) got = fs.readSync(fd, bytes, n, size - n, n);
     const more = [];
-    for (let got = -1; n === size && got !== 0;) { // grown since the stat: what was added, too
+    for (let got = -1, at = n; n === size && got !== 0; at += got) { // grown since the stat: what was added, too
       const b = Buffer.allocUnsafe(1 << 20);
-      got = fs.readSync(fd, b, 0, b.length, n + more.reduce((k, x) => k + x.byteLength, 0));
+      got = fs.readSync(fd, b, 0, b.length, at);
       if (got > 0) more.push(b.subarray(0, got));
     }
     let sum = 0;
