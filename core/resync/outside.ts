@@ -96,6 +96,18 @@ export async function lookAt(m: Member, path: string): Promise<Look> {
   return { m, kind: 'changed', stat, entry };
 }
 
+/**
+ * `path` looked at on each member, each in its own turn in that member's line (after every operation on it submitted
+ * before). The rule: a look never holds one member's line while it waits on another. Each look compares one drive with
+ * that drive's own record, so nothing needs the drives looked at in the same instant; a look holding every member's line
+ * at once let a write-mostly drive that stopped answering (a USB disk) hold up writes to that path on the fast drives
+ * until the stall allowance failed it — a write-mostly drive must never slow a fast one (engine-outside.test.ts forces
+ * that overlap).
+ */
+function lookAtEach(members: readonly Member[], path: string): Promise<Look[]> {
+  return Promise.all(members.map((m) => inLine([m], path, () => lookAt(m, path))));
+}
+
 /** Holds `path`'s place in line on a member while `fn` runs: after every operation on it submitted before. */
 async function inLine<T>(members: readonly Member[], path: string, fn: () => Promise<T>): Promise<T> {
   const slots = members.map((m) => m.order.reserve([path]));
@@ -330,7 +342,7 @@ export class OutsideChanges {
     if (members.length === 0 || this.host.stopping) return;
     // While a drive is being filled or caught up, what it copies is what the fast drive holds: look again after.
     if (this.host.members.some((m) => m.state === 'resyncing')) { this.#deferred = true; return; }
-    const looks = await inLine(members, path, () => Promise.all(members.map((m) => lookAt(m, path))));
+    const looks = await lookAtEach(members, path);
     const changed = looks.filter((l) => l.kind !== 'same');
     const open = this.#conflicts.get(path);
     if (changed.length === 0) {
@@ -473,7 +485,7 @@ export class OutsideChanges {
     const c = [...this.#conflicts.values()].find((x) => x.id === id);
     if (!c) throw new MirrorError('ENOTFOUND', 'That conflict is no longer open (it was resolved, or the drives agree again).');
     const members = this.#readable();
-    const looks = await inLine(members, c.path, () => Promise.all(members.map((m) => lookAt(m, c.path))));
+    const looks = await lookAtEach(members, c.path);
     const changed = looks.filter((l) => l.kind !== 'same');
     if (changed.length === 0) { await this.#drop(c.path); return; }
     const drive = memberId !== undefined ? looks.find((l) => l.m.id === memberId) : changed.find((l) => l.m.writeMostly) ?? changed[0];

@@ -5,8 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMirror, assembleMirror, type Mirror, type MirrorEvent } from '../../core/index.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createMirror, assembleMirror, NodeFs, type Mirror, type MirrorEvent } from '../../core/index.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
 import { nextEvent, recordEvents, rot, text } from '../helpers/engine.ts';
 
 /** An SSD member and a write-mostly USB member; `watch: false` leaves only reconcile() and scrub to find changes. */
@@ -357,4 +359,37 @@ test('a file that became a folder on the fast drive (and back) is taken: the old
   assert.equal(text(await m.readFile('notes/today.txt')), 'now a folder');
   assert.equal(m.status().conflicts, 0);
   assert.ok((await trashed(USB)).includes('a file first'), 'the old file is recoverable on the backup drive');
+});
+
+test('a look at a path held up on the write-mostly drive never holds up a write to it on the fast drive', { timeout: 90_000 }, async (t) => {
+  // Forces the overlap: an outside edit on the SSD is looked at on both drives; the USB drive stops answering in the
+  // middle of that look (a stat that hangs). A write through the app to the same path must still be acknowledged by
+  // the SSD alone (a write-mostly drive never slows a fast one) — not after the stall allowance has failed the USB.
+  const dir = await tempDir(t);
+  const SSD = join(dir, 'ssd'), USB = join(dir, 'usb');
+  const usb = new FaultyFs(new NodeFs());
+  const members = [{ path: SSD, label: 'SSD' }, { path: USB, label: 'USB', writeMostly: true, fs: usb }];
+  const m = await createMirror({ members, outsideSettleMs: 50, intentClearMs: 20, memberTimeoutMs: 0 });
+  t.after(async () => { usb.resume(); await m.stop().catch(() => {}); });
+  await m.writeFile('a.txt', 'v1');
+  await m.drain();
+  let looking!: () => void;
+  const lookHeld = new Promise<void>((r) => (looking = r));
+  usb.hang((p, op) => {
+    const hit = op === 'stat' && p === join(USB, 'a.txt');
+    if (hit) looking();
+    return hit;
+  });
+  await putOutside(SSD, 'a.txt', 'edited on the SSD');
+  await lookHeld;
+  const acked = await Promise.race([m.writeFile('a.txt', 'v2').then(() => 'acknowledged'), sleep(20_000, 'still waiting', { ref: false })]);
+  assert.equal(acked, 'acknowledged', 'the write waited for the hung USB drive');
+  assert.equal(usb.stuck > 0, true, 'the look is still held up on the USB drive');
+  assert.equal(await readFile(join(SSD, 'a.txt'), 'utf8'), 'v2');
+  usb.resume();
+  await m.drain();
+  await m.reconcile();
+  await m.drain();
+  assert.deepEqual(m.status().members.map((x) => x.state), ['in_sync', 'in_sync']);
+  assert.equal(await readFile(join(USB, 'a.txt'), 'utf8'), 'v2', 'the later write through the app is what both drives hold');
 });
