@@ -167,8 +167,30 @@ async function copiesOn(m: Member, batch: readonly string[]): Promise<Copy[]> {
   return out;
 }
 
+/**
+ * One batch: each member's copies read in that member's own line (after the writes in flight there, so a copy is never
+ * judged mid-write). The rule, as for the outside look (outside.ts lookAtEach): a read never holds one member's line
+ * while it waits on another. A path clean on every member is done; only a path with something to report, record or
+ * heal is looked at again with every member's line held (heldBatch: a heal is a copy, ordered on both drives as a
+ * catch-up copy is). So a slow or hung backup drive holds up writes on the fast drives only for a damaged or changed
+ * copy, never for a scrub of healthy files (engine-scrub-lines.test.ts forces that overlap).
+ */
 async function scrubBatch(host: ScrubHost, members: Member[], batch: readonly string[], repair: (path: string) => boolean, conflicts: ReadonlySet<string>): Promise<ScrubFinding[]> {
-  // Ordered with the writes in flight on every member, so a copy is never judged mid-write.
+  const byMember = await Promise.all(members.map(async (m) => {
+    const slot = m.order.reserve(batch);
+    try {
+      await slot.ready;
+      return await copiesOn(m, batch);
+    } finally {
+      slot.release();
+    }
+  }));
+  const again = batch.filter((_, i) => byMember.some((copies) => copies[i]!.kind !== null));
+  return again.length > 0 ? heldBatch(host, members, again, repair, conflicts) : [];
+}
+
+/** Paths judged (and with `repair` healed) with every member's line held: what one member's look found to act on. */
+async function heldBatch(host: ScrubHost, members: Member[], batch: readonly string[], repair: (path: string) => boolean, conflicts: ReadonlySet<string>): Promise<ScrubFinding[]> {
   const slots = members.map((m) => m.order.reserve(batch));
   const all: ScrubFinding[][] = [];
   try {
