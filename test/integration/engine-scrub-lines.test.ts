@@ -59,7 +59,7 @@ test('a damaged copy found in a drive\'s own line is judged again with both line
   await m.drain();
   await rot(join(USB, 'a.txt'));
   const r = await m.scrub({ repair: true });
-  assert.deepEqual(r.findings.map((f) => [f.path, f.drive, f.kind, f.action, f.done]), [['a.txt', 'USB', 'damaged', 'heal', true]]);
+  assert.deepEqual((r.findings ?? []).map((f) => [f.path, f.drive, f.kind, f.action, f.done]), [['a.txt', 'USB', 'damaged', 'heal', true]]);
   assert.equal(await readFile(join(USB, 'a.txt'), 'utf8'), 'the photo');
   assert.deepEqual((await m.scrub()).findings, []);
 });
