@@ -114,3 +114,17 @@ test('a writeback error met while staging fails the commit: the mirror keeps its
   assert.equal(await readFile(join(B, 'big.bin'), 'utf8'), 'the previous version');
   await assert.rejects(stages.release(m, s), 'close reports it too');
 });
+
+test('a write right after an fsync comes after it: the commit lands what was before, the next one the rest', { timeout: 60_000 }, async (t) => {
+  const { B, m, stages } = await setup(t);
+  const s = await stages.acquire(m, 'f.bin', { fresh: true });
+  const first = randomBytes(3 * MiB), more = randomBytes(128 << 10);
+  await s.write(first, 0);
+  const fsynced = s.commit(m); // queued; the write below arrives before it has run
+  const wrote = s.write(more, first.length);
+  await fsynced;
+  assert.deepEqual(await readFile(join(B, 'f.bin')), first, 'the fsync committed the bytes written before it');
+  await wrote;
+  await stages.release(m, s);
+  assert.deepEqual(await readFile(join(B, 'f.bin')), Buffer.concat([first, more]));
+});
