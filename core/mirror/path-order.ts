@@ -103,3 +103,17 @@ export class PathOrder {
 
   get size(): number { return this.#inflight.size; }
 }
+
+/**
+ * Holds `paths`' place in line on each holder (a member) while `fn` runs: after every operation on them submitted
+ * before. One holder unless the work needs them all at once (a copy: its source and its target).
+ */
+export async function inLine<T>(holders: readonly { order: PathOrder }[], paths: readonly string[], fn: () => Promise<T>): Promise<T> {
+  const slots = holders.map((h) => h.order.reserve(paths));
+  try {
+    await Promise.all(slots.map((s) => s.ready));
+    return await fn();
+  } finally {
+    for (const s of slots) s.release();
+  }
+}

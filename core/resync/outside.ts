@@ -9,6 +9,7 @@ import { errnoCode, writeFileAtomic, type FsStat } from '../fs/filesystem.ts';
 import { compareMeta, hashStream, metaOf, type ManifestEntry } from '../journal/manifest.ts';
 import type { Member } from '../mirror/member.ts';
 import { isReadable } from '../mirror/member-state.ts';
+import { inLine } from '../mirror/path-order.ts';
 import type { Op } from '../mirror/ops.ts';
 import { baseName, META_DIR, parentOf } from '../mirror/paths.ts';
 import { isSystemName } from '../mirror/system-names.ts';
@@ -105,18 +106,7 @@ export async function lookAt(m: Member, path: string): Promise<Look> {
  * that overlap).
  */
 function lookAtEach(members: readonly Member[], path: string): Promise<Look[]> {
-  return Promise.all(members.map((m) => inLine([m], path, () => lookAt(m, path))));
-}
-
-/** Holds `path`'s place in line on a member while `fn` runs: after every operation on it submitted before. */
-async function inLine<T>(members: readonly Member[], path: string, fn: () => Promise<T>): Promise<T> {
-  const slots = members.map((m) => m.order.reserve([path]));
-  try {
-    await Promise.all(slots.map((s) => s.ready));
-    return await fn();
-  } finally {
-    for (const s of slots) s.release();
-  }
+  return Promise.all(members.map((m) => inLine([m], [path], () => lookAt(m, path))));
 }
 
 /** Makes `path` (a whole folder too) on `dst` equal to `src`, each path in its turn in line on both. */
@@ -124,7 +114,7 @@ export async function copyTree(src: Member, dst: Member, path: string): Promise<
   const stack = [path];
   while (stack.length) {
     const p = stack.pop()!;
-    const r = await inLine([src, dst], p, () => src.track(dst.track(syncOne(src, dst, p))));
+    const r = await inLine([src, dst], [p], () => src.track(dst.track(syncOne(src, dst, p))));
     stack.push(...r.children);
   }
 }
@@ -536,8 +526,8 @@ export class OutsideChanges {
     for (const l of looks) {
       if (l === winner) continue;
       // A file the winner's file replaces is kept by a second name; anything else in the way moves to the trash whole.
-      if (l.stat?.type === 'file' && winner.stat?.type === 'file') await inLine([l.m], path, () => keepVersion(l.m, path));
-      else if (l.stat) await inLine([l.m], path, () => quarantine(l.m, path, { reason: 'replaced' }));
+      if (l.stat?.type === 'file' && winner.stat?.type === 'file') await inLine([l.m], [path], () => keepVersion(l.m, path));
+      else if (l.stat) await inLine([l.m], [path], () => quarantine(l.m, path, { reason: 'replaced' }));
       await copyTree(winner.m, l.m, path);
     }
   }
@@ -548,8 +538,8 @@ export class OutsideChanges {
     for (const l of looks) {
       if (l === drive || !l.stat) continue;
       // A file is kept by a second name and then replaced by the write; a folder in the way moves to the trash whole.
-      if (l.stat.type === 'file' && drive.stat.type === 'file') await inLine([l.m], path, () => keepVersion(l.m, path));
-      else await inLine([l.m], path, () => quarantine(l.m, path, { reason: 'replaced' }));
+      if (l.stat.type === 'file' && drive.stat.type === 'file') await inLine([l.m], [path], () => keepVersion(l.m, path));
+      else await inLine([l.m], [path], () => quarantine(l.m, path, { reason: 'replaced' }));
     }
     if (drive.stat.type === 'file') return this.host.submit({ kind: 'write', path }, { member: drive.m, stat: drive.stat });
     // A folder: made everywhere, then everything in it taken from that drive.

@@ -7,6 +7,7 @@ import { errnoCode, type FsStat } from '../fs/filesystem.ts';
 import { compareMeta, hashStream, metaOf, type ManifestEntry } from '../journal/manifest.ts';
 import type { Member } from '../mirror/member.ts';
 import { isReadable } from '../mirror/member-state.ts';
+import { inLine } from '../mirror/path-order.ts';
 import { META_DIR } from '../mirror/paths.ts';
 import { isSystemName } from '../mirror/system-names.ts';
 import { keepVersion } from '../mirror/keep-outside.ts';
@@ -176,31 +177,20 @@ async function copiesOn(m: Member, batch: readonly string[]): Promise<Copy[]> {
  * copy, never for a scrub of healthy files (engine-scrub-lines.test.ts forces that overlap).
  */
 async function scrubBatch(host: ScrubHost, members: Member[], batch: readonly string[], repair: (path: string) => boolean, conflicts: ReadonlySet<string>): Promise<ScrubFinding[]> {
-  const byMember = await Promise.all(members.map(async (m) => {
-    const slot = m.order.reserve(batch);
-    try {
-      await slot.ready;
-      return await copiesOn(m, batch);
-    } finally {
-      slot.release();
-    }
-  }));
+  const byMember = await Promise.all(members.map((m) => inLine([m], batch, () => copiesOn(m, batch))));
   const again = batch.filter((_, i) => byMember.some((copies) => copies[i]!.kind !== null));
   return again.length > 0 ? heldBatch(host, members, again, repair, conflicts) : [];
 }
 
 /** Paths judged (and with `repair` healed) with every member's line held: what one member's look found to act on. */
 async function heldBatch(host: ScrubHost, members: Member[], batch: readonly string[], repair: (path: string) => boolean, conflicts: ReadonlySet<string>): Promise<ScrubFinding[]> {
-  const slots = members.map((m) => m.order.reserve(batch));
-  const all: ScrubFinding[][] = [];
-  try {
-    await Promise.all(slots.map((s) => s.ready));
+  const all = await inLine(members, batch, async () => {
     // Each member is its own drive: read them at the same time.
     const byMember = await Promise.all(members.map((m) => copiesOn(m, batch)));
-    for (const [i, path] of batch.entries()) all.push(await judge(host, path, byMember.map((c) => c[i]!), repair(path), conflicts));
-  } finally {
-    for (const s of slots) s.release();
-  }
+    const judged: ScrubFinding[][] = [];
+    for (const [i, path] of batch.entries()) judged.push(await judge(host, path, byMember.map((c) => c[i]!), repair(path), conflicts));
+    return judged;
+  });
   for (const [i, path] of batch.entries()) if (repair(path)) await takeOutside(host, path, all[i]!);
   return all.flat();
 }
