@@ -37,11 +37,7 @@ test('eject waits for a write that took its place in line on the member before t
 
   // Forces the race: the next write is held inside markIntent (its record going to A's journal). It has its places in
   // line on A, B and U, and no leg has started, so it is not yet a leg the eject's quiet() counted before the fix.
-  const inMark = new Promise<void>((r) => afs.hang((p, op) => {
-    const hit = p.endsWith('intent.log') && op === 'append';
-    if (hit) r();
-    return hit;
-  }));
+  const inMark = afs.hang((p, op) => p.endsWith('intent.log') && op === 'append');
   const write = m.writeFile('y.txt', 'new file');
   await inMark;
   const ejected = m.eject(idOf(m, 'U'));

@@ -373,13 +373,7 @@ test('a look at a path held up on the write-mostly drive never holds up a write 
   t.after(async () => { usb.resume(); await m.stop().catch(() => {}); });
   await m.writeFile('a.txt', 'v1');
   await m.drain();
-  let looking!: () => void;
-  const lookHeld = new Promise<void>((r) => (looking = r));
-  usb.hang((p, op) => {
-    const hit = op === 'stat' && p === join(USB, 'a.txt');
-    if (hit) looking();
-    return hit;
-  });
+  const lookHeld = usb.hang((p, op) => op === 'stat' && p === join(USB, 'a.txt'));
   await putOutside(SSD, 'a.txt', 'edited on the SSD');
   await lookHeld;
   const acked = await Promise.race([m.writeFile('a.txt', 'v2').then(() => 'acknowledged'), sleep(20_000, 'still waiting', { ref: false })]);

@@ -20,28 +20,16 @@ async function ssdAndUsb(t: Parameters<typeof tempDir>[0]) {
   return { SSD, USB, usb, m };
 }
 
-/** Hangs the USB drive's read of `file`; resolves once a read of it has started (and hangs). */
-function hangRead(usb: FaultyFs, file: string): Promise<void> {
-  let held!: () => void;
-  const started = new Promise<void>((r) => (held = r));
-  usb.hang((p, op) => {
-    const hit = op === 'read' && p === file;
-    if (hit) held();
-    return hit;
-  });
-  return started;
-}
-
 test('a scrub held up on the write-mostly drive never holds up a write on the fast drive', { timeout: 90_000 }, async (t) => {
   const { SSD, USB, usb, m } = await ssdAndUsb(t);
   await m.writeFile('a.txt', 'v1');
   await m.writeFile('b.txt', 'b');
   await m.drain();
-  const held = hangRead(usb, join(USB, 'a.txt'));
+  const held = usb.hang((p, op) => op === 'read' && p === join(USB, 'a.txt'));
   const scrub = m.scrub({ repair: true });
   await held;
   // The bound only ends a failing run: the write waited for the hung drive (before the rule, until it was resumed).
-  const acked = await Promise.race([m.writeFile('a.txt', 'v2').then(() => 'acknowledged'), sleep(20_000, 'still waiting')]);
+  const acked = await Promise.race([m.writeFile('a.txt', 'v2').then(() => 'acknowledged'), sleep(20_000, 'still waiting', { ref: false })]);
   assert.equal(acked, 'acknowledged', 'the write waited for the hung USB drive');
   assert.equal(usb.stuck > 0, true, 'the scrub is still held up on the USB drive');
   usb.resume();

@@ -32,7 +32,7 @@ type Match = (path: string, op: string) => boolean;
 
 export class FaultyFs implements Filesystem {
   #writes = 0;
-  #hung?: { resumed: Promise<void>; resume(): void; match?: Match };
+  #hung?: { resumed: Promise<void>; resume(): void; match?: Match; held(): void };
   /** Operations started since hang() that have not been let through yet. */
   stuck = 0;
   /** File data written through this drive, for fullAfterBytes. */
@@ -72,12 +72,15 @@ export class FaultyFs implements Filesystem {
 
   /**
    * The drive stops answering: every later operation (or those that match: path and operation name, e.g. 'commit',
-   * 'rename', 'open') waits, neither failing nor finishing, until resume().
+   * 'rename', 'open') waits, neither failing nor finishing, until resume(). Resolves once the first operation is held
+   * (a test forcing an overlap starts its second party then); never, if the drive hung already.
    */
-  hang(match?: Match): void {
-    let resume!: () => void;
+  hang(match?: Match): Promise<void> {
+    let resume!: () => void, held!: () => void;
     const resumed = new Promise<void>((r) => (resume = r));
-    this.#hung ??= { resumed, resume, match };
+    const holding = new Promise<void>((r) => (held = r));
+    this.#hung ??= { resumed, resume, match, held };
+    return holding;
   }
   resume(): void { this.#hung?.resume(); this.#hung = undefined; }
 
@@ -99,7 +102,7 @@ export class FaultyFs implements Filesystem {
 
   async #check(op: string, path: string, mutating: boolean): Promise<void> {
     const hung = this.#hung;
-    if (hung && (!hung.match || hung.match(path, op))) { this.stuck++; await hung.resumed; this.stuck--; }
+    if (hung && (!hung.match || hung.match(path, op))) { this.stuck++; hung.held(); await hung.resumed; this.stuck--; }
     const o = this.options;
     // Jitter reorders what reaches the drive; a path check (realpath) is not an operation on it.
     if (o.jitterMs && op !== 'realpath') await new Promise((r) => setTimeout(r, Math.random() * o.jitterMs!));
