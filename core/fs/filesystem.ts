@@ -39,12 +39,17 @@ export interface AtomicWriter {
 export interface AppendHandle {
   append(data: Uint8Array): Promise<void>;
   sync(): Promise<void>;
+  /** Every append is durable when it resolves (opened with `durable` where the drive can): sync() has nothing to do. */
+  readonly durable?: boolean;
   close(): Promise<void>;
 }
 
 export interface Filesystem {
-  /** Opens (creating if needed) a file for appending. */
-  openAppend(path: string): Promise<AppendHandle>;
+  /**
+   * Opens (creating if needed) a file for appending. `durable`: each append durable when it resolves (O_DSYNC: the
+   * data and the size, as write + fdatasync in one call), where the drive can; the handle's `durable` says if it is.
+   */
+  openAppend(path: string, o?: { durable?: boolean }): Promise<AppendHandle>;
   /**
    * Starts an atomic replacement of `target`, with its temp file in `tmpDir` (same filesystem). With
    * `durable: false` the fsyncs are left out: for bulk copies made durable at once by syncFilesystem(). With

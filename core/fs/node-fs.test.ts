@@ -83,3 +83,32 @@ test('a big file is read whole in a worker: the exact bytes, links refused, a mi
   await assert.rejects(fs.readFile(join(dir, 'gone.log')), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
   assert.ok(Buffer.from(await fs.readFile(join(dir, 'manifest.log'))).equals(big), 'and again (each read has its own worker)');
 });
+
+/** The open-file flags the kernel holds for the file at `path` opened by this process (from /proc/self/fdinfo). */
+async function openFlags(path: string): Promise<number> {
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await import('node:fs/promises').then((f) => f.readlink(`/proc/self/fd/${fd}`)).catch(() => '');
+    if (target !== path) continue;
+    const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
+    return parseInt(/^flags:\s+(\d+)/m.exec(info)![1]!, 8);
+  }
+  throw new Error(`${path} is not open`);
+}
+
+test('a durable append handle writes with O_DSYNC (each append durable as it lands); a plain one does not', { skip: process.platform !== 'linux' ? 'reads /proc (Linux only)' : false }, async (t) => {
+  const dir = await folder(t);
+  const fs = new NodeFs();
+  const durable = await fs.openAppend(join(dir, 'intent.log'), { durable: true });
+  const plain = await fs.openAppend(join(dir, 'manifest.log'));
+  t.after(async () => { await durable.close(); await plain.close(); });
+  assert.equal(durable.durable, true);
+  assert.ok(!plain.durable);
+  const { O_DSYNC, O_APPEND } = (await import('node:fs')).constants;
+  const [d, p] = [await openFlags(join(dir, 'intent.log')), await openFlags(join(dir, 'manifest.log'))];
+  assert.equal(d & O_DSYNC, O_DSYNC, `intent.log flags ${d.toString(8)}`);
+  assert.equal(p & O_DSYNC, 0, `manifest.log flags ${p.toString(8)}`);
+  assert.equal(d & O_APPEND, O_APPEND);
+  await durable.append(Buffer.from('+"a"\t1\n'));
+  await durable.append(Buffer.from('+"b"\t1\n'));
+  assert.equal(await readFile(join(dir, 'intent.log'), 'utf8'), '+"a"\t1\n+"b"\t1\n');
+});

@@ -185,9 +185,12 @@ export class NodeFs implements Filesystem {
     if (this.stat !== NodeFs.prototype.stat) self.statWithin = undefined;
   }
 
-  async openAppend(path: string): Promise<AppendHandle> {
-    const fh = await open(path, 'a');
+  async openAppend(path: string, o: { durable?: boolean } = {}): Promise<AppendHandle> {
+    const { O_WRONLY, O_CREAT, O_APPEND, O_DSYNC } = constants;
+    const durable = o.durable === true && O_DSYNC !== undefined;
+    const fh = await open(path, O_WRONLY | O_CREAT | O_APPEND | (durable ? O_DSYNC : 0), 0o666);
     return {
+      durable,
       async append(data) {
         let off = 0;
         while (off < data.byteLength) off += (await fh.write(data, off, data.byteLength - off)).bytesWritten;

@@ -26,10 +26,12 @@ export class SlowFs implements Filesystem {
     return run;
   }
 
-  async openAppend(path: string): Promise<AppendHandle> {
-    const h = await this.inner.openAppend(path);
+  async openAppend(path: string, o?: { durable?: boolean }): Promise<AppendHandle> {
+    const h = await this.inner.openAppend(path, o);
     return {
-      append: (data) => this.#device(data.byteLength, false, () => h.append(data)),
+      ...(h.durable ? { durable: true } : {}),
+      // A durable append is the flush too: the drive's per-flush latency is paid there.
+      append: (data) => this.#device(data.byteLength, h.durable === true, () => h.append(data)),
       sync: () => this.#device(0, true, () => h.sync()),
       close: () => h.close(),
     };

@@ -177,10 +177,14 @@ export class WatchdogFs implements Filesystem {
     for (const w of this.#waiting.splice(0)) w.fail(this.#hung);
   }
 
-  async openAppend(path: string): Promise<AppendHandle> {
-    const h = await this.#call(`opening ${path}`, 0, () => this.inner.openAppend(path));
+  async openAppend(path: string, o?: { durable?: boolean }): Promise<AppendHandle> {
+    const h = await this.#call(`opening ${path}`, 0, () => this.inner.openAppend(path, o));
     return {
-      append: (data) => this.#call(`appending to ${path}`, data.byteLength, async () => { await h.append(data); this.#unflushed += data.byteLength; }),
+      ...(h.durable ? { durable: true } : {}),
+      // A durable append flushes as it writes: its time allowance is a flush's (its bytes never wait in the cache).
+      append: (data) => h.durable
+        ? this.#flush(`appending to ${path}`, () => h.append(data), 0)
+        : this.#call(`appending to ${path}`, data.byteLength, async () => { await h.append(data); this.#unflushed += data.byteLength; }),
       sync: () => this.#flush(`flushing ${path}`, () => h.sync()),
       close: () => this.#cleanup(`closing ${path}`, () => h.close()),
     };

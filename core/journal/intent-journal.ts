@@ -20,7 +20,9 @@ export class MemberJournal {
   private constructor(readonly log: RecordLog, readonly coarse: boolean) {}
 
   static async open(fs: Filesystem, root: string, coarse: boolean): Promise<MemberJournal> {
-    return new MemberJournal(await RecordLog.open(fs, join(root, '.nas-mirror', 'intent.log'), tmpDirOf(root)), coarse);
+    // Every mark waits for its record to be durable, and a clear is appended at most once a tick: each append is made
+    // durable as it is written (one call to the drive on the acknowledgement path instead of a write, then a flush).
+    return new MemberJournal(await RecordLog.open(fs, join(root, '.nas-mirror', 'intent.log'), tmpDirOf(root), { durableAppends: true }), coarse);
   }
 
   keyOf(path: string): string { return this.coarse ? bucketOf(path) : path; }

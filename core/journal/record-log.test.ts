@@ -118,3 +118,31 @@ test('commits made while the log compacts itself wait for it and are all kept (t
   assert.ok((await readFile(file, 'utf8')).split('\n').length < 20, 'and the file was compacted');
   await again.close();
 });
+
+test('a log of durable appends never asks for a separate flush; a plain one flushes each commit', async (t) => {
+  const counted = (syncs: { n: number }): Filesystem => {
+    const inner = new NodeFs();
+    return new Proxy(inner, {
+      get(target, key) {
+        if (key !== 'openAppend') return Reflect.get(target, key, target);
+        return async (path: string, o?: { durable?: boolean }) => {
+          const h = await target.openAppend(path, o);
+          return { durable: h.durable, append: (d: Uint8Array) => h.append(d), close: () => h.close(), sync: () => { syncs.n++; return h.sync(); } };
+        };
+      },
+    });
+  };
+  for (const durableAppends of [true, false]) {
+    const syncs = { n: 0 };
+    const dir = await tempDir(t);
+    await mkdir(join(dir, 'tmp'));
+    const log = await RecordLog.open(counted(syncs), join(dir, 'intent.log'), join(dir, 'tmp'), { durableAppends });
+    for (let i = 0; i < 3; i++) { log.set(`p${i}`, '1'); await log.commit(); }
+    log.delete('p0');
+    log.lazyFlush(); // a clear: appended without waiting (durable as it lands on a durable handle)
+    await log.commit();
+    await log.close();
+    assert.equal(syncs.n, durableAppends ? 0 : 4, `durableAppends ${durableAppends}`);
+    assert.equal(await readFile(join(dir, 'intent.log'), 'utf8'), '+"p0"\t1\n+"p1"\t1\n+"p2"\t1\n-"p0"\n');
+  }
+});

@@ -51,15 +51,16 @@ export class RecordLog {
   /** A compaction asked for: done by the flush loop, the one place that touches the file (see #flushLoop). */
   #compactWanted = false;
 
-  private constructor(readonly fs: Filesystem, readonly file: string, readonly tmpDir: string, readonly map: RecordStore) {}
+  private constructor(readonly fs: Filesystem, readonly file: string, readonly tmpDir: string, readonly map: RecordStore,
+    readonly durableAppends = false) {}
 
   /**
    * Opens the log, replaying it; a torn last line (crash mid-append) is ignored, and the file is rewritten before the
    * next append (else that append would be glued to it and lost). Compacted at open only when it has grown: rewriting
    * a manifest of 200,000 entries at every open cost ~0.5 s per member.
    */
-  static async open(fs: Filesystem, file: string, tmpDir: string, o: { compact?: boolean } = {}): Promise<RecordLog> {
-    const log = new RecordLog(fs, file, tmpDir, o.compact ? new CompactStore() : new Map<string, string>());
+  static async open(fs: Filesystem, file: string, tmpDir: string, o: { compact?: boolean; durableAppends?: boolean } = {}): Promise<RecordLog> {
+    const log = new RecordLog(fs, file, tmpDir, o.compact ? new CompactStore() : new Map<string, string>(), o.durableAppends);
     let bytes: Buffer = Buffer.alloc(0);
     try {
       const read = await fs.readFile(file);
@@ -149,11 +150,13 @@ export class RecordLog {
             await this.#rewrite(); // the map holds these lines' changes too: rewritten whole, atomically
             this.#torn = false;
           } else if (lines.length) {
-            this.#handle ??= await this.fs.openAppend(this.file);
+            this.#handle ??= await this.fs.openAppend(this.file, { durable: this.durableAppends });
             await this.#handle.append(Buffer.from(lines.join('')));
             this.#lines += lines.length;
           }
-          if (sync || waiters.length) await this.#handle?.sync();
+          // A handle whose appends are durable as they land (durableAppends) has nothing left to flush: every append
+          // made through it, lazy ones too, was durable when it resolved — one call to the drive instead of two.
+          if ((sync || waiters.length) && !this.#handle?.durable) await this.#handle?.sync();
           for (const w of waiters) w.resolve();
         } catch (e) {
           // Not durable: the map already holds these changes, so a later commit must not think them written.
