@@ -20,9 +20,11 @@ export class MemberJournal {
   private constructor(readonly log: RecordLog, readonly coarse: boolean) {}
 
   static async open(fs: Filesystem, root: string, coarse: boolean): Promise<MemberJournal> {
-    // Every mark waits for its record to be durable, and a clear is appended at most once a tick: each append is made
-    // durable as it is written (one call to the drive on the acknowledgement path instead of a write, then a flush).
-    return new MemberJournal(await RecordLog.open(fs, join(root, '.nas-mirror', 'intent.log'), tmpDirOf(root), { durableAppends: true }), coarse);
+    // A fast member's every mark waits for its record to be durable, and a clear is appended at most once a tick: each
+    // append is made durable as it is written (one call to the drive on the acknowledgement path instead of a write,
+    // then a flush). A slow member's coarse journal appends once per active period: its clears stay lazy, so a clear
+    // never costs the slow drive a flush that a write's mark could then wait behind.
+    return new MemberJournal(await RecordLog.open(fs, join(root, '.nas-mirror', 'intent.log'), tmpDirOf(root), { durableAppends: !coarse }), coarse);
   }
 
   keyOf(path: string): string { return this.coarse ? bucketOf(path) : path; }
