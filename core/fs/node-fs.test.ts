@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, mkdtemp, open, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FLUSH_AHEAD_BYTES, NodeFs } from './node-fs.ts';
@@ -87,8 +88,7 @@ test('a big file is read whole in a worker: the exact bytes, links refused, a mi
 /** The open-file flags the kernel holds for the file at `path` opened by this process (from /proc/self/fdinfo). */
 async function openFlags(path: string): Promise<number> {
   for (const fd of await readdir('/proc/self/fd')) {
-    const target = await import('node:fs/promises').then((f) => f.readlink(`/proc/self/fd/${fd}`)).catch(() => '');
-    if (target !== path) continue;
+    if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')) !== path) continue;
     const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8');
     return parseInt(/^flags:\s+(\d+)/m.exec(info)![1]!, 8);
   }
@@ -103,7 +103,7 @@ test('a durable append handle writes with O_DSYNC (each append durable as it lan
   t.after(async () => { await durable.close(); await plain.close(); });
   assert.equal(durable.durable, true);
   assert.ok(!plain.durable);
-  const { O_DSYNC, O_APPEND } = (await import('node:fs')).constants;
+  const { O_DSYNC, O_APPEND } = constants;
   const [d, p] = [await openFlags(join(dir, 'intent.log')), await openFlags(join(dir, 'manifest.log'))];
   assert.equal(d & O_DSYNC, O_DSYNC, `intent.log flags ${d.toString(8)}`);
   assert.equal(p & O_DSYNC, 0, `manifest.log flags ${p.toString(8)}`);

@@ -53,11 +53,11 @@ test('a write is validated while its intent record is made durable; one the vali
   t.after(() => clearInterval(open));
   await m.mkdir('photos'); // a folder: a file cannot be written over it
   while (intent.heldPaths().length > 0) await intent.ticked(); // its record cleared: the write below must make one
-  afs.hang((p, op) => op === 'fsync' && p.endsWith('intent.log'));
+  const recording = afs.hang((p, op) => op === 'fsync' && p.endsWith('intent.log'));
   let settled = false;
   const refused = m.writeFile('photos', 'not a folder').finally(() => { settled = true; });
   refused.catch(() => {});
-  await until(() => afs.stuck === 1); // the intent record is being made durable on A...
+  await recording; // the intent record is being made durable on A...
   // ...and the validation, on A too, is not held behind it: it has already found the folder. The refusal is
   // reported once the record's own write has ended, so the record is let go, never left half made.
   await new Promise((r) => setImmediate(r));
