@@ -1,7 +1,7 @@
 // One member: a folder on a drive holding a full copy, with its behind writes, ordering, and health (cf. md rdev).
 import { join } from 'node:path';
 import type { MemberState, MemberStatus } from '../contract/types.ts';
-import { errnoCode, type Filesystem, type FsStat } from '../fs/filesystem.ts';
+import { errnoCode, type Filesystem, type FsEntry, type FsStat } from '../fs/filesystem.ts';
 import type { MemberJournal } from '../journal/intent-journal.ts';
 import type { Manifest } from '../journal/manifest.ts';
 import { superblockPath, tmpDirOf } from '../journal/superblock.ts';
@@ -93,6 +93,22 @@ export class Member {
   async statOrNull(rel: string): Promise<FsStat | null> {
     try {
       return await this.fs.stat(this.abs(rel));
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return null;
+      throw e;
+    }
+  }
+
+  /**
+   * The entries of folder `rel`, or null when it is not there (gone, or a file now). For walks that look at a whole
+   * drive outside the paths' lines (a full resync's count, a scrub's listing): live operations change the tree under
+   * them, and a folder removed meanwhile is an empty one to such a walk, never an error (engine-walk-gone.test.ts).
+   * The member's own folder is never "gone": missing, the drive is, and that is the error it always was.
+   */
+  async listOrNull(rel: string): Promise<FsEntry[] | null> {
+    if (rel === '') return this.fs.readdir(this.root);
+    try {
+      return await this.fs.readdir(this.abs(rel));
     } catch (e) {
       if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return null;
       throw e;

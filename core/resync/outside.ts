@@ -547,7 +547,8 @@ export class OutsideChanges {
     while (stack.length) {
       const dir = stack.pop()!;
       await this.host.submit({ kind: 'mkdir', path: dir });
-      for (const e of await drive.m.fs.readdir(drive.m.abs(dir))) {
+      // Listed outside the folder's line: a live remove may have taken it meanwhile (Member.listOrNull).
+      for (const e of (await drive.m.listOrNull(dir)) ?? []) {
         if (e.type === 'other' || isSystemName(e.name, dir)) continue;
         const p = `${dir}/${e.name}`;
         if (e.type === 'dir') { stack.push(p); continue; }

@@ -385,17 +385,21 @@ async function copySmallBatch(source: Member, target: Member, paths: readonly st
 /** How many sibling paths one copy takes at most (a few MiB of small files in one message). */
 const BATCH = 64;
 
-/** Counts what a full resync will copy, for progress and ETA. */
+/**
+ * Counts what a full resync will copy, for progress and ETA. It holds no place in line: live operations change the
+ * tree as it walks, so what went away meanwhile counts as nothing (Member.listOrNull), never as an error.
+ */
 async function measure(source: Member): Promise<{ paths: number; bytes: number }> {
   let paths = 0, bytes = 0;
   const stack = [''];
+  const gone = (e: unknown) => { if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return []; throw e; };
   while (stack.length) {
     const dir = stack.pop()!;
-    const entries = (await source.fs.readdir(source.abs(dir))).filter((e) => !notMirrored(dir, e.name));
+    const entries = ((await source.listOrNull(dir)) ?? []).filter((e) => !notMirrored(dir, e.name));
     const files = entries.filter((e) => e.type === 'file').map((e) => e.name);
     // A folder's files in one call where the drive has it (200 photos: one worker message, not 200 stats).
-    if (source.fs.statEntries) for (const s of await source.fs.statEntries(source.abs(dir), files)) bytes += s?.size ?? 0;
-    else for (const n of files) bytes += (await source.fs.stat(source.abs(join(dir, n)))).size;
+    if (source.fs.statEntries) for (const s of await source.fs.statEntries(source.abs(dir), files).catch(gone)) bytes += s?.size ?? 0;
+    else for (const n of files) bytes += (await source.statOrNull(join(dir, n)))?.size ?? 0;
     paths += entries.length;
     for (const e of entries) if (e.type === 'dir') stack.push(join(dir, e.name));
   }

@@ -38,12 +38,13 @@ async function hashFile(m: Member, path: string): Promise<string | null> {
   }
 }
 
+/** The files on a drive, listed outside the paths' lines: a folder removed meanwhile holds none (Member.listOrNull). */
 async function filesOf(m: Member): Promise<string[]> {
   const out: string[] = [];
   const stack = [''];
   while (stack.length) {
     const dir = stack.pop()!;
-    for (const e of await m.fs.readdir(m.abs(dir))) {
+    for (const e of (await m.listOrNull(dir)) ?? []) {
       if ((dir === '' && e.name === META_DIR) || isSystemName(e.name, dir)) continue;
       const p = dir ? `${dir}/${e.name}` : e.name;
       if (e.type === 'dir') stack.push(p); else if (e.type === 'file') out.push(p);
