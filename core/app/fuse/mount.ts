@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import type { Mirror } from '../../index.ts';
 import { errnoOf } from './fuse-errno.ts';
 import { MirrorFs, type Attr } from './mirror-fs.ts';
+import { guardedMount } from './mount-guard.ts';
 
 const run = promisify(execFile);
 
@@ -23,10 +24,11 @@ export async function mountUnavailable(): Promise<string | null> {
     : 'FUSE support is not installed: install libfuse-dev and pkg-config (apt-get install libfuse-dev pkg-config), then run npm ci again so @cocalc/fuse-native is built.';
 }
 
-type FuseCtor = new (mnt: string, ops: object, opts: object) => {
+interface FuseInstance {
   mount(cb: (err: Error | null) => void): void;
   unmount(cb: (err: Error | null) => void): void;
-};
+}
+type FuseCtor = new (mnt: string, ops: object, opts: object) => FuseInstance;
 
 let fuseCtor: FuseCtor | null | undefined;
 /** The native binding, loaded on first use: it is an optional dependency, built only where libfuse is installed. */
@@ -72,6 +74,8 @@ export interface MountOptions {
    * another way (the app, WebDAV) is seen at once. */
   cacheSeconds?: number;
   log?: (m: string) => void;
+  /** How long the main thread may stay blocked in the mount before its helper is ended (default 20 s). */
+  mountStallMs?: number;
 }
 
 export interface MirrorMount {
@@ -100,18 +104,21 @@ export async function mountMirror(o: MountOptions): Promise<MirrorMount> {
 
   const fs = new MirrorFs({ mirror: o.mirror, fallbackStagingDir: o.fallbackStagingDir });
   const cache = o.cacheSeconds ?? 0;
-  const fuse = new Fuse(dir, operations(fs, log), {
-    timeout: false, // an engine call may wait (a fallback read, a big commit): never cut short with ETIMEDOUT
-    autoUnmount: true, // if this process dies, fusermount unmounts: no dead mount left in the way
-    // fuse-native has no option for these: libfuse reads the fsname value as more options. big_writes lets writes
-    // come in 128 KiB pieces instead of 4 KiB; atomic_o_trunc hands O_TRUNC to open instead of a separate truncate.
-    fsname: 'nas-mirror,big_writes,atomic_o_trunc',
-    subtype: 'nas-mirror',
-    attrTimeout: cache, entryTimeout: cache, acAttrTimeout: cache,
-  });
-  // 0 is not passed on by fuse-native (it skips falsy options): libfuse's default (1 s) would apply.
-  if (cache === 0) zeroTimeouts(fuse);
-  await new Promise<void>((res, rej) => fuse.mount((err) => (err ? rej(new Error(`Mounting at ${dir} failed: ${err.message}`)) : res())));
+  const make = () => {
+    const fuse = new Fuse(dir, operations(fs, log), {
+      timeout: false, // an engine call may wait (a fallback read, a big commit): never cut short with ETIMEDOUT
+      autoUnmount: true, // if this process dies, fusermount unmounts: no dead mount left in the way
+      // fuse-native has no option for these: libfuse reads the fsname value as more options. big_writes lets writes
+      // come in 128 KiB pieces instead of 4 KiB; atomic_o_trunc hands O_TRUNC to open instead of a separate truncate.
+      fsname: 'nas-mirror,big_writes,atomic_o_trunc',
+      subtype: 'nas-mirror',
+      attrTimeout: cache, entryTimeout: cache, acAttrTimeout: cache,
+    });
+    // 0 is not passed on by fuse-native (it skips falsy options): libfuse's default (1 s) would apply.
+    if (cache === 0) zeroTimeouts(fuse);
+    return fuse;
+  };
+  const fuse = await mountOnce(make, dir, o, log);
 
   let unmounted: Promise<void> | undefined;
   return {
@@ -128,6 +135,29 @@ export async function mountMirror(o: MountOptions): Promise<MirrorMount> {
       return unmounted;
     },
   };
+}
+
+/**
+ * Mounts, guarded (mount-guard.ts): a mount helper that never answers is ended after `mountStallMs` and the mount
+ * tried once more, so a stuck helper costs a retry instead of freezing the process.
+ */
+async function mountOnce(make: () => FuseInstance, dir: string, o: MountOptions, log: (m: string) => void): Promise<FuseInstance> {
+  const stallMs = o.mountStallMs ?? 20_000;
+  for (let attempt = 1; ; attempt++) {
+    const fuse = make();
+    const r = await guardedMount(() => new Promise<void>((res, rej) => fuse.mount((err) => (err ? rej(err) : res()))), stallMs);
+    if (!r.stall) {
+      if (r.error) throw new Error(`Mounting at ${dir} failed: ${(r.error as Error).message}`);
+      return fuse;
+    }
+    const ended = r.stall.killed.length ? `ended process ${r.stall.killed.join(', ')}` : 'nothing to end';
+    log(`Mounting at ${dir} stalled ${Math.round(r.stall.stalledMs / 1000)} s (${ended}):\n${r.stall.report}`);
+    if (!r.error) return fuse; // it went through after all
+    await clearDeadMount(dir);
+    if (attempt === 2) {
+      throw new Error(`Mounting at ${dir} failed: the FUSE mount helper (fusermount) did not answer within ${Math.round(stallMs / 1000)} s, twice. Check that \`fusermount -V\` runs, then try again.`);
+    }
+  }
 }
 
 /** Makes fuse-native pass entry/attr timeouts of 0, which its option builder drops as falsy. */
