@@ -12,6 +12,9 @@ import { mountMirror, mountUnavailable, type MirrorMount } from '../../core/app/
 
 const execFileP = promisify(execFile);
 
+/** A mount's log for tests: only a stalled mount's report (mount-guard.ts), on stderr where CI keeps it. */
+export const reportStall = (m: string): void => { if (m.includes(' stalled ')) console.error(m); };
+
 /** Why FUSE tests cannot run here (they skip with it), or null. */
 export async function fuseSkipReason(): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'needs root (FUSE mounts and their cleanup): run the tests as root';
@@ -110,6 +113,6 @@ export async function mountInProcess(t: { after(fn: () => Promise<void> | void):
     await forceUnmount(join(dir, 'mnt'));
     await rm(dir, { recursive: true, force: true });
   });
-  mount = await mountMirror({ dir: join(dir, 'mnt'), mirror: () => mirror, fallbackStagingDir: join(dir, 'staging') });
+  mount = await mountMirror({ dir: join(dir, 'mnt'), mirror: () => mirror, fallbackStagingDir: join(dir, 'staging'), log: reportStall });
   return mount;
 }
