@@ -37,6 +37,10 @@ export function catchUpPlan(sb: Superblock, o: { generationCleared: number; stil
  * every operation on P lands on the member either directly (P current: equal before, equal after) or through a copy
  * that runs after it on the source. Whatever the interleaving, once nothing is pending the member equals the source.
  * Names are compared folded (case, Unicode form), as the strictest member's filesystem compares them (invariant 23).
+ *
+ * Corollary: whatever looks at the drives *outside* a path's line (a full resync counting what it will copy, a scrub
+ * listing files) sees live operations change the tree under it, so it may only estimate or propose from what it sees,
+ * and a path or folder gone meanwhile is absent to it, never an error (Member.listOrNull; engine-walk-gone.test.ts).
  */
 export class CatchUp {
   /** Paths waiting for a copy, in order (folded keys in `#pending`; the original spelling here). */
