@@ -7,10 +7,40 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import type { Mirror } from '../../core/index.ts';
 import { mountMirror, mountUnavailable, type MirrorMount } from '../../core/app/fuse/mount.ts';
 
 const execFileP = promisify(execFile);
+
+/**
+ * A test process serving a mount must never block its main thread: FUSE requests are answered there, so a block is a
+ * hang that no test timeout ends (their timers run there too). Watched from another thread: after 90 s without a beat
+ * it writes where every thread and child stands to stderr (fd 2 directly: the main thread relays a worker's console)
+ * and aborts, so the file fails in 90 s with the evidence instead of at the runner's 600 s with none.
+ */
+let watching = false;
+export function watchMainThread(afterMs = 90_000): void {
+  if (watching) return;
+  watching = true;
+  const beat = new Int32Array(new SharedArrayBuffer(4));
+  const start = Date.now();
+  setInterval(() => Atomics.store(beat, 0, Date.now() - start), 500).unref();
+  const worker = new Worker(`
+    const { workerData } = require('node:worker_threads');
+    const { execFileSync } = require('node:child_process');
+    const { writeSync } = require('node:fs');
+    const beat = new Int32Array(workerData.sab), pid = workerData.pid;
+    const sh = (c) => { try { return execFileSync('sh', ['-c', c], { encoding: 'utf8', timeout: 5000 }); } catch (e) { return String(e); } };
+    setInterval(() => {
+      if (Date.now() - workerData.start - Atomics.load(beat, 0) < workerData.afterMs) return;
+      writeSync(2, '\\nMAIN THREAD BLOCKED ' + workerData.afterMs / 1000 + ' s (pid ' + pid + ')\\n' +
+        sh('for t in /proc/' + pid + '/task/*; do echo "== $t $(cat $t/comm) $(cat $t/wchan) syscall $(cat $t/syscall)"; cat $t/stack; done') +
+        sh('ps -o pid,stat,wchan:30,cmd --ppid ' + pid) + '\\n');
+      process.kill(pid, 'SIGABRT');
+    }, 1000);`, { eval: true, execArgv: [], workerData: { sab: beat.buffer, pid: process.pid, start, afterMs } });
+  worker.unref();
+}
 
 /** A mount's log for tests: only a stalled mount's report (mount-guard.ts), on stderr where CI keeps it. */
 export const reportStall = (m: string): void => { if (m.includes(' stalled ')) console.error(m); };
@@ -113,6 +143,7 @@ export async function mountInProcess(t: { after(fn: () => Promise<void> | void):
     await forceUnmount(join(dir, 'mnt'));
     await rm(dir, { recursive: true, force: true });
   });
+  watchMainThread();
   mount = await mountMirror({ dir: join(dir, 'mnt'), mirror: () => mirror, fallbackStagingDir: join(dir, 'staging'), log: reportStall });
   return mount;
 }

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { createMirror, NodeFs, type EngineMemberSpec, type Mirror } from '../../core/index.ts';
 import { mountMirror, type MirrorMount } from '../../core/app/fuse/mount.ts';
 import { FoldingFs } from '../helpers/fs/folding-fs.ts';
-import { forceUnmount, fuseSkipReason, reportStall, sh, shOk } from '../helpers/fuse.ts';
+import { forceUnmount, fuseSkipReason, reportStall, sh, shOk, watchMainThread } from '../helpers/fuse.ts';
 
 const skip = await fuseSkipReason();
 const run = promisify(execFile);
@@ -39,6 +39,7 @@ async function mounted(t: { after(fn: () => Promise<void>): void }, o: { fastSiz
     watchOutside: false,
   });
   const mirror = m;
+  watchMainThread();
   mount = await mountMirror({ dir: join(dir, 'mnt'), mirror: () => mirror, fallbackStagingDir: join(dir, 'staging'), log: reportStall });
   return { m: mirror, mnt: mount.dir, ssd, usb };
 }
