@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
-/** What the watcher did when the main thread stopped during a mount. */
+/** What the watcher did when the main thread stopped during a mount (reported only once it ended a helper). */
 export interface MountStall { stalledMs: number; killed: string[]; report: string }
 
 // The watcher, CommonJS run by `eval` (no file to find in a packaged app). It beats against `beat[0]` (ms since

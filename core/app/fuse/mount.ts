@@ -150,8 +150,7 @@ async function mountOnce(make: () => FuseInstance, dir: string, o: MountOptions,
       if (r.error) throw new Error(`Mounting at ${dir} failed: ${(r.error as Error).message}`);
       return fuse;
     }
-    const ended = r.stall.killed.length ? `ended process ${r.stall.killed.join(', ')}` : 'nothing to end';
-    log(`Mounting at ${dir} stalled ${Math.round(r.stall.stalledMs / 1000)} s (${ended}):\n${r.stall.report}`);
+    log(`Mounting at ${dir} stalled ${Math.round(r.stall.stalledMs / 1000)} s (ended process ${r.stall.killed.join(', ')}):\n${r.stall.report}`);
     if (!r.error) return fuse; // it went through after all
     await clearDeadMount(dir);
     if (attempt === 2) {
