@@ -15,10 +15,17 @@ export type OnPaths = (paths: string[]) => void;
 
 interface ParcelEvent { type: 'create' | 'update' | 'delete'; path: string }
 interface ParcelWatcher {
-  subscribe(dir: string, fn: (err: Error | null, events: ParcelEvent[]) => void, o?: { ignore?: string[] }): Promise<{ unsubscribe(): Promise<void> }>;
+  subscribe(dir: string, fn: (err: Error | null, events: ParcelEvent[]) => void, o?: { ignore?: string[]; backend?: string }): Promise<{ unsubscribe(): Promise<void> }>;
 }
 
 let parcel: Promise<ParcelWatcher | null> | undefined;
+
+/**
+ * The platform's own backend, named: left to choose, @parcel/watcher first asks for watchman with popen() each time its
+ * backend is made (after the last watch closed, at the next one), and where watchman is not installed it throws before
+ * its pclose(), leaking a pipe and a zombie `sh` per time: a process watching for weeks ran out of descriptors.
+ */
+const NATIVE_BACKEND = ({ linux: 'inotify', darwin: 'fs-events', win32: 'windows' } as Record<string, string>)[process.platform];
 
 /**
  * Loaded on first use, by a name the bundler does not follow, and never inside Electron: its main bundle ships without
@@ -52,7 +59,7 @@ export async function watchFolder(root: string, onPaths: OnPaths, onError: (e: E
       if (err) { onError(err); return; }
       const paths = events.map((e) => relOf(e.path)).filter((x): x is string => x !== null);
       if (paths.length) onPaths(paths);
-    }, { ignore: [`${root}${sep}${META_DIR}`] });
+    }, { ignore: [`${root}${sep}${META_DIR}`], ...(NATIVE_BACKEND ? { backend: NATIVE_BACKEND } : {}) });
     return { backend: 'parcel', close: () => sub.unsubscribe().catch(() => {}) };
   }
   // Node 20 watches recursively on Linux by adding one inotify watch per folder and file (shares.md: 10× parcel's).
