@@ -1,0 +1,45 @@
+// An app runs for weeks: opening the mirror, ejecting and re-adding a drive, scrubbing and stopping must each give back
+// what they took. Counted in this process after every cycle: open descriptors, threads, and children left unwaited
+// (zombies). Before bb72284 each watch leaked a pipe and a zombie (@parcel/watcher's watchman probe): +1 a cycle here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assembleMirror, createMirror } from '../../core/index.ts';
+import { RAM_DIR, tempDir } from '../helpers/tmp.ts';
+
+async function held(): Promise<{ fds: number; threads: number; zombies: number }> {
+  let zombies = 0;
+  for (const p of await readdir('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(ppid) === process.pid && state === 'Z') zombies++;
+  }
+  return { fds: (await readdir('/proc/self/fd')).length, threads: (await readdir('/proc/self/task')).length, zombies };
+}
+
+test('20 cycles of open, write, eject, re-add, scrub and stop hold no more descriptors, threads or zombies', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
+  const dir = await tempDir(t, 'nasm-', RAM_DIR);
+  const members = [{ path: join(dir, 'ssd'), label: 'SSD' }, { path: join(dir, 'usb'), label: 'USB', writeMostly: true }];
+  await (await createMirror({ members })).stop();
+  const cycle = async (i: number) => {
+    const m = await assembleMirror({ members }); // watchers on, as in the app
+    try {
+      await m.writeFile(`docs/${i}.txt`, `version ${i}`);
+      await m.eject(m.status().members[1]!.id);
+      await m.addMember(members[1]!);
+      await m.drain();
+      assert.equal((await m.scrub()).mismatches, 0);
+    } finally {
+      await m.stop();
+    }
+  };
+  for (let i = 0; i < 3; i++) await cycle(i); // warm: workers, native modules and their threads loaded once
+  const before = await held();
+  for (let i = 3; i < 23; i++) await cycle(i);
+  const after = await held();
+  assert.ok(after.fds <= before.fds + 3, `descriptors ${before.fds} → ${after.fds}`);
+  assert.ok(after.threads <= before.threads + 2, `threads ${before.threads} → ${after.threads}`);
+  assert.equal(after.zombies, before.zombies, 'children left unwaited');
+});
