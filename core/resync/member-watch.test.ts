@@ -2,22 +2,11 @@
 // every open, re-add and re-plug.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { zombieChildren } from '../../test/helpers/proc.ts';
 import { watchFolder } from './member-watch.ts';
-
-/** This process's children that have exited and were never waited for. */
-async function zombieChildren(): Promise<number> {
-  let n = 0;
-  for (const p of await readdir('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
-    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(ppid) === process.pid && state === 'Z') n++;
-  }
-  return n;
-}
 
 test('watching and closing 30 times leaves no descriptor and no zombie process behind', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'nasm-watch-'));

@@ -3,21 +3,10 @@
 // (zombies). Before bb72284 each watch leaked a pipe and a zombie (@parcel/watcher's watchman probe): +1 a cycle here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assembleMirror, createMirror } from '../../core/index.ts';
+import { held } from '../helpers/proc.ts';
 import { RAM_DIR, tempDir } from '../helpers/tmp.ts';
-
-async function held(): Promise<{ fds: number; threads: number; zombies: number }> {
-  let zombies = 0;
-  for (const p of await readdir('/proc')) {
-    if (!/^\d+$/.test(p)) continue;
-    const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
-    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(ppid) === process.pid && state === 'Z') zombies++;
-  }
-  return { fds: (await readdir('/proc/self/fd')).length, threads: (await readdir('/proc/self/task')).length, zombies };
-}
 
 test('20 cycles of open, write, eject, re-add, scrub and stop hold no more descriptors, threads or zombies', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
   const dir = await tempDir(t, 'nasm-', RAM_DIR);
