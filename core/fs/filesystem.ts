@@ -155,3 +155,11 @@ export async function writeFileAtomic(fs: Filesystem, target: string, tmpDir: st
 export function errnoCode(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
 }
+
+/** The call's result, or null when nothing is at its path (ENOENT, or ENOTDIR: a file where a folder was looked for). */
+export function nullIfAbsent<T>(call: Promise<T>): Promise<T | null> {
+  return call.catch((e: unknown) => {
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return null;
+    throw e;
+  });
+}

@@ -1,7 +1,7 @@
 // The superblock: each member's identity and the mirror's state as it last knew it (cf. md's mdp_superblock_1).
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic, errnoCode, type Filesystem } from '../fs/filesystem.ts';
+import { writeFileAtomic, nullIfAbsent, type Filesystem } from '../fs/filesystem.ts';
 import { META_DIR } from './meta-dir.ts';
 
 const memberEntry = z.object({
@@ -46,13 +46,8 @@ export const tmpDirOf = (root: string) => join(root, META_DIR, 'tmp');
 
 /** Reads a folder's superblock: null when there is none; throws when it is there but unreadable. */
 export async function readSuperblock(fs: Filesystem, root: string): Promise<Superblock | null> {
-  let raw: Uint8Array;
-  try {
-    raw = await fs.readFile(superblockPath(root));
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return null;
-    throw e;
-  }
+  const raw = await nullIfAbsent(fs.readFile(superblockPath(root)));
+  if (raw === null) return null;
   const parsed = superblockSchema.safeParse(JSON.parse(Buffer.from(raw).toString('utf8')));
   if (!parsed.success) throw new Error(`The superblock at ${superblockPath(root)} is damaged: ${parsed.error.issues[0]?.message}`);
   return parsed.data;

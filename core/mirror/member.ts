@@ -1,7 +1,7 @@
 // One member: a folder on a drive holding a full copy, with its behind writes, ordering, and health (cf. md rdev).
 import { join } from 'node:path';
 import type { MemberState, MemberStatus } from '../contract/types.ts';
-import { errnoCode, type Filesystem, type FsEntry, type FsStat } from '../fs/filesystem.ts';
+import { nullIfAbsent, type Filesystem, type FsEntry, type FsStat } from '../fs/filesystem.ts';
 import type { MemberJournal } from '../journal/intent-journal.ts';
 import type { Manifest } from '../journal/manifest.ts';
 import { superblockPath, tmpDirOf } from '../journal/superblock.ts';
@@ -91,12 +91,7 @@ export class Member {
 
   /** What is at a mirror path on this member; null when nothing is (a missing file or folder is not an error). */
   async statOrNull(rel: string): Promise<FsStat | null> {
-    try {
-      return await this.fs.stat(this.abs(rel));
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return null;
-      throw e;
-    }
+    return nullIfAbsent(this.fs.stat(this.abs(rel)));
   }
 
   /**
@@ -106,13 +101,7 @@ export class Member {
    * The member's own folder is never "gone": missing, the drive is, and that is the error it always was.
    */
   async listOrNull(rel: string): Promise<FsEntry[] | null> {
-    if (rel === '') return this.fs.readdir(this.root);
-    try {
-      return await this.fs.readdir(this.abs(rel));
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return null;
-      throw e;
-    }
+    return rel === '' ? this.fs.readdir(this.root) : nullIfAbsent(this.fs.readdir(this.abs(rel)));
   }
 
   /**
@@ -123,10 +112,8 @@ export class Member {
     if (!this.rules.caseInsensitive || rel === '') return true;
     let dir = '';
     for (const name of rel.split('/')) {
-      const entries = await this.fs.readdir(this.abs(dir)).catch((e) => {
-        if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return null;
-        throw e; // a link on the way, or a failing drive: the caller's to handle
-      });
+      // Anything else (a link on the way, a failing drive) is the caller's to handle.
+      const entries = await nullIfAbsent(this.fs.readdir(this.abs(dir)));
       if (!entries?.some((e) => e.name === name)) return false;
       dir = dir ? `${dir}/${name}` : name;
     }

@@ -1,7 +1,7 @@
 // Resync: bring one member up to date from an in-sync one — the whole tree (new member) or only dirty paths (re-add).
 import { createHash } from 'node:crypto';
 import type { MirrorEvent } from '../contract/types.ts';
-import { errnoCode, type BulkFile, type FsStat } from '../fs/filesystem.ts';
+import { errnoCode, nullIfAbsent, type BulkFile, type FsStat } from '../fs/filesystem.ts';
 import { hashStream, metaOf } from '../journal/manifest.ts';
 import type { Member } from '../mirror/member.ts';
 import { isReadable } from '../mirror/member-state.ts';
@@ -392,13 +392,12 @@ const BATCH = 64;
 async function measure(source: Member): Promise<{ paths: number; bytes: number }> {
   let paths = 0, bytes = 0;
   const stack = [''];
-  const gone = (e: unknown) => { if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return []; throw e; };
   while (stack.length) {
     const dir = stack.pop()!;
     const entries = ((await source.listOrNull(dir)) ?? []).filter((e) => !notMirrored(dir, e.name));
     const files = entries.filter((e) => e.type === 'file').map((e) => e.name);
     // A folder's files in one call where the drive has it (200 photos: one worker message, not 200 stats).
-    if (source.fs.statEntries) for (const s of await source.fs.statEntries(source.abs(dir), files).catch(gone)) bytes += s?.size ?? 0;
+    if (source.fs.statEntries) for (const s of (await nullIfAbsent(source.fs.statEntries(source.abs(dir), files))) ?? []) bytes += s?.size ?? 0;
     else for (const n of files) bytes += (await source.statOrNull(join(dir, n)))?.size ?? 0;
     paths += entries.length;
     for (const e of entries) if (e.type === 'dir') stack.push(join(dir, e.name));
