@@ -2,10 +2,10 @@
 // every open, re-add and re-plug.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { zombieChildren } from '../../test/helpers/proc.ts';
+import { held } from '../../test/helpers/proc.ts';
 import { watchFolder } from './member-watch.ts';
 
 test('watching and closing 30 times leaves no descriptor and no zombie process behind', { skip: process.platform !== 'linux' && 'reads /proc' }, async (t) => {
@@ -13,10 +13,10 @@ test('watching and closing 30 times leaves no descriptor and no zombie process b
   t.after(() => rm(dir, { recursive: true, force: true }));
   const first = await watchFolder(dir, () => {}, () => {});
   await first.close(); // the first one loads the native module and its threads
-  const fds = (await readdir('/proc/self/fd')).length;
-  const zombies = await zombieChildren();
+  const before = await held();
   for (let i = 0; i < 30; i++) await (await watchFolder(dir, () => {}, () => {})).close();
+  const after = await held();
   assert.equal(first.backend, 'parcel', 'the native watcher is installed here');
-  assert.ok((await readdir('/proc/self/fd')).length <= fds + 2, `descriptors grew from ${fds} to ${(await readdir('/proc/self/fd')).length}`);
-  assert.equal(await zombieChildren(), zombies);
+  assert.ok(after.fds <= before.fds + 2, `descriptors grew from ${before.fds} to ${after.fds}`);
+  assert.equal(after.zombies, before.zombies);
 });

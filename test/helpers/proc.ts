@@ -2,7 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 
 /** This process's children that have exited and were never waited for. */
-export async function zombieChildren(): Promise<number> {
+async function zombieChildren(): Promise<number> {
   let n = 0;
   for (const p of await readdir('/proc')) {
     if (!/^\d+$/.test(p)) continue;
