@@ -376,6 +376,11 @@ export class DavPropfind extends davMethod(PROPFIND) {
     return true;
   }
 
+  /** The multistatus is bytes (propfind.ts): nephele's sendBodyContent is typed for text, and makes bytes of either. */
+  override async sendBodyContent(response: AuthResponse, content: string | Uint8Array, encoding: Parameters<PROPFIND['sendBodyContent']>[2]): Promise<void> {
+    return super.sendBodyContent(response, content as string, encoding);
+  }
+
   override async getBodyXML(request: Request, response: AuthResponse): Promise<string | null> {
     const read = propfindBodies.get(request);
     return read !== undefined ? read : super.getBodyXML(request, response);
