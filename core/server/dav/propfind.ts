@@ -125,8 +125,8 @@ const wantsLocks = (want: PropfindWant) => want.allprop || want.names.includes('
 /**
  * The 207 Multi-Status of a PROPFIND of `self` and (Depth 1) the entries of its folder, as the engine listed them, as
  * UTF-8 bytes. Two passes, neither holding every entry's properties: the namespaces the answer declares on its root,
- * then the answer itself. Each entry's XML is made bytes at once and the bytes joined at the end: a string of
- * megabytes joined from small pieces, then encoded to send, cost twice the CPU (10,000 entries: 105-115 ms → 50-75).
+ * then the answer itself. Each entry's XML is written as bytes at once, into one buffer: a string of megabytes joined
+ * from small pieces, then encoded to send, cost twice the CPU (10,000 entries: 105-115 ms → 50-75).
  */
 export async function multistatus(self: Listed, entries: readonly DirEntry[], c: PropfindContext): Promise<Buffer> {
   const quota = c.want.names.some(isQuota) ? await c.quota() : null;
@@ -156,12 +156,30 @@ export async function multistatus(self: Listed, entries: readonly DirEntry[], c:
 
   let head = `<?xml version="1.0" encoding="UTF-8"?><multistatus xmlns="DAV:"`;
   for (const [prefix, uri] of scope) head += ` xmlns:${prefix}="${escapeAttr(uri)}"`;
-  const parts = [Buffer.from(`${head}>${responseXml(answerOf(self, selfHref, g), scope)}`, 'utf8')];
+  const out = new Bytes(1024 * (entries.length + 1));
+  out.add(`${head}>${responseXml(answerOf(self, selfHref, g), scope)}`);
   // A name missing from one entry is most often missing from all of them.
   const missingXml = new Map<string, string>();
-  for (const e of entries) parts.push(Buffer.from(responseXml(answerOf({ path: pathOf(e), stat: e }, hrefOfEntry(e), g), scope, missingXml), 'utf8'));
-  parts.push(Buffer.from('</multistatus>', 'utf8'));
-  return Buffer.concat(parts);
+  for (const e of entries) out.add(responseXml(answerOf({ path: pathOf(e), stat: e }, hrefOfEntry(e), g), scope, missingXml));
+  out.add('</multistatus>');
+  return out.bytes();
+}
+
+/** UTF-8 written into one buffer, grown by doubling. */
+class Bytes {
+  #buf: Buffer;
+  #len = 0;
+  constructor(size: number) { this.#buf = Buffer.allocUnsafe(size); }
+  add(s: string): void {
+    const most = s.length * 3; // a UTF-16 unit is at most 3 bytes of UTF-8
+    if (this.#len + most > this.#buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#len + most));
+      this.#buf.copy(grown, 0, 0, this.#len);
+      this.#buf = grown;
+    }
+    this.#len += this.#buf.write(s, this.#len, 'utf8');
+  }
+  bytes(): Buffer { return this.#buf.subarray(0, this.#len); }
 }
 
 function isEmpty(o: object): boolean {
