@@ -179,6 +179,9 @@ export class DavService {
         baseUrl: new URL(`${DAV_PREFIX}/`, `${request.protocol}://${request.headers.host}`),
       });
       response.set({ 'MS-Author-Via': 'DAV', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' });
+      if (request.method === 'PUT' || request.method === 'MKCOL') {
+        adapter.lookAhead(new URL(request.originalUrl, `${request.protocol}://${request.headers.host}`), response.locals.baseUrl as URL);
+      }
       next();
     });
     inner.use(async (request: Request, response: AuthResponse) => {

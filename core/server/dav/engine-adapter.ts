@@ -61,6 +61,22 @@ export class EngineAdapter implements Adapter {
     throw new BadRequestError(`Bad path: ${r.problem}.`);
   }
 
+  /**
+   * A PUT or MKCOL asks whether its path exists, then (nephele, then our create) whether its folder is one: two lookups
+   * in a row, the first of them two calls to the drive for a new name (its absence is final only from a drive proved
+   * still there). Both are started here as the request starts, so neither waits for the other; the request's view keeps
+   * the answers (request-lookups.ts), and every decision is still made where it was, from them.
+   */
+  lookAhead(url: URL, baseUrl: URL): void {
+    let path: string;
+    try { path = this.pathOf(url, baseUrl); } catch { return; } // the request itself answers for a bad path
+    const m = this.share.mirror();
+    if (!m || path === '' || isMetaPath(path)) return;
+    void m.stat(path).catch(() => {});
+    const parent = parentPath(path);
+    if (parent !== '') void m.stat(parent).catch(() => {});
+  }
+
   async getComplianceClasses(_url: URL, _request: Request, _response: AuthResponse): Promise<string[]> { return ['2']; }
   async getAllowedMethods(_url: URL, _request: Request, _response: AuthResponse): Promise<string[]> { return []; }
   async getOptionsResponseCacheControl(_url: URL, _request: Request, _response: AuthResponse): Promise<string> { return 'no-cache'; }
