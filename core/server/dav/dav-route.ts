@@ -173,14 +173,15 @@ export class DavService {
     // What nephele's createServer puts in response.locals, minus plugins and its authenticator (settled above).
     inner.use((request: Request, response: AuthResponse, next: NextFunction) => {
       const adapter = adapterFor();
+      const origin = `${request.protocol}://${request.headers.host}`;
       Object.assign(response.locals, {
         debug: TRACE ? Object.assign((...a: unknown[]) => this.#log(`  ${request.method} ${request.originalUrl}: ${a.map(String).join(' ')}`), { extend: () => noDebug }) : noDebug,
         errors: [], plugins: [], pluginsConfig: [], adapterConfig: adapter, adapter, user,
-        baseUrl: new URL(`${DAV_PREFIX}/`, `${request.protocol}://${request.headers.host}`),
+        baseUrl: new URL(`${DAV_PREFIX}/`, origin),
       });
       response.set({ 'MS-Author-Via': 'DAV', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' });
       if (request.method === 'PUT' || request.method === 'MKCOL') {
-        adapter.lookAhead(new URL(request.originalUrl, `${request.protocol}://${request.headers.host}`), response.locals.baseUrl as URL);
+        adapter.lookAhead(new URL(request.originalUrl, origin), response.locals.baseUrl as URL); // as nephele's getRequestUrl
       }
       next();
     });

@@ -177,6 +177,13 @@ interface Data { big: string; bigBytes: number; smallDir: string; names: string[
  */
 const LIST_TIMES = 3;
 
+/** A listing timed LIST_TIMES times in a row (`once` resolves with its seconds): the median and the first. */
+async function timedListing(once: () => Promise<number>): Promise<{ median: number; first: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < LIST_TIMES; i++) times.push(await once());
+  return { median: median(times), first: times[0]! };
+}
+
 /** Every measurement against one server; seconds, except RSS (MiB). */
 async function measure(ctx: BenchContext, s: Server, d: Data, o: { rclone: boolean; cold: (ok: boolean) => void }): Promise<Figures> {
   const f = {} as Figures;
@@ -234,10 +241,9 @@ async function measure(ctx: BenchContext, s: Server, d: Data, o: { rclone: boole
 
   const listing = join(dirname(d.smallDir), `propfind-${process.pid}.xml`);
   try {
-    const times: number[] = [];
-    for (let i = 0; i < LIST_TIMES; i++) times.push((await curl(['-X', 'PROPFIND', '-H', 'Depth: 1', '-o', listing, `${s.url}small-curl/`], [207])).s);
-    f.propfind = median(times);
-    f.propfindFirst = times[0]!;
+    const t = await timedListing(async () => (await curl(['-X', 'PROPFIND', '-H', 'Depth: 1', '-o', listing, `${s.url}small-curl/`], [207])).s);
+    f.propfind = t.median;
+    f.propfindFirst = t.first;
     const entries = ((await readFile(listing, 'utf8')).match(/<(?:[\w-]+:)?href>/g) ?? []).length;
     if (entries !== d.names.length + 1) throw new Error(`${s.name}: PROPFIND listed ${entries - 1} entries, not ${d.names.length}`);
   } finally { await rm(listing, { force: true }); }
@@ -278,15 +284,13 @@ async function direct(ctx: BenchContext, d: Data, cold: (ok: boolean) => void): 
       }
     }));
     const small = (performance.now() - t0) / 1000;
-    const times: number[] = [];
-    for (let i = 0; i < LIST_TIMES; i++) {
-      t0 = performance.now();
+    const t = await timedListing(async () => {
+      const at = performance.now();
       const listed = await m.readdir('small');
-      times.push((performance.now() - t0) / 1000);
       if (listed.length !== d.names.length) throw new Error(`readdir listed ${listed.length}`);
-    }
-    const readdir = median(times), readdirFirst = times[0]!;
-    return { write, readCold, readWarm, small, readdir, readdirFirst };
+      return (performance.now() - at) / 1000;
+    });
+    return { write, readCold, readWarm, small, readdir: t.median, readdirFirst: t.first };
   } finally {
     await m.stop();
     await Promise.all([removeFolder(a), removeFolder(b)]);
