@@ -26,8 +26,10 @@ export async function openJournal(m: Member): Promise<void> {
 }
 
 /** Closes a member's metadata files: nothing of ours may keep its drive from unmounting. */
+/** Closes the member's journal and manifest and ends its drive's idle helper threads: nothing of ours stays open there. */
 export async function closeJournal(m: Member): Promise<void> {
   await Promise.all([m.journal?.close(), m.manifest?.close()].map((p) => p?.catch(() => {})));
+  await m.fs.release?.().catch(() => {});
 }
 
 export function defaultLabel(path: string): string {

@@ -158,4 +158,5 @@ export class ConfinedFs implements Filesystem {
   writable(path: string): Promise<boolean> { return this.inner.writable(path); }
   async setAttributes(path: string, a: FsAttrs): Promise<void> { await this.#parent(path); return this.inner.setAttributes(path, a); }
   realpath(path: string): Promise<string> { return this.inner.realpath(path); }
+  async release(): Promise<void> { await this.inner.release?.(); }
 }

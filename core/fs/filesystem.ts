@@ -138,6 +138,13 @@ export interface Filesystem {
   setAttributes(path: string, a: FsAttrs): Promise<void>;
   /** The path with every symbolic link resolved (realpath(3)): equal to `path` when none is on the way. */
   realpath(path: string): Promise<string>;
+  /**
+   * Ends the helper threads this filesystem has that are not working on a call, and resolves once they are gone; a
+   * later call starts them again. The mirror calls it when it lets go of a drive (stop, eject, forget), so what it took
+   * is given back then, not seconds later. A helper stuck in a call on a hung drive is left alone: waiting for it could
+   * hang too (watchdog-fs.ts), and it ends on its own once the call comes back.
+   */
+  release?(): Promise<void>;
 }
 
 /** Writes a whole buffer atomically through any Filesystem. */

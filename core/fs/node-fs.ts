@@ -224,6 +224,10 @@ export class NodeFs implements Filesystem {
   }
   #looker?: SmallFileWorker;
 
+  async release(): Promise<void> {
+    await Promise.all([...this.#writers, this.#looker, this.#small].map((w) => w?.closeIfIdle()));
+  }
+
   /** Each step goes to a worker with nothing to do (a new one, up to SMALL_WRITERS), else to the least busy. */
   #idleWriter(): SmallFileWorker {
     let w = this.#writers.find((x) => x.pending === 0);

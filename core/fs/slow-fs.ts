@@ -74,4 +74,5 @@ export class SlowFs implements Filesystem {
   writable(path: string): Promise<boolean> { return this.inner.writable(path); }
   setAttributes(path: string, a: FsAttrs): Promise<void> { return this.#device(0, true, () => this.inner.setAttributes(path, a)); }
   realpath(path: string): Promise<string> { return this.inner.realpath(path); }
+  async release(): Promise<void> { await this.inner.release?.(); }
 }

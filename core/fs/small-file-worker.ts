@@ -312,6 +312,11 @@ export class SmallFileWorker {
     });
   }
 
+  /** Ends the worker if no call is waiting on it (filesystem.ts, release); resolves once its thread is gone. */
+  async closeIfIdle(): Promise<void> {
+    if (this.#pending.size === 0) await this.close();
+  }
+
   /** Ends the worker now (the drive leaves the mirror); calls still waiting fail. Resolves once its thread is gone. */
   async close(): Promise<void> {
     const w = this.#worker;

@@ -268,6 +268,8 @@ export class WatchdogFs implements Filesystem {
   writable(path: string): Promise<boolean> { return this.#call(`checking ${path}`, 0, () => this.inner.writable(path)); }
   setAttributes(path: string, a: FsAttrs): Promise<void> { return this.#call(`setting the time or mode of ${path}`, 0, () => this.inner.setAttributes(path, a)); }
   realpath(path: string): Promise<string> { return this.#call(`looking up ${path}`, 0, () => this.inner.realpath(path)); }
+  /** Not a drive call: only helpers with nothing to do are ended (filesystem.ts), so it cannot wait on the drive. */
+  async release(): Promise<void> { await this.inner.release?.(); }
 }
 
 /** Calls at once per drive: a quarter of libuv's thread pool (at least 2), so one hung drive cannot take all of it. */

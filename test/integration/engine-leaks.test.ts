@@ -28,7 +28,10 @@ test('20 cycles of open, write, eject, re-add, scrub and stop hold no more descr
   const before = await held();
   for (let i = 3; i < 23; i++) await cycle(i);
   const after = await held();
-  assert.ok(after.fds <= before.fds + 3, `descriptors ${before.fds} → ${after.fds}`);
-  assert.ok(after.threads <= before.threads + 2, `threads ${before.threads} → ${after.threads}`);
+  // Exact: stop ends the drives' idle helper threads before it resolves (Filesystem.release), so nothing is still
+  // winding down when counted. Before that, a helper idled out 2 s after its last call, and the count swung by 4
+  // descriptors per thread still alive (124 to 140 here), which failed this test now and then.
+  assert.equal(after.fds, before.fds, `descriptors ${before.fds} → ${after.fds}`);
+  assert.equal(after.threads, before.threads, `threads ${before.threads} → ${after.threads}`);
   assert.equal(after.zombies, before.zombies, 'children left unwaited');
 });
