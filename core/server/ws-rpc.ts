@@ -9,12 +9,19 @@ import type { Dispatch } from '../app/handlers.ts';
 import { ownTransfers } from '../app/owned-transfers.ts';
 import type { EventHub } from '../app/event-hub.ts';
 import { decodeWireFrame, encodeWire, encodeWireFrame } from '../contract/wire-codec.ts';
+import { receiveBigIntoSlabs, reuse } from './ws-big-messages.ts';
 
 /** The largest single files.write as base64 plus room for the envelope; ws closes bigger frames with 1009. */
 export const MAX_MESSAGE_BYTES = Math.ceil(MAX_WRITE_BYTES / 3) * 4 + 64 * 1024;
 /** A slow client whose queue grows past this misses events; the seq gap makes it refetch the snapshot. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const MAX_IN_FLIGHT = 32;
+/**
+ * Calls whose handler has copied the bytes it was given by the time it answers ok (transfers.ts, uploadChunk: the
+ * engine has taken the chunk). Their message's memory is received into again (ws-big-messages.ts); any other call may
+ * keep views of its bytes (a write held for a behind member), so its message is left to the garbage collector.
+ */
+const COPIED_WHEN_ANSWERED = new Set<string>(['files.uploadChunk']);
 
 const requestSchema = z.strictObject({
   id: z.union([z.number().int().nonnegative(), z.string().min(1).max(64)]),
@@ -77,8 +84,12 @@ export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: Event
   ws.on('close', () => { unsubscribe(); owned.release(); });
   // ws reports oversized frames and protocol errors here before closing; without a listener they would crash us.
   ws.on('error', (e) => log(`WebSocket client error: ${e.message}`));
+  receiveBigIntoSlabs(ws);
   ws.on('message', (data, isBinary) => {
-    const request = parseRequest(isBinary ? asBytes(data) : data.toString());
+    const bytes = asBytes(data);
+    const text = isBinary ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString();
+    if (text !== null) reuse(bytes); // the text is a copy
+    const request = parseRequest(text ?? bytes);
     if (!request.ok) { send({ id: request.id, result: { ok: false, error: request.error } }); return; }
     if (inFlight >= MAX_IN_FLIGHT) {
       send({ id: request.id, result: rpcError('EBUSY', `More than ${MAX_IN_FLIGHT} calls at once; wait for some to finish.`) });
@@ -87,6 +98,7 @@ export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: Event
     inFlight++;
     void owned.dispatch(request.method, request.args).then((result) => {
       inFlight--;
+      if (result.ok && text === null && COPIED_WHEN_ANSWERED.has(request.method)) reuse(bytes);
       send({ id: request.id, result });
     });
   });

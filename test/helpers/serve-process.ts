@@ -11,8 +11,9 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** SERVE_NODE_ARGS: Node options for the serve process only, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile a bench run. */
 export function startServe(args: string[], timeoutMs = 60_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'core/server/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env.SERVE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', 'core/server/cli.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => { err += d; });
   // 'close', not 'exit': only then has all of stdout and stderr been read, so err is the whole story.
