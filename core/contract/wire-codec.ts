@@ -68,8 +68,11 @@ function isWireBin(v: unknown): v is WireBin {
   return Array.isArray(r) && r.length === 2 && r.every((n) => Number.isSafeInteger(n) && n >= 0);
 }
 
-/** A string (text frame) when the message has no bytes, otherwise one binary frame. */
-export function encodeWireFrame(value: unknown): string | Uint8Array {
+/**
+ * A string (text frame) when the message has no bytes, otherwise one binary frame, written into `alloc(size)` (every
+ * byte of it is written: the server hands in reused memory, fs/slab-pool.ts).
+ */
+export function encodeWireFrame(value: unknown, alloc: (size: number) => Uint8Array = (n) => new Uint8Array(n)): string | Uint8Array {
   const parts: Uint8Array[] = [];
   let payload = 0;
   const header = JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
@@ -81,8 +84,8 @@ export function encodeWireFrame(value: unknown): string | Uint8Array {
   });
   if (parts.length === 0) return header;
   const head = new TextEncoder().encode(header);
-  const out = new Uint8Array(4 + head.byteLength + payload);
-  new DataView(out.buffer).setUint32(0, head.byteLength, true);
+  const out = alloc(4 + head.byteLength + payload);
+  new DataView(out.buffer, out.byteOffset, 4).setUint32(0, head.byteLength, true);
   out.set(head, 4);
   let off = 4 + head.byteLength;
   for (const p of parts) { out.set(p, off); off += p.byteLength; }

@@ -4,42 +4,20 @@
 // into a new buffer of the frame's size. On this VM new memory is slow to touch the first time (glibc hands buffers
 // this big out by mmap and gives them back at free; kswapd takes back what the guest does not use), and that copy was
 // most of the receiving side of an upload: a bare ws server took 8 MiB messages at 90-200 MB/s, the same bytes over a
-// plain socket went at 650-840 MB/s (test/bench/RESULTS.md, scenario 7). Here such a frame is copied into a slab kept
-// for the next one instead.
+// plain socket went at 650-840 MB/s (test/bench/RESULTS.md, scenario 7). Here such a frame is copied into a slab
+// (fs/slab-pool.ts) instead.
 //
 // The rule that makes reuse safe: a slab goes back only through `reuse`, and only a caller that knows nothing holds a
 // view of the message any more may call it (ws-rpc.ts: after a call whose handler copies its bytes before it
 // resolves). A message nobody gives back is simply left to the garbage collector, as ws's own buffers are.
 import type { WebSocket } from 'ws';
-import { CHUNK_BYTES } from '../contract/contract.ts';
+import { giveSlab, SLAB_BYTES, takeSlab } from '../fs/slab-pool.ts';
 
 /** Frames at least this big are received into a slab (smaller ones cost ws nothing worth saving). */
 const MIN_POOLED = 1 << 20;
-/** An upload chunk with its header fits; bigger frames (base64 text) keep ws's own path. */
-const SLAB_BYTES = CHUNK_BYTES + (64 << 10);
-/** Slabs kept for reuse at most (UPLOAD_DEPTH per upload, a few uploads at once). */
-const MAX_FREE = 4;
-/** Idle this long, the kept slabs are let go: a server that received one upload does not hold them for good. */
-const KEEP_MS = 30_000;
 
-const free: Buffer[] = [];
-const ours = new WeakSet<ArrayBufferLike>();
-let letGo: NodeJS.Timeout | undefined;
-
-function take(): Buffer {
-  const slab = free.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
-  ours.add(slab.buffer);
-  return slab;
-}
-
-/** Gives a message received into a slab back for the next one; anything else is ignored. */
-export function reuse(message: Uint8Array): void {
-  if (!ours.has(message.buffer) || message.byteOffset !== 0 || free.length >= MAX_FREE) return;
-  if (free.some((s) => s.buffer === message.buffer)) return; // given back twice: keep one
-  free.push(Buffer.from(message.buffer, 0, SLAB_BYTES));
-  clearTimeout(letGo);
-  letGo = setTimeout(() => { free.length = 0; }, KEEP_MS).unref();
-}
+/** Gives a message received into a slab back for the next one (slab-pool.ts's rule); anything else is ignored. */
+export const reuse = giveSlab;
 
 /** What a ws receiver holds that this relies on (ws 8's Receiver): checked before anything is replaced. */
 interface Receiver { consume(n: number): Buffer; _buffers: Buffer[]; _bufferedBytes: number }
@@ -60,7 +38,7 @@ export function receiveBigIntoSlabs(ws: WebSocket): boolean {
   r.consume = function (this: Receiver, n: number): Buffer {
     // What ws does for a frame within one read (a view, no copy), and for anything outside the pooled sizes.
     if (n < MIN_POOLED || n > SLAB_BYTES || n <= this._buffers[0]!.length) return own.call(this, n);
-    const dst = take().subarray(0, n);
+    const dst = takeSlab().subarray(0, n);
     this._bufferedBytes -= n;
     let at = 0;
     while (at < n) {

@@ -9,6 +9,7 @@ import type { Dispatch } from '../app/handlers.ts';
 import { ownTransfers } from '../app/owned-transfers.ts';
 import type { EventHub } from '../app/event-hub.ts';
 import { decodeWireFrame, encodeWire, encodeWireFrame } from '../contract/wire-codec.ts';
+import { giveSlab, SLAB_BYTES, takeSlab } from '../fs/slab-pool.ts';
 import { receiveBigIntoSlabs, reuse } from './ws-big-messages.ts';
 
 /** The largest single files.write as base64 plus room for the envelope; ws closes bigger frames with 1009. */
@@ -22,6 +23,10 @@ const MAX_IN_FLIGHT = 32;
  * keep views of its bytes (a write held for a behind member), so its message is left to the garbage collector.
  */
 const COPIED_WHEN_ANSWERED = new Set<string>(['files.uploadChunk']);
+/** Calls whose result bytes were made for the transport alone (transfers.ts, gather): given back once encoded. */
+const RESULT_FOR_TRANSPORT = new Set<string>(['files.downloadChunk']);
+/** A frame's memory: a slab for a chunk-sized one (given back once sent), else new memory. */
+const frameMemory = (n: number): Uint8Array => (n >= 1 << 20 && n <= SLAB_BYTES ? new Uint8Array(takeSlab().buffer, 0, n) : new Uint8Array(n));
 
 const requestSchema = z.strictObject({
   id: z.union([z.number().int().nonnegative(), z.string().min(1).max(64)]),
@@ -69,12 +74,13 @@ export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: Event
     if (ws.readyState !== ws.OPEN) return;
     let frame: string | Uint8Array;
     try {
-      frame = encodeWireFrame(message);
+      frame = encodeWireFrame(message, frameMemory);
     } catch (e) {
       if (!('id' in message)) return;
       frame = encodeWire({ id: message.id, result: rpcError('EINTERNAL', `The result could not be sent: ${(e as Error).message}`) });
     }
-    ws.send(frame);
+    // Written out (ws calls back once the socket took it): its slab, if it is one, takes the next frame.
+    ws.send(frame, typeof frame === 'string' ? undefined : (err) => { if (!err) giveSlab(frame); });
   };
   const unsubscribe = events.subscribe((event) => {
     if (ws.bufferedAmount < MAX_BUFFERED_BYTES) send({ event });
@@ -100,6 +106,7 @@ export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: Event
       inFlight--;
       if (result.ok && text === null && COPIED_WHEN_ANSWERED.has(request.method)) reuse(bytes);
       send({ id: request.id, result });
+      if (result.ok && RESULT_FOR_TRANSPORT.has(request.method) && result.value instanceof Uint8Array) giveSlab(result.value); // encoded: copied
     });
   });
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CHUNK_BYTES, UPLOAD_DEPTH } from '../../../core/contract/contract.ts';
 import { startServe, type ServeProcess } from '../../helpers/serve-process.ts';
 import { connect, type TestClient } from '../../helpers/ws-client.ts';
+import { receiveBigIntoSlabs, reuse } from '../../../core/server/ws-big-messages.ts';
 import type { BenchContext } from '../context.ts';
 import { syncAll } from '../lab.ts';
 import { row, type Row } from '../measure.ts';
@@ -82,6 +83,7 @@ async function engineRun(ctx: BenchContext, pattern: Uint8Array, size: number, s
     s = await startServe(['--port', '0', '--config', config]);
     const origin = new URL(s.url).origin;
     c = await connect(`${origin.replace(/^http/, 'ws')}/rpc`, { origin, generateMask: (mask) => { mask.fill(0); } }); // see sendChunks
+    receiveBigIntoSlabs(c.ws); // a download chunk is received into memory used before, as a browser's would be (RESULTS)
     await call(c, 'mirror.create', { members: [{ path: a }, { path: b }] });
     const pid = s.child.pid!;
     const rssBefore = await procMiB(pid, 'VmRSS');
@@ -107,6 +109,7 @@ async function engineRun(ctx: BenchContext, pattern: Uint8Array, size: number, s
       next = call<Uint8Array>(c, 'files.downloadChunk', down.id); // ask for the next one, hash this one meanwhile
       hash.update(chunk);
       got += chunk.byteLength;
+      reuse(chunk); // hashed: its memory takes the next chunk
     }
     const downMBps = got / MB / ((performance.now() - t0) / 1000);
     const gotSha = hash.digest('hex');
