@@ -10,40 +10,20 @@
 // makes a new one. A buffer an I/O call may still be using (a call abandoned by the watchdog) is never given back.
 // Only the pool's own buffers are taken back, and each once: a second give of the same buffer is ignored.
 
-export const POOL_CHUNK = 1 << 20;
-const MAX_FREE = 24; // idle buffers kept: 24 MiB at most
+import { BufferPool } from './buffer-pool.ts';
 
-const ours = new WeakSet<ArrayBufferLike>();
-const free: Buffer[] = [];
-const isFree = new WeakSet<ArrayBufferLike>();
-let made = 0;
+export const POOL_CHUNK = 1 << 20;
+const chunks = new BufferPool(POOL_CHUNK, 24); // idle buffers kept: 24 MiB at most
 
 /** A POOL_CHUNK-sized buffer, its contents undefined (a read or a copy fills it). */
-export function takeChunk(): Buffer {
-  const b = free.pop();
-  if (b) {
-    isFree.delete(b.buffer);
-    return b;
-  }
-  const fresh = Buffer.allocUnsafeSlow(POOL_CHUNK); // its own memory, never a slice of Node's shared pool
-  made++;
-  ours.add(fresh.buffer);
-  return fresh;
-}
+export function takeChunk(): Buffer { return chunks.take(); }
 
 /** Gives back a chunk (or any view of one) that nothing will use again. */
-export function giveChunk(view: Uint8Array): void {
-  const ab = view.buffer;
-  if (!ours.has(ab) || isFree.has(ab) || free.length >= MAX_FREE) return;
-  isFree.add(ab);
-  free.push(Buffer.from(ab, 0, POOL_CHUNK));
-}
+export function giveChunk(view: Uint8Array): void { chunks.give(view); }
 
 /** Whether `view` is a whole buffer of the pool (what a stream that hands its chunks over may pass on uncopied). */
-export function isPoolChunk(view: Uint8Array): boolean {
-  return ours.has(view.buffer) && view.byteOffset === 0 && view.byteLength === POOL_CHUNK && !isFree.has(view.buffer);
-}
+export function isPoolChunk(view: Uint8Array): boolean { return chunks.isWhole(view); }
 
 /** For tests: how many buffers are idle, and how many were ever made. */
-export function freeChunks(): number { return free.length; }
-export function madeChunks(): number { return made; }
+export function freeChunks(): number { return chunks.idle; }
+export function madeChunks(): number { return chunks.made; }

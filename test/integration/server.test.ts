@@ -1,6 +1,6 @@
 // `serve` over a real socket with the production core (real engine on temp folders, real drives layer): what it refuses (methods, args, messages, origins, hosts,
 // missing credentials, path traversal) and that a good call round-trips bytes and pushes numbered events.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
@@ -97,16 +97,21 @@ test('calls round-trip bytes; events arrive numbered', async (t) => {
   assert.deepEqual(c.events.map((e) => e.seq), c.events.map((_, i) => c.events[0]!.seq + i));
 });
 
-test('many chunks up (two in flight) and down land byte for byte, though the server gathers each in reused memory', async (t) => {
-  // ws-big-messages.ts: a chunk's memory takes the next message once the engine has copied it. One drive is slowed, so
-  // the engine's stream waits on it in the middle of a chunk while the next chunk arrives: memory given back too early
-  // would be received into there and show in both copies (a reuse on receipt failed this test).
+/** A serve process with a two-member mirror made over RPC (the second member with `second`'s options), and a client. */
+async function mirrorOverRpc(t: TestContext, second: { throttle?: { latencyMs: number; bytesPerSecond: number } } = {}) {
   const { rpc, origin } = await serve(t);
   const root = await tempDir(t);
   const c = await connect(rpc, { origin });
   t.after(() => c.close());
-  const slow = { latencyMs: 1, bytesPerSecond: 64 * 2 ** 20 };
-  assert.ok((await c.call('mirror.create', { members: [{ path: join(root, 'a') }, { path: join(root, 'b'), throttle: slow }] })).ok);
+  assert.ok((await c.call('mirror.create', { members: [{ path: join(root, 'a') }, { path: join(root, 'b'), ...second }] })).ok);
+  return { c, root };
+}
+
+test('many chunks up (two in flight) and down land byte for byte, though the server gathers each in reused memory', async (t) => {
+  // ws-big-messages.ts: a chunk's memory takes the next message once the engine has copied it. One drive is slowed, so
+  // the engine's stream waits on it in the middle of a chunk while the next chunk arrives: memory given back too early
+  // would be received into there and show in both copies (a reuse on receipt failed this test).
+  const { c, root } = await mirrorOverRpc(t, { throttle: { latencyMs: 1, bytesPerSecond: 64 * 2 ** 20 } });
   const MiB = 2 ** 20;
   const data = new Uint8Array(6 * 8 * MiB + 77).map((_, i) => (i * 31 + (i >> 12) + (i >> 23) * 101) & 0xff); // each chunk its own
   const up = await c.call('files.uploadBegin', 'film.mkv');
@@ -133,11 +138,7 @@ test('many chunks up (two in flight) and down land byte for byte, though the ser
 test('two downloads on one connection at once, each chunk sent while the other is made: both byte for byte', async (t) => {
   // A chunk's frame is a slab given back once the socket has taken it (ws-rpc.ts): given back on send instead, the
   // other download's chunk was encoded into it while the first still waited in the socket's queue.
-  const { rpc, origin } = await serve(t);
-  const root = await tempDir(t);
-  const c = await connect(rpc, { origin });
-  t.after(() => c.close());
-  assert.ok((await c.call('mirror.create', { members: [{ path: join(root, 'a') }, { path: join(root, 'b') }] })).ok);
+  const { c } = await mirrorOverRpc(t);
   const MiB = 2 ** 20;
   const files = ['one.bin', 'two.bin'].map((name, k) => ({ name, data: new Uint8Array(3 * 8 * MiB + 9).map((_, i) => (i * (31 + k * 6) + (i >> 13) + k) & 0xff) }));
   for (const f of files) {
@@ -158,11 +159,7 @@ test('two downloads on one connection at once, each chunk sent while the other i
 
 test('a file goes up and comes back down in chunks over the WebSocket, byte for byte', async (t) => {
   // The upload's chunks are taken uncopied from the WebSocket's messages (transfers.ts).
-  const { rpc, origin } = await serve(t);
-  const root = await tempDir(t);
-  const c = await connect(rpc, { origin });
-  t.after(() => c.close());
-  assert.ok((await c.call('mirror.create', { members: [{ path: join(root, 'a') }, { path: join(root, 'b') }] })).ok);
+  const { c, root } = await mirrorOverRpc(t);
   const data = new Uint8Array(8 * 2 ** 20 + 3 * 2 ** 20 + 5).map((_, i) => (i * 31 + (i >> 12)) & 0xff);
   const up = await c.call('files.uploadBegin', 'clip.mp4');
   assert.ok(up.ok);
