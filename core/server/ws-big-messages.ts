@@ -20,24 +20,46 @@ const MIN_POOLED = 1 << 20;
 export const reuse = giveSlab;
 
 /** What a ws receiver holds that this relies on (ws 8's Receiver): checked before anything is replaced. */
-interface Receiver { consume(n: number): Buffer; _buffers: Buffer[]; _bufferedBytes: number }
+interface Receiver { consume(n: number): Buffer; _buffers: Buffer[]; _bufferedBytes: number; _fin: boolean; _fragmented: number }
 
 function receiverOf(ws: WebSocket): Receiver | null {
   const r = (ws as unknown as { _receiver?: Partial<Receiver> })._receiver;
-  return r && typeof r.consume === 'function' && Array.isArray(r._buffers) && typeof r._bufferedBytes === 'number' ? r as Receiver : null;
+  return r && typeof r.consume === 'function' && Array.isArray(r._buffers) && typeof r._bufferedBytes === 'number'
+    && typeof r._fin === 'boolean' && typeof r._fragmented === 'number' ? r as Receiver : null;
 }
 
 /**
- * Makes `ws` receive frames of MIN_POOLED to SLAB_BYTES into slabs. Returns false, changing nothing, when this ws
- * does not have the receiver it knows (another version): messages then arrive as before, only slower.
+ * A binary message's bytes. A browser sends a big message in pieces (Chromium: frames of 131,000 bytes), which ws
+ * would join into new memory; with binaryType 'fragments' it hands them over as they came, and they are joined here
+ * into a slab when the message is chunk-sized.
+ */
+export function messageBytes(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (!Array.isArray(data)) return data;
+  if (data.length === 1) return data[0]!;
+  const size = data.reduce((n, b) => n + b.length, 0);
+  if (size < MIN_POOLED || size > SLAB_BYTES) return Buffer.concat(data, size);
+  const out = takeSlab().subarray(0, size);
+  let at = 0;
+  for (const b of data) { out.set(b, at); at += b.length; }
+  return out;
+}
+
+/**
+ * Makes `ws` receive chunk-sized messages into slabs: one sent in pieces is handed over in pieces (binaryType
+ * 'fragments': read it with messageBytes), one sent whole is gathered from the socket's reads straight into a slab.
+ * Returns false when this ws does not have the receiver it knows (another version): whole frames then arrive as
+ * before, only slower.
  */
 export function receiveBigIntoSlabs(ws: WebSocket): boolean {
+  ws.binaryType = 'fragments';
   const r = receiverOf(ws);
   if (!r) return false;
   const own = r.consume;
   r.consume = function (this: Receiver, n: number): Buffer {
-    // What ws does for a frame within one read (a view, no copy), and for anything outside the pooled sizes.
-    if (n < MIN_POOLED || n > SLAB_BYTES || n <= this._buffers[0]!.length) return own.call(this, n);
+    // What ws does for a frame within one read (a view, no copy), for anything outside the pooled sizes, and for a
+    // piece of a message sent in pieces (messageBytes joins those).
+    if (n < MIN_POOLED || n > SLAB_BYTES || n <= this._buffers[0]!.length || !this._fin || this._fragmented !== 0) return own.call(this, n);
     const dst = takeSlab().subarray(0, n);
     this._bufferedBytes -= n;
     let at = 0;

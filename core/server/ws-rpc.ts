@@ -10,7 +10,7 @@ import { ownTransfers } from '../app/owned-transfers.ts';
 import type { EventHub } from '../app/event-hub.ts';
 import { decodeWireFrame, encodeWire, encodeWireFrame } from '../contract/wire-codec.ts';
 import { giveSlab, SLAB_BYTES, takeSlab } from '../fs/slab-pool.ts';
-import { receiveBigIntoSlabs, reuse } from './ws-big-messages.ts';
+import { messageBytes, receiveBigIntoSlabs, reuse } from './ws-big-messages.ts';
 
 /** The largest single files.write as base64 plus room for the envelope; ws closes bigger frames with 1009. */
 export const MAX_MESSAGE_BYTES = Math.ceil(MAX_WRITE_BYTES / 3) * 4 + 64 * 1024;
@@ -62,11 +62,6 @@ export function parseRequest(frame: string | Uint8Array):
   return { ok: true, ...parsed.data };
 }
 
-/** ws hands over a Buffer (or, for fragmented messages in some modes, a list of them). */
-function asBytes(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-}
 
 export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: EventHub, log: (m: string) => void): void {
   let inFlight = 0;
@@ -92,7 +87,7 @@ export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: Event
   ws.on('error', (e) => log(`WebSocket client error: ${e.message}`));
   receiveBigIntoSlabs(ws);
   ws.on('message', (data, isBinary) => {
-    const bytes = asBytes(data);
+    const bytes = messageBytes(data);
     const text = isBinary ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString();
     if (text !== null) reuse(bytes); // the text is a copy
     const request = parseRequest(text ?? bytes);
