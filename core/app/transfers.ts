@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { CHUNK_BYTES, UPLOAD_DEPTH } from '../contract/contract.ts';
 import { MirrorError } from '../contract/errors.ts';
+import { concatBytes } from '../fs/bytes.ts';
 import { giveChunk } from '../fs/chunk-pool.ts';
 import { SLAB_BYTES, takeSlab } from '../fs/slab-pool.ts';
 import type { Mirror } from '../mirror/mirror-api.ts';
@@ -23,26 +24,32 @@ export interface TransferOptions {
 }
 
 /**
- * The async iterable an upload's writeFile consumes; push() resolves once the engine has taken the chunk: when it asks
- * for the next one, having copied this one into its own blocks (streamBlocks copies every chunk on receipt). So the
- * transport's buffer is handed over uncopied, and it may be reused once push() resolves. (A copy here cost ~40 ms per
- * 8 MiB chunk on this machine: fresh memory is faulted in at ~200 MB/s.)
- */
-/**
  * A download chunk made of the reads that fill it: gathered into a slab, which the transport gives back once it has sent
  * it (server/ws-rpc.ts; a transport that does not simply leaves it to the GC). The reads are the drive's pool chunks,
  * handed over by the reader (mirror/read-path.ts): copied, they go back to the pool (chunk-pool.ts's rule).
  */
 function gather(parts: Uint8Array[], size: number): Uint8Array {
   if (parts.length <= 1) return parts[0] ?? new Uint8Array(0);
-  // A plain Uint8Array, not a Buffer: JSON.stringify would call a Buffer's toJSON() before the codec sees it (bytes.ts).
+  // A plain Uint8Array, not a Buffer, either way: JSON.stringify would call a Buffer's toJSON() first (bytes.ts).
   // A slab only for a chunk that fills most of one: Electron's IPC clones a view's whole buffer, not just the view.
-  const out = size > SLAB_BYTES / 2 && size <= SLAB_BYTES ? new Uint8Array(takeSlab().buffer, 0, size) : new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) { out.set(p, off); off += p.byteLength; giveChunk(p); }
+  let out: Uint8Array;
+  if (size > SLAB_BYTES / 2 && size <= SLAB_BYTES) {
+    out = new Uint8Array(takeSlab().buffer, 0, size);
+    let off = 0;
+    for (const p of parts) { out.set(p, off); off += p.byteLength; }
+  } else {
+    out = concatBytes(parts, size); // (two parts or more: a copy)
+  }
+  for (const p of parts) giveChunk(p);
   return out;
 }
 
+/**
+ * The async iterable an upload's writeFile consumes; push() resolves once the engine has taken the chunk: when it asks
+ * for the next one, having copied this one into its own blocks (streamBlocks copies every chunk on receipt). So the
+ * transport's buffer is handed over uncopied, and it may be reused once push() resolves. (A copy here cost ~40 ms per
+ * 8 MiB chunk on this machine: fresh memory is faulted in at ~200 MB/s.)
+ */
 class ChunkChannel implements AsyncIterableIterator<Uint8Array> {
   #queue: { chunk: Uint8Array; taken: () => void }[] = [];
   /** The chunk the consumer holds: taken once it asks for the next. */

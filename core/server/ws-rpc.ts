@@ -62,7 +62,6 @@ export function parseRequest(frame: string | Uint8Array):
   return { ok: true, ...parsed.data };
 }
 
-
 export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: EventHub, log: (m: string) => void): void {
   let inFlight = 0;
   const send = (message: { id: RequestId; result: CallResult<MethodName> } | { event: EventEnvelope }) => {
