@@ -25,8 +25,10 @@ export async function openJournal(m: Member): Promise<void> {
   await tidyTrash(m); // recently deleted: records a crash left without their entry go, entries without a record get one
 }
 
-/** Closes a member's metadata files: nothing of ours may keep its drive from unmounting. */
-/** Closes the member's journal and manifest and ends its drive's idle helper threads: nothing of ours stays open there. */
+/**
+ * Closes the member's journal and manifest and ends its drive's idle helper threads (Filesystem.release): nothing of
+ * ours may keep its drive from unmounting, and a stop gives back what it took before it resolves.
+ */
 export async function closeJournal(m: Member): Promise<void> {
   await Promise.all([m.journal?.close(), m.manifest?.close()].map((p) => p?.catch(() => {})));
   await m.fs.release?.().catch(() => {});
