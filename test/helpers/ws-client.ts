@@ -2,6 +2,7 @@
 import { WebSocket } from 'ws';
 import type { ClientOptions } from 'ws';
 import { decodeWireFrame, encodeWireFrame } from '../../core/contract/wire-codec.ts';
+import { messageBytes } from '../../core/server/ws-big-messages.ts'; // whatever binaryType the caller chose
 import type { CallResult, EventEnvelope, MethodName } from '../../core/contract/contract.ts';
 
 type Reply = { id: unknown; result: CallResult<MethodName> };
@@ -43,7 +44,7 @@ export function connect(url: string, options: ClientOptions = {}): Promise<TestC
         enlist(w);
       });
       ws.on('message', (data, isBinary) => {
-        const msg = decodeWireFrame(isBinary ? (data as Buffer) : data.toString()) as { event?: EventEnvelope; id?: unknown; result?: CallResult<MethodName> };
+        const msg = decodeWireFrame(isBinary ? messageBytes(data) : data.toString()) as { event?: EventEnvelope; id?: unknown; result?: CallResult<MethodName> };
         if (msg.event) { events.push(msg.event); return; }
         const reply = msg as Reply;
         const w = waiting.get(reply.id);
