@@ -17,5 +17,13 @@ const slabs = new BufferPool(SLAB_BYTES, 4, 30_000);
 /** A SLAB_BYTES buffer, its contents undefined (a copy fills it). */
 export function takeSlab(): Buffer { return slabs.take(); }
 
+/** Below this a message or frame costs too little to be worth a slab. */
+const MIN_SLAB_USE = 1 << 20;
+
+/** `n` bytes of a slab when `n` is chunk-sized (MIN_SLAB_USE to SLAB_BYTES), else null: the caller makes its own. */
+export function slabFor(n: number): Buffer | null {
+  return n >= MIN_SLAB_USE && n <= SLAB_BYTES ? takeSlab().subarray(0, n) : null;
+}
+
 /** Gives back the slab `view` is part of; a view of anything else, or a second give, is ignored. */
 export function giveSlab(view: Uint8Array): void { slabs.give(view); }

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CHUNK_BYTES } from '../contract/contract.ts';
-import { messageBytes, receiveBigIntoSlabs, reuse } from './ws-big-messages.ts';
+import { giveSlab } from '../fs/slab-pool.ts';
+import { messageBytes, receiveBigIntoSlabs } from './ws-big-messages.ts';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 /** Bytes that differ everywhere (a stale slab's leftovers would show). */
@@ -26,7 +27,7 @@ async function pair(t: { after(fn: () => unknown): void }, o: { giveBack: boolea
       const bytes = messageBytes(data);
       const r = { data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), isBinary };
       const copy = { data: Buffer.from(r.data), isBinary }; // what arrived, before its memory may be received into
-      if (o.giveBack) reuse(r.data);
+      if (o.giveBack) giveSlab(r.data);
       const w = waiting.shift();
       if (w) w(copy); else got.push(copy);
     });
@@ -74,7 +75,7 @@ test('a slab given back is received into again, whether the message came whole o
       const d = messageBytes(data);
       seen.push(d.buffer);
       answers.push(sha(d));
-      if (seen.length <= 3) reuse(d); // the first three go back; later ones are kept by their receiver
+      if (seen.length <= 3) giveSlab(d); // the first three go back; later ones are kept by their receiver
       answered();
     });
   });

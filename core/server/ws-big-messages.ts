@@ -7,17 +7,11 @@
 // plain socket went at 650-840 MB/s (test/bench/RESULTS.md, scenario 7). Here such a frame is copied into a slab
 // (fs/slab-pool.ts) instead.
 //
-// The rule that makes reuse safe: a slab goes back only through `reuse`, and only a caller that knows nothing holds a
+// The rule that makes reuse safe: a slab goes back only through `giveSlab`, and only a caller that knows nothing holds a
 // view of the message any more may call it (ws-rpc.ts: after a call whose handler copies its bytes before it
 // resolves). A message nobody gives back is simply left to the garbage collector, as ws's own buffers are.
 import type { WebSocket } from 'ws';
-import { giveSlab, SLAB_BYTES, takeSlab } from '../fs/slab-pool.ts';
-
-/** Frames at least this big are received into a slab (smaller ones cost ws nothing worth saving). */
-const MIN_POOLED = 1 << 20;
-
-/** Gives a message received into a slab back for the next one (slab-pool.ts's rule); anything else is ignored. */
-export const reuse = giveSlab;
+import { slabFor } from '../fs/slab-pool.ts';
 
 /** What a ws receiver holds that this relies on (ws 8's Receiver): checked before anything is replaced. */
 interface Receiver { consume(n: number): Buffer; _buffers: Buffer[]; _bufferedBytes: number; _fin: boolean; _fragmented: number }
@@ -38,8 +32,8 @@ export function messageBytes(data: Buffer | ArrayBuffer | Buffer[]): Uint8Array 
   if (!Array.isArray(data)) return data;
   if (data.length === 1) return data[0]!;
   const size = data.reduce((n, b) => n + b.length, 0);
-  if (size < MIN_POOLED || size > SLAB_BYTES) return Buffer.concat(data, size);
-  const out = takeSlab().subarray(0, size);
+  const out = slabFor(size);
+  if (!out) return Buffer.concat(data, size);
   let at = 0;
   for (const b of data) { out.set(b, at); at += b.length; }
   return out;
@@ -57,10 +51,10 @@ export function receiveBigIntoSlabs(ws: WebSocket): boolean {
   if (!r) return false;
   const own = r.consume;
   r.consume = function (this: Receiver, n: number): Buffer {
-    // What ws does for a frame within one read (a view, no copy), for anything outside the pooled sizes, and for a
-    // piece of a message sent in pieces (messageBytes joins those).
-    if (n < MIN_POOLED || n > SLAB_BYTES || n <= this._buffers[0]!.length || !this._fin || this._fragmented !== 0) return own.call(this, n);
-    const dst = takeSlab().subarray(0, n);
+    // What ws does for a frame within one read (a view, no copy), for a piece of a message sent in pieces
+    // (messageBytes joins those), and for anything not chunk-sized.
+    const dst = n > this._buffers[0]!.length && this._fin && this._fragmented === 0 ? slabFor(n) : null;
+    if (!dst) return own.call(this, n);
     this._bufferedBytes -= n;
     let at = 0;
     while (at < n) {

@@ -9,8 +9,8 @@ import type { Dispatch } from '../app/handlers.ts';
 import { ownTransfers } from '../app/owned-transfers.ts';
 import type { EventHub } from '../app/event-hub.ts';
 import { decodeWireFrame, encodeWire, encodeWireFrame } from '../contract/wire-codec.ts';
-import { giveSlab, SLAB_BYTES, takeSlab } from '../fs/slab-pool.ts';
-import { messageBytes, receiveBigIntoSlabs, reuse } from './ws-big-messages.ts';
+import { giveSlab, slabFor } from '../fs/slab-pool.ts';
+import { messageBytes, receiveBigIntoSlabs } from './ws-big-messages.ts';
 
 /** The largest single files.write as base64 plus room for the envelope; ws closes bigger frames with 1009. */
 export const MAX_MESSAGE_BYTES = Math.ceil(MAX_WRITE_BYTES / 3) * 4 + 64 * 1024;
@@ -26,7 +26,7 @@ const COPIED_WHEN_ANSWERED = new Set<string>(['files.uploadChunk']);
 /** Calls whose result bytes were made for the transport alone (transfers.ts, gather): given back once encoded. */
 const RESULT_FOR_TRANSPORT = new Set<string>(['files.downloadChunk']);
 /** A frame's memory: a slab for a chunk-sized one (given back once sent), else new memory. */
-const frameMemory = (n: number): Uint8Array => (n >= 1 << 20 && n <= SLAB_BYTES ? new Uint8Array(takeSlab().buffer, 0, n) : new Uint8Array(n));
+const frameMemory = (n: number): Uint8Array => slabFor(n) ?? new Uint8Array(n);
 
 const requestSchema = z.strictObject({
   id: z.union([z.number().int().nonnegative(), z.string().min(1).max(64)]),
@@ -88,7 +88,7 @@ export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: Event
   ws.on('message', (data, isBinary) => {
     const bytes = messageBytes(data);
     const text = isBinary ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString();
-    if (text !== null) reuse(bytes); // the text is a copy
+    if (text !== null) giveSlab(bytes); // the text is a copy
     const request = parseRequest(text ?? bytes);
     if (!request.ok) { send({ id: request.id, result: { ok: false, error: request.error } }); return; }
     if (inFlight >= MAX_IN_FLIGHT) {
@@ -98,7 +98,7 @@ export function serveConnection(ws: WebSocket, dispatch: Dispatch, events: Event
     inFlight++;
     void owned.dispatch(request.method, request.args).then((result) => {
       inFlight--;
-      if (result.ok && text === null && COPIED_WHEN_ANSWERED.has(request.method)) reuse(bytes);
+      if (result.ok && text === null && COPIED_WHEN_ANSWERED.has(request.method)) giveSlab(bytes);
       send({ id: request.id, result });
       if (result.ok && RESULT_FOR_TRANSPORT.has(request.method) && result.value instanceof Uint8Array) giveSlab(result.value); // encoded: copied
     });

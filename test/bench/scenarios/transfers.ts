@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { CHUNK_BYTES, UPLOAD_DEPTH } from '../../../core/contract/contract.ts';
 import { startServe, type ServeProcess } from '../../helpers/serve-process.ts';
 import { connect, type TestClient } from '../../helpers/ws-client.ts';
-import { receiveBigIntoSlabs, reuse } from '../../../core/server/ws-big-messages.ts';
+import { encodeWireFrame } from '../../../core/contract/wire-codec.ts';
+import { giveSlab } from '../../../core/fs/slab-pool.ts';
+import { receiveBigIntoSlabs } from '../../../core/server/ws-big-messages.ts';
 import type { BenchContext } from '../context.ts';
 import { syncAll } from '../lab.ts';
 import { row, type Row } from '../measure.ts';
@@ -35,23 +37,19 @@ function* chunks(pattern: Uint8Array, size: number): Iterable<Uint8Array> {
  * Sends the upload's chunks as a browser would, at a browser's cost. The client stands in for a browser on another
  * computer, whose masking runs in native code on its own CPU; ws's client masks in JavaScript into a new buffer per frame
  * and the codec encodes each chunk into new memory, which on this VM bounded the upload at ~100 MB/s with this process
- * 85 % busy (profiled: masking 28 %, encoding 23 %, the socket 21 %). So chunks go with a zero mask (ws's generateMask)
- * in the codec's binary layout (wire-codec.ts), each encoded into one of a few frames reused once its reply is in: what
- * the figure measures is serve.
+ * 85 % busy (profiled: masking 28 %, encoding 23 %, the socket 21 %). So chunks go with a zero mask (ws's generateMask),
+ * each encoded by the codec into one of a few frames reused once its reply is in: what the figure measures is serve.
  */
 async function sendChunks(c: TestClient, upload: string, pattern: Uint8Array, size: number): Promise<void> {
   const frames: Buffer[] = [];
   const inFlight: Promise<Buffer>[] = [];
   let id = 1_000_000; // replies to ids the client did not make go to raw(), in order: uploadChunk answers in order
   for (const chunk of chunks(pattern, size)) {
-    const head = Buffer.from(JSON.stringify({ id: id++, method: 'files.uploadChunk', args: [upload, { $bin: [0, chunk.byteLength] }] }));
-    const frame = (frames.pop() ?? Buffer.allocUnsafe(4 + 1024 + CHUNK_BYTES)).subarray(0, 4 + head.byteLength + chunk.byteLength);
-    frame.writeUInt32LE(head.byteLength, 0);
-    frame.set(head, 4);
-    frame.set(chunk, 4 + head.byteLength);
-    inFlight.push(c.raw(frame).then((reply) => {
+    const memory = frames.pop() ?? Buffer.allocUnsafe(64 * 1024 + CHUNK_BYTES);
+    const frame = encodeWireFrame({ id: id++, method: 'files.uploadChunk', args: [upload, chunk] }, (n) => memory.subarray(0, n)) as Uint8Array;
+    inFlight.push(c.raw(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength)).then((reply) => {
       if (!reply.result.ok) throw new Error(`files.uploadChunk: ${JSON.stringify(reply.result.error)}`);
-      return Buffer.from(frame.buffer, 0, frame.buffer.byteLength); // sent and answered: free for the next chunk
+      return memory; // sent and answered: free for the next chunk
     }));
     if (inFlight.length >= UPLOAD_DEPTH) frames.push(await inFlight.shift()!);
   }
@@ -109,7 +107,7 @@ async function engineRun(ctx: BenchContext, pattern: Uint8Array, size: number, s
       next = call<Uint8Array>(c, 'files.downloadChunk', down.id); // ask for the next one, hash this one meanwhile
       hash.update(chunk);
       got += chunk.byteLength;
-      reuse(chunk); // hashed: its memory takes the next chunk
+      giveSlab(chunk); // hashed: its memory takes the next chunk
     }
     const downMBps = got / MB / ((performance.now() - t0) / 1000);
     const gotSha = hash.digest('hex');
