@@ -23,7 +23,7 @@ export async function syncAll(): Promise<void> {
   await exec('sync');
 }
 
-async function dropCaches(): Promise<boolean> {
+export async function dropCaches(): Promise<boolean> {
   try {
     await exec('sync');
     await writeFile('/proc/sys/vm/drop_caches', '3\n');

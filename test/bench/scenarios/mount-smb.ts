@@ -32,7 +32,7 @@ export async function mountSmbUnavailable(): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'needs root (FUSE mounts, Samba, dropping the page cache)';
   const why = await mountUnavailable();
   if (why) return why;
-  for (const [tool, pkg] of [['smbd', 'samba'], ['smbclient', 'smbclient'], ['mergerfs', 'mergerfs'], ['dd', 'coreutils'], ['tar', 'tar']] as const) {
+  for (const [tool, pkg] of [['smbd', 'samba'], ['smbclient', 'smbclient'], ['mergerfs', 'mergerfs'], ['dd', 'coreutils'], ['tar', 'tar'], ['rsync', 'rsync']] as const) {
     if (!(await has(tool)) && !(tool === 'smbd' && (await has('/usr/sbin/smbd')))) return `${tool} is not installed (apt-get install -y ${pkg})`;
   }
   return null;
@@ -110,6 +110,12 @@ async function untar(tarball: string, dir: string): Promise<{ s: number; sync: n
   return { s, sync };
 }
 
+/** Seconds for `rsync -a --fsync` of `tree` into a new folder under `dir`: every file fsynced as it lands, one copy. */
+async function rsyncFsync(tree: string, dir: string): Promise<number> {
+  await syncAll();
+  return (await run('rsync', ['-a', '--fsync', `${tree}/`, join(dir, 'rsync')])).ms / 1000;
+}
+
 /** smbclient put then get (to /dev/null, cold) of the source file through a share; MB/s each. */
 async function smbRoundTrip(ctx: BenchContext, port: number, share: string, src: string, bytes: number, cold: (ok: boolean) => void): Promise<{ put: number; get: number }> {
   const smb = (cmd: string) => sh(`smbclient -p ${port} ${q(`//127.0.0.1/${share}`)} -U ${q(`nas%${PASSWORD}`)} -c ${q(cmd)}`);
@@ -141,7 +147,7 @@ async function bigSource(dir: string, bytes: number): Promise<string> {
   return p;
 }
 
-interface Figures { ours: Seq; disk: Seq; merger: Seq; untarOurs: { s: number; sync: number }; untarPlain: { s: number; sync: number }; smbOurs: { put: number; get: number }; smbPlain: { put: number; get: number } }
+interface Figures { ours: Seq; disk: Seq; merger: Seq; untarOurs: { s: number; sync: number }; untarPlain: { s: number; sync: number }; untarMerger: { s: number; sync: number }; rsyncFsync: number; smbOurs: { put: number; get: number }; smbPlain: { put: number; get: number } }
 
 export async function mountSmb(ctx: BenchContext): Promise<Row[]> {
   const why = await mountSmbUnavailable();
@@ -157,8 +163,7 @@ export async function mountSmb(ctx: BenchContext): Promise<Row[]> {
     td.after(() => removeFolder(src));
     await writeTree(join(src, 'tree'), ctx.tree);
     const tarball = join(src, 'tree.tar');
-    await run('tar', ['cf', tarball, '-C', join(src, 'tree'), '.']);
-    await rm(join(src, 'tree'), { recursive: true });
+    await run('tar', ['cf', tarball, '-C', join(src, 'tree'), '.']); // the tree stays: rsync --fsync copies it
     const smbSrc = await bigSource(src, bytes);
     await syncAll();
 
@@ -171,13 +176,16 @@ export async function mountSmb(ctx: BenchContext): Promise<Row[]> {
         const diskDir = await freshFolder(ctx.drives.fast, 's9disk');
         runTd.after(() => removeFolder(diskDir));
         f.disk = await sequential(ctx, diskDir, bytes, cold);
-        f.merger = await sequential(ctx, await startMergerfs(ctx, runTd), bytes, cold);
+        const merger = await startMergerfs(ctx, runTd);
+        f.merger = await sequential(ctx, merger, bytes, cold);
         ctx.log(`  run ${r + 1} dd ${bytes / MiB} MiB write/read cold/read warm MB/s: mount ${fmt(f.ours)}; member disk ${fmt(f.disk)}; mergerfs ${fmt(f.merger)}`);
 
         f.untarOurs = await untar(tarball, ours.mnt);
         f.untarPlain = await untar(tarball, diskDir);
-        ctx.log(`  run ${r + 1} untar ${ctx.tree.files.length} files: mount ${f.untarOurs.s.toFixed(1)} s; plain folder ${f.untarPlain.s.toFixed(1)} s (${f.untarPlain.sync.toFixed(1)} s with sync)`);
-        await sh(`rm -rf ${q(join(ours.mnt, 'untar'))} ${q(join(diskDir, 'untar'))}`);
+        f.untarMerger = await untar(tarball, merger);
+        f.rsyncFsync = await rsyncFsync(join(src, 'tree'), diskDir);
+        ctx.log(`  run ${r + 1} untar ${ctx.tree.files.length} files: mount ${f.untarOurs.s.toFixed(1)} s; plain folder ${f.untarPlain.s.toFixed(1)} s (${f.untarPlain.sync.toFixed(1)} s with sync); mergerfs ${f.untarMerger.s.toFixed(1)} s; rsync -a --fsync into a plain folder ${f.rsyncFsync.toFixed(1)} s`);
+        await sh(`rm -rf ${q(join(ours.mnt, 'untar'))} ${q(join(diskDir, 'untar'))} ${q(join(merger, 'untar'))} ${q(join(diskDir, 'rsync'))}`);
 
         f.smbOurs = await smbRoundTrip(ctx, Number(/on port (\d+)/.exec(ours.serve.lines.find((l) => l.startsWith('SMB share '))!)![1]), ours.share, smbSrc, bytes, cold);
         const plainShare = await freshFolder(ctx.drives.fast, 's9smbplain');
@@ -229,6 +237,8 @@ function rowsOf(all: Figures[], bytes: number, files: number, allCold: boolean):
     row(S, 'engine', OURS, M.untarSync, 's', pick('untarOurs', 'sync')),
     row(S, 'limit', 'tar into a plain folder on the member\'s disk', M.untar, 's', pick('untarPlain', 's'), { note: 'no fsync: in the page cache when tar ends' }),
     row(S, 'limit', 'tar into a plain folder on the member\'s disk', M.untarSync, 's', pick('untarPlain', 'sync')),
+    row(S, 'peer', 'mergerfs 2.33 over one member folder (cache.files=off)', M.untar, 's', pick('untarMerger', 's'), { note: 'the same FUSE round trips without our engine; no fsync' }),
+    row(S, 'peer', 'rsync -a --fsync of the tree into a plain folder on the member\'s disk', `copy ${n} files, each fsynced, s`, 's', all.map((x) => x.rsyncFsync), { note: 'one durable copy per file, no FUSE: what a durable close costs natively' }),
     row(S, 'engine', SMB_OURS, M.put, 'MB/s', pick('smbOurs', 'put'), { ...hi, note: 'smbclient over loopback, SMB3; our smbd config (strict sync)' }),
     row(S, 'engine', SMB_OURS, M.get, 'MB/s', pick('smbOurs', 'get'), { ...hi, note: cache }),
     row(S, 'peer', 'Samba over a plain folder on the member\'s disk', M.put, 'MB/s', pick('smbPlain', 'put'), { ...hi, note: 'the same smb.conf, one copy' }),
@@ -250,6 +260,8 @@ export function mountTargets(rows: readonly Row[]): { what: string; got: string;
   add('read warm, mount ÷ mergerfs', ratio(v(ours, /read MB\/s, warm/), v(merger, /read MB\/s, warm/)), '(reported)', () => true);
   add('untar, mount ÷ plain folder', ratio(v(ours, /^untar .* s$/), v(plain, /^untar .* s$/)), '≤ 3×', (x) => x <= 3);
   add('untar then sync, mount ÷ plain folder', ratio(v(ours, /then sync/), v(plain, /then sync/)), '(reported)', () => true);
+  add('untar, mergerfs ÷ plain folder (the FUSE path alone)', ratio(v(merger, /^untar .* s$/), v(plain, /^untar .* s$/)), '(reported)', () => true);
+  add('untar, mount ÷ rsync -a --fsync (each file durable, one copy)', ratio(v(ours, /^untar .* s$/), v(/^rsync -a --fsync/, /each fsynced/)), '(reported)', () => true);
   add('smbclient put, over the mount ÷ over a plain folder', ratio(v(smbOurs, /put/), v(smbPlain, /put/)), '≥ 0.6×', (x) => x >= 0.6);
   add('smbclient get, over the mount ÷ over a plain folder', ratio(v(smbOurs, /get/), v(smbPlain, /get/)), '≥ 0.6×', (x) => x >= 0.6);
   return out;
