@@ -62,3 +62,34 @@ test('a line that cannot be read is skipped, as RecordLog skips a torn one', () 
   store.load(bytes, bytes.length);
   assert.deepEqual([...store], [['ok', 'v2'], ['é', 'v3']]);
 });
+
+test('marks stay with their keys through sets, grown values and rebuilds; a key deleted and set again is unmarked', () => {
+  for (let run = 0; run < 200; run++) {
+    const rnd = prng(1000 + run);
+    const keys = Array.from({ length: 1 + Math.floor(rnd() * 80) }, (_, i) => `${NAMES[i % NAMES.length]}/${i}`);
+    const pick = () => keys[Math.floor(rnd() * keys.length)]!;
+    const store = run % 2 ? new CompactStore({ chunk: 1024, rebuildDead: 4, rebuildGarbage: 64 }) : new CompactStore();
+    const map = new Map<string, string>();
+    const marked = new Set<string>();
+    for (const k of keys) if (rnd() < 0.7) { const v = 'h'.repeat(Math.floor(rnd() * 40)); store.set(k, v); map.set(k, v); }
+    store.startMarks();
+    for (let i = 0; i < 400; i++) {
+      const k = pick(), r = rnd();
+      if (r < 0.4) {
+        assert.equal(store.getMarking(k), map.get(k));
+        if (map.has(k)) marked.add(k);
+      } else if (r < 0.7) {
+        const v = 'v'.repeat(Math.floor(rnd() * 120)); // longer values move to new bytes, shorter stay put
+        store.set(k, v);
+        map.set(k, v);
+      } else if (store.delete(k)) {
+        map.delete(k);
+        marked.delete(k); // set again later, it is a new entry
+      }
+      if (i % 50 === 0) for (const key of keys) assert.equal(store.isMarked(key), marked.has(key), `run ${run} op ${i}: isMarked ${JSON.stringify(key)}`);
+    }
+    assert.deepEqual([...store.unmarkedKeys()], [...map.keys()].filter((k) => !marked.has(k)), `run ${run}: the keys not met, in order`);
+    store.endMarks();
+    assert.deepEqual([...store.unmarkedKeys()], [...map.keys()], 'no walk marking: every key');
+  }
+});

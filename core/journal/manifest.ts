@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Filesystem, FsStat } from '../fs/filesystem.ts';
 import { RecordLog } from './record-log.ts';
+import { CompactStore } from './compact-store.ts';
 import { tmpDirOf } from './superblock.ts';
 import { giveChunk } from '../fs/chunk-pool.ts';
 
@@ -162,6 +163,32 @@ export class Manifest {
 
   /** Every recorded path, files and folders. */
   paths(): IterableIterator<string> { return this.log.map.keys(); }
+
+  // A walk of the drive (outside.ts) ticks off the recorded paths it meets, then lists those it did not: a byte per
+  // entry in the compact store (compact-store.ts marks), a set of the paths met in any other store.
+  #met: Set<string> | null = null;
+  startWalk(): void {
+    if (this.log.map instanceof CompactStore) this.log.map.startMarks(); else this.#met = new Set();
+  }
+  endWalk(): void {
+    if (this.log.map instanceof CompactStore) this.log.map.endMarks(); else this.#met = null;
+  }
+  /** entry(), ticking the path off for the walk. */
+  entryMet(path: string): ManifestEntry | undefined {
+    const map = this.log.map;
+    const v = map instanceof CompactStore ? map.getMarking(path) : map.get(path);
+    if (v !== undefined) this.#met?.add(path);
+    return v === undefined ? undefined : decodeEntry(v);
+  }
+  /** Whether the walk met this recorded path. */
+  met(path: string): boolean {
+    return this.log.map instanceof CompactStore ? this.log.map.isMarked(path) : this.#met?.has(path) === true && this.log.map.has(path);
+  }
+  /** The recorded paths the walk did not meet (no set or delete while iterating: compact-store.ts rule). */
+  *notMet(): IterableIterator<string> {
+    if (this.log.map instanceof CompactStore) { yield* this.log.map.unmarkedKeys(); return; }
+    for (const k of this.log.map.keys()) if (!this.#met?.has(k)) yield k;
+  }
   /** Every recorded file path. */
   *files(): IterableIterator<string> {
     for (const [k, v] of this.log.map) if (v !== DIR) yield k;

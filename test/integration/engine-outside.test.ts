@@ -387,3 +387,43 @@ test('a look at a path held up on the write-mostly drive never holds up a write 
   assert.deepEqual(m.status().members.map((x) => x.state), ['in_sync', 'in_sync']);
   assert.equal(await readFile(join(USB, 'a.txt'), 'utf8'), 'v2', 'the later write through the app is what both drives hold');
 });
+
+test('a look overlapped by the engine\'s own writes, renames and removes still finds what was deleted outside, and only that', { timeout: 90_000 }, async (t) => {
+  // Forces the overlap: the look's walk of the SSD is held at one folder while the app rewrites, renames, removes and
+  // adds files the walk has met already. The walk ticks off the recorded paths it meets in the manifest
+  // (compact-store.ts marks); what the app changes meanwhile must neither hide the delete made outside nor be taken
+  // for an outside change itself.
+  const dir = await tempDir(t);
+  const SSD = join(dir, 'ssd'), USB = join(dir, 'usb');
+  const ssd = new FaultyFs(new NodeFs());
+  const members = [{ path: SSD, label: 'SSD', fs: ssd }, { path: USB, label: 'USB', writeMostly: true }];
+  const m = await createMirror({ members, outsideSettleMs: 50, intentClearMs: 20, memberTimeoutMs: 0, watchOutside: false });
+  t.after(async () => { ssd.resume(); await m.stop().catch(() => {}); });
+  for (let i = 0; i < 12; i++) await m.writeFile(`${i}.txt`, `r${i}`);
+  await m.writeFile('gone/old.txt', 'deleted outside');
+  await m.writeFile('gone/kept.txt', 'stays');
+  await m.writeFile('z/held.txt', 'z');
+  await m.drain();
+  const events = recordEvents(m);
+  await unlink(join(SSD, 'gone', 'old.txt'));
+  // The root is walked whole (its files met) before any folder in it; the walk is then held at z.
+  const held = ssd.hang((p, op) => op === 'readdir' && p === join(SSD, 'z'));
+  const look = m.reconcile();
+  await held;
+  await m.writeFile('0.txt', 'rewritten longer than before, so its record moves');
+  await m.rename('1.txt', '1-renamed.txt');
+  await m.remove('2.txt');
+  await m.writeFile('new.txt', 'new');
+  await m.rename('3.txt', 'gone/3.txt');
+  ssd.resume();
+  await look;
+  await m.drain();
+  const outside = events.filter((e) => e.type === 'outside-change');
+  assert.deepEqual(outside.map((e) => [e.path, e.change, e.outcome]), [['gone/old.txt', 'deleted', 'taken']], 'only the outside delete was found and taken');
+  await assert.rejects(stat(join(USB, 'gone', 'old.txt')));
+  assert.equal(await readFile(join(USB, 'gone', 'kept.txt'), 'utf8'), 'stays');
+  assert.equal(text(await m.readFile('0.txt')), 'rewritten longer than before, so its record moves');
+  assert.equal(text(await m.readFile('1-renamed.txt')), 'r1');
+  assert.equal(text(await m.readFile('gone/3.txt')), 'r3');
+  assert.equal(m.status().conflicts, 0);
+});
