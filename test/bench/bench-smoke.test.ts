@@ -54,7 +54,7 @@ test('scenario 9 (the FUSE mount and the SMB share vs dd, mergerfs, a plain fold
   if (why) return t.skip(`scenario 9 ${why}`);
   const res = await runBench(parseOptions(['--quick', '--scenario', '9', '--no-loop', '--no-write', '--mount-mib', '16', '--files', '100']));
   assert.deepEqual(res.notes, []);
-  assert.equal(res.rows.length, 17, 'rows were produced');
+  assert.equal(res.rows.length, 19, 'rows were produced');
   for (const r of res.rows) assert.ok(typeof r.value === 'number' && Number.isFinite(r.value) && r.value > 0, `${r.tool} / ${r.metric} has a number`);
   for (const tg of mountTargets(res.rows)) assert.notEqual(tg.got, 'n/a', `${tg.what} is computed`);
 });
