@@ -28,7 +28,8 @@ test(`a look overlapped by the app's own operations finds exactly the outside de
     const dir = await tempDir(t, 'nasm-look-', RAM_DIR);
     const SSD = join(dir, 'ssd'), USB = join(dir, 'usb');
     const ssd = new FaultyFs(new NodeFs(), { jitterMs: rnd() < 0.5 ? 2 : 0 });
-    const m = await createMirror({ members: [{ path: SSD, label: 'SSD', fs: ssd }, { path: USB, label: 'USB', writeMostly: true }], outsideSettleMs: 50, intentClearMs: 20, memberTimeoutMs: 0, watchOutside: false });
+    const members = [{ path: SSD, label: 'SSD', fs: ssd }, { path: USB, label: 'USB', writeMostly: true }];
+    const m = await createMirror({ members, outsideSettleMs: 50, intentClearMs: 20, memberTimeoutMs: 0, watchOutside: false });
     const where = `run ${run} (NAS_LOOK_SEED=${SEED + run} NAS_LOOK_RUNS=1)`;
     try {
       const folders = ['', 'a', 'b', 'a/deep', 'c'];
@@ -78,7 +79,7 @@ test(`a look overlapped by the app's own operations finds exactly the outside de
       await m.drain();
       const outside = events.filter((e) => e.type === 'outside-change').map((e) => e.type === 'outside-change' ? `${e.path} ${e.change} ${e.outcome}` : '').sort();
       assert.deepEqual(outside, [...gone].map((p) => `${p} deleted taken`).sort(), `${where}: held at ${holdAt} (${holding ? 'held' : 'never reached'}): the outside deletes, and only they`);
-      for (const p of gone) await assert.rejects(stat(join(USB, p)), undefined, `${where}: ${p} deleted on the backup drive too`);
+      for (const p of gone) await assert.rejects(stat(join(USB, p)), { code: 'ENOENT' }, `${where}: ${p} deleted on the backup drive too`);
       for (const [p, v] of live) assert.equal(text(await m.readFile(p)), v, `${where}: ${p}`);
       assert.equal(m.status().conflicts, 0, where);
     } finally {
