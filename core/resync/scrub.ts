@@ -60,9 +60,26 @@ interface Copy { m: Member; stat: FsStat | null; entry?: ManifestEntry; hash: st
 
 async function copyOf(m: Member, path: string): Promise<Copy> {
   const stat = await m.statOrNull(path).catch(() => null);
-  const entry = m.manifest?.entry(path);
   const hash = stat?.type === 'file' ? await hashFile(m, path) : null;
-  return { m, stat, entry, hash, kind: classify(m, stat, entry, hash) };
+  return { m, stat, hash, kind: null }; // judged with the others (judgeCopies)
+}
+
+/**
+ * What each member's manifest records, read for every member in one go once all the drives have answered, and each
+ * copy judged by it. The rule: a path's records are read at one instant, never one drive's before and another's after
+ * an await. The look for outside changes records a file found the same on every drive and recorded on none in every
+ * manifest at once (outside.ts recordSame), between the lines; read at two moments, one drive looked recorded and the
+ * other not, and a clean file was listed as "extra" (3-4 scrubs in 20 right after opening a mirror of files written
+ * beside it: engine-scrub-record.test.ts).
+ */
+function judgeCopies(byMember: Copy[][], batch: readonly string[]): void {
+  for (const copies of byMember) {
+    for (const [i, path] of batch.entries()) {
+      const c = copies[i]!;
+      c.entry = c.m.manifest?.entry(path);
+      c.kind = classify(c.m, c.stat, c.entry, c.hash);
+    }
+  }
 }
 
 /** SnapRAID's rule: content changed with size and time as written is damage; size, time or inode changed is an edit. */
@@ -153,7 +170,7 @@ export async function scrubMirror(host: ScrubHost, o: ScrubOptions): Promise<Scr
   return result;
 }
 
-/** One member's copies of the batch's paths: small files stat'ed and checksummed in one call where the drive can. */
+/** One member's copies of the batch's paths (not judged yet): small files stat'ed and checksummed in one call where the drive can. */
 async function copiesOn(m: Member, batch: readonly string[]): Promise<Copy[]> {
   if (!m.fs.hashSmallFiles) {
     const out: Copy[] = [];
@@ -164,11 +181,10 @@ async function copiesOn(m: Member, batch: readonly string[]): Promise<Copy[]> {
   const out: Copy[] = [];
   for (const [i, path] of batch.entries()) {
     const r = got[i]!;
-    const entry = m.manifest?.entry(path);
     const stat = r.stat; // a stat that failed (a link on the way, an I/O error) counts as nothing there, as in copyOf
     const readFailed = r.code === 'ENOENT' || r.code === 'ENOTDIR' || r.code === 'EISDIR' ? null : 'unreadable';
     const hash = stat?.type !== 'file' ? null : r.hash ?? (r.code ? readFailed : await hashFile(m, path));
-    out.push({ m, stat, entry, hash, kind: classify(m, stat, entry, hash) });
+    out.push({ m, stat, hash, kind: null }); // judged with the others (judgeCopies)
   }
   return out;
 }
@@ -183,6 +199,7 @@ async function copiesOn(m: Member, batch: readonly string[]): Promise<Copy[]> {
  */
 async function scrubBatch(host: ScrubHost, members: Member[], batch: readonly string[], repair: (path: string) => boolean, conflicts: ReadonlySet<string>): Promise<ScrubFinding[]> {
   const byMember = await Promise.all(members.map((m) => inLine([m], batch, () => copiesOn(m, batch))));
+  judgeCopies(byMember, batch);
   const again = batch.filter((_, i) => byMember.some((copies) => copies[i]!.kind !== null));
   return again.length > 0 ? heldBatch(host, members, again, repair, conflicts) : [];
 }
@@ -192,6 +209,7 @@ async function heldBatch(host: ScrubHost, members: Member[], batch: readonly str
   const all = await inLine(members, batch, async () => {
     // Each member is its own drive: read them at the same time.
     const byMember = await Promise.all(members.map((m) => copiesOn(m, batch)));
+    judgeCopies(byMember, batch);
     const judged: ScrubFinding[][] = [];
     for (const [i, path] of batch.entries()) judged.push(await judge(host, path, byMember.map((c) => c[i]!), repair(path), conflicts));
     return judged;
