@@ -60,7 +60,12 @@ export function compareMeta(recorded: FileMeta, now: FsStat, trustInode: boolean
 }
 
 export class Manifest {
-  private constructor(readonly log: RecordLog, readonly fs: Filesystem, readonly root: string) {}
+  /** The log's map: always a compact store (open() makes it so), which the walk's marks need. */
+  readonly #store: CompactStore;
+  private constructor(readonly log: RecordLog, readonly fs: Filesystem, readonly root: string) {
+    if (!(log.map instanceof CompactStore)) throw new Error('a manifest is kept in a compact store');
+    this.#store = log.map;
+  }
 
   static async open(fs: Filesystem, root: string): Promise<Manifest> {
     // A compact store: a manifest has an entry per file, a million on a big photo library (compact-store.ts).
@@ -165,30 +170,18 @@ export class Manifest {
   paths(): IterableIterator<string> { return this.log.map.keys(); }
 
   // A walk of the drive (outside.ts) ticks off the recorded paths it meets, then lists those it did not: a byte per
-  // entry in the compact store (compact-store.ts marks), a set of the paths met in any other store.
-  #met: Set<string> | null = null;
-  startWalk(): void {
-    if (this.log.map instanceof CompactStore) this.log.map.startMarks(); else this.#met = new Set();
-  }
-  endWalk(): void {
-    if (this.log.map instanceof CompactStore) this.log.map.endMarks(); else this.#met = null;
-  }
+  // entry in the compact store (compact-store.ts marks).
+  startWalk(): void { this.#store.startMarks(); }
+  endWalk(): void { this.#store.endMarks(); }
   /** entry(), ticking the path off for the walk. */
   entryMet(path: string): ManifestEntry | undefined {
-    const map = this.log.map;
-    const v = map instanceof CompactStore ? map.getMarking(path) : map.get(path);
-    if (v !== undefined) this.#met?.add(path);
+    const v = this.#store.getMarking(path);
     return v === undefined ? undefined : decodeEntry(v);
   }
   /** Whether the walk met this recorded path. */
-  met(path: string): boolean {
-    return this.log.map instanceof CompactStore ? this.log.map.isMarked(path) : this.#met?.has(path) === true && this.log.map.has(path);
-  }
+  met(path: string): boolean { return this.#store.isMarked(path); }
   /** The recorded paths the walk did not meet (no set or delete while iterating: compact-store.ts rule). */
-  *notMet(): IterableIterator<string> {
-    if (this.log.map instanceof CompactStore) { yield* this.log.map.unmarkedKeys(); return; }
-    for (const k of this.log.map.keys()) if (!this.#met?.has(k)) yield k;
-  }
+  notMet(): IterableIterator<string> { return this.#store.unmarkedKeys(); }
   /** Every recorded file path. */
   *files(): IterableIterator<string> {
     for (const [k, v] of this.log.map) if (v !== DIR) yield k;
