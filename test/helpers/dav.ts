@@ -116,12 +116,13 @@ export interface DavServe {
 }
 
 /**
- * A config folder whose saved mirror (two members in `dir`, the second write-mostly) `serve` re-assembles at start,
+ * A config folder whose saved mirror (two members in `dir`, the second write-mostly unless `fastPair`) `serve` re-assembles at start,
  * as after a restart of a NAS that was set up before.
  */
-export async function savedMirror(dir: string, o: { throttle?: EngineMemberSpec['throttle'] } = {}): Promise<{ config: string; members: string[] }> {
-  const members = [join(dir, 'ssd'), join(dir, 'usb')];
-  const specs = [{ path: members[0]!, label: 'SSD' }, { path: members[1]!, label: 'USB', writeMostly: true, ...(o.throttle ? { throttle: o.throttle } : {}) }];
+export async function savedMirror(dir: string, o: { throttle?: EngineMemberSpec['throttle']; fastPair?: boolean } = {}): Promise<{ config: string; members: string[] }> {
+  const members = [join(dir, 'ssd'), join(dir, o.fastPair ? 'ssd2' : 'usb')];
+  const specs = [{ path: members[0]!, label: 'SSD' }, o.fastPair ? { path: members[1]!, label: 'SSD 2' }
+    : { path: members[1]!, label: 'USB', writeMostly: true, ...(o.throttle ? { throttle: o.throttle } : {}) }];
   const m = await createMirror({ members: specs, label: 'Share test' });
   await m.stop();
   const config = join(dir, 'config');
