@@ -13,10 +13,10 @@ import { scrubMirror } from '../resync/scrub.ts';
 import { MirrorEvents } from '../mirror/events.ts';
 import type { Member } from '../mirror/member.ts';
 import { isActive } from '../mirror/member-state.ts';
-import type { Mirror, StagedCopies } from '../mirror/mirror-api.ts';
+import type { Mirror } from '../mirror/mirror-api.ts';
 import { normalizePath } from '../mirror/paths.ts';
 import * as reads from '../mirror/read-path.ts';
-import { submitOp, type Staged, type Taken, type WriteHost } from '../mirror/write-request.ts';
+import { submitOp, type Taken, type WriteHost } from '../mirror/write-request.ts';
 import { checkNames, type Op } from '../mirror/ops.ts';
 import { OutsideChanges, type OutsideOptions } from '../resync/outside.ts';
 import { changedOutside } from '../mirror/keep-outside.ts';
@@ -306,45 +306,23 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     throw new MirrorError('EINVALIDOPTION', `writeFile("${p}") needs a Uint8Array, a string or an async iterable of Uint8Array.`, { path: p });
   }
 
-  async writeStaged(path: string, file: string, attrs?: FileAttrs, o: StagedCopies = {}): Promise<void> {
+  async writeStaged(path: string, file: string, attrs?: FileAttrs): Promise<void> {
     const p = normalizePath(path);
     const op: Op = { kind: 'write', path: p, ...(attrs ? { attrs: checkAttrs(p, attrs) } : {}) };
-    const files = new Map<Member, string>();
-    for (const f of [file, ...(o.copies ?? [])]) {
-      const member = this.members.find((m) => dirname(f) === m.tmpDir);
-      const name = basename(f);
-      if (!member || name === '' || name === '.' || name === '..' || files.has(member)) {
-        throw new MirrorError('EINVALIDOPTION', `writeStaged("${p}"): ${f} is not in a staging folder of its own member (stagingDirs()).`, { path: p });
-      }
-      files.set(member, f);
+    const member = this.members.find((m) => dirname(file) === m.tmpDir);
+    const name = basename(file);
+    if (!member || name === '' || name === '.' || name === '..') {
+      throw new MirrorError('EINVALIDOPTION', `writeStaged("${p}"): ${file} is not in a member's staging folder (stagingDir()).`, { path: p });
     }
-    const all = [...files];
-    const staged = await this.#checkedCopies(all[0]!, new Map(files), o);
-    const first = all[0]!;
     // Read through the member's filesystem, as any read of the drive; the chunks are the write's (stream-blocks.ts).
-    const source = first[0].fs.readStream(first[1]);
+    const source = member.fs.readStream(file);
     try {
-      await submitOp(this, op, { stream: source, owned: true, staged });
+      await submitOp(this, op, { stream: source, owned: true, staged: { member, file } });
     } finally {
       await source[Symbol.asyncIterator]().return?.().catch(() => {}); // its handle closed, however the write ended
     }
-    // Acknowledged: each file landed on its member, or (that member not written, the write small enough to hold) it goes.
-    await Promise.all(all.map(async ([m, f]) => {
-      if (await m.fs.stat(f).then(() => true, () => false)) await m.fs.remove(f).catch(() => {});
-    }));
-  }
-
-  /**
-   * What writeStaged may trust: a copy lands on its member only when it is as long as the staged file (the host wrote
-   * both as one), and the host's checksum counts only with the size it was taken at. A copy that does not qualify is
-   * left out (its member gets a copy read from the staged file), never refused: the write itself is still good.
-   */
-  async #checkedCopies([member, file]: [Member, string], files: Map<Member, string>, o: StagedCopies): Promise<Staged> {
-    const size = (await member.fs.stat(file)).size;
-    for (const [m, f] of files) {
-      if (m !== member && (await m.fs.stat(f).then((s) => s.size, () => -1)) !== size) files.delete(m);
-    }
-    return { files, ...(o.sha256 !== undefined && o.size === size ? { sha256: o.sha256, size } : {}) };
+    // Acknowledged: the file landed on its member, or (that member not written, the write small enough to hold) it goes.
+    if (await member.fs.stat(file).then(() => true, () => false)) await member.fs.remove(file).catch(() => {});
   }
 
   async mkdir(path: string): Promise<void> { return submitOp(this, { kind: 'mkdir', path: normalizePath(path) }); }
@@ -353,9 +331,9 @@ export class MirrorImpl implements Mirror, WriteHost, reads.ReadHost {
     return submitOp(this, { kind: 'attrs', path: p, attrs: checkAttrs(p, attrs) });
   }
   checkName(path: string): void { checkNames(normalizePath(path), this.members); }
-  stagingDir(): string | null { return this.stagingDirs()[0] ?? null; }
-  stagingDirs(): string[] {
-    return this.members.filter((x) => !x.writeMostly && x.state === 'in_sync' && !x.ejecting).map((m) => m.tmpDir);
+  stagingDir(): string | null {
+    const m = this.members.find((x) => !x.writeMostly && x.state === 'in_sync' && !x.ejecting);
+    return m ? m.tmpDir : null;
   }
   async remove(path: string): Promise<void> { return submitOp(this, { kind: 'remove', path: normalizePath(path) }); }
   async rename(from: string, to: string, o: { replace?: boolean } = {}): Promise<void> {

@@ -21,18 +21,13 @@ export interface Mirror {
    * offsets before writing it with writeFile (a FUSE mount); cleared when the mirror opens. null when no such member.
    */
   stagingDir(): string | null;
-  /** The staging folders of every in-sync fast member, stagingDir() first: where a host may stage copies of a file. */
-  stagingDirs(): string[];
   /**
    * writeFile() of a file the host staged in stagingDir() (whole: it must not change until this settles). The member
-   * whose staging folder holds it lands that very file, renamed into place, instead of a copy; so does each member
-   * holding one of `o.copies` (the same bytes, written by the host beside the file: a FUSE write goes to each at once),
-   * if it is as long as the file. The other members get copies read from the file; when none is left to copy to and
-   * the host gives the bytes' checksum (`o.sha256`, base64url SHA-256, taken at `o.size`), the file is not read at all.
-   * Acknowledged: the files are gone from the staging folders. Refused or failed: they are left there, still the
-   * host's. EINVALIDOPTION when a file is not directly in a member's staging folder, or two are in the same one.
+   * whose staging folder holds it lands that very file, renamed into place, instead of a copy; the other members get
+   * copies read from it. Acknowledged: the file is gone from the staging folder. Refused or failed: it is left there,
+   * still the host's. EINVALIDOPTION when `file` is not directly in a member's staging folder.
    */
-  writeStaged(path: string, file: string, attrs?: FileAttrs, o?: StagedCopies): Promise<void>;
+  writeStaged(path: string, file: string, attrs?: FileAttrs): Promise<void>;
   /**
    * Throws EINVALIDPATH when no file or folder could be made at `path` (a name a member's filesystem refuses, a
    * reserved or metadata name): a host that creates a file now and writes it later (a mount) refuses it at once.
@@ -91,6 +86,3 @@ export interface Mirror {
   /** Days deleted files stay recoverable (0: until every member has the delete); recorded in every superblock. */
   setDeletedRetention(days: number): Promise<void>;
 }
-
-/** Mirror.writeStaged's copies of a staged file, and the checksum of the bytes as the host wrote them. */
-export interface StagedCopies { copies?: string[]; sha256?: string; size?: number }

@@ -46,16 +46,11 @@ export interface WriteHost {
 
 /**
  * A write's body: bytes, or a stream. `owned`: the stream hands its chunks over (stream-blocks.ts). `staged`: the
- * stream reads a file a host staged in a member's temp folder, and `files` has it (and any copy the host made in
- * another member's temp folder) by member; there the file itself lands (renamed into place, NodeFs.adoptAtomic), the
- * other members get copies of what the stream read. `sha256`: the bytes' checksum as the host wrote them; when every
- * member lands a staged file, the stream is not read at all (Mirror.writeStaged checked the files' sizes).
+ * stream reads a file a host staged in that member's temp folder; there the file itself lands (renamed into place,
+ * NodeFs.adoptAtomic), the other members get copies of what the stream read.
  */
 export type Payload = { data: Uint8Array }
-  | { stream: AsyncIterable<Uint8Array>; owned?: boolean; staged?: Staged };
-
-/** Files a host staged for one write, by member, and what it knows of their bytes (Payload). */
-export interface Staged { files: Map<Member, string>; sha256?: string; size?: number }
+  | { stream: AsyncIterable<Uint8Array>; owned?: boolean; staged?: { member: Member; file: string } };
 
 /**
  * One client write (DESIGN.md: write request; md's r1bio): the operation, the members it goes to and each one's place
@@ -203,7 +198,7 @@ export async function submitOp(host: WriteHost, op: Op, payload?: Payload, taken
 async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Member[], slots: Map<Member, Slot>,
   payload: Payload | undefined, taken: Taken | undefined, admit: () => void): Promise<void> {
   let data: Uint8Array | undefined;
-  let streamed: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array>; staged?: Staged } | undefined;
+  let streamed: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array>; staged?: { member: Member; file: string } } | undefined;
   let prepared: PreparedWrites | undefined;
   let look: WriteLook | undefined;
   let marking: Promise<void> | undefined;
@@ -345,7 +340,7 @@ async function runLegs(req: WriteRequest, data: Uint8Array | undefined, prepared
 export const STREAM_WINDOW_BYTES = 16 << 20;
 
 /** A write too big to hold a behind copy of: every leg is synchronous, chunks are pipelined to all members. */
-async function streamLegs(req: WriteRequest, s: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array>; staged?: Staged }): Promise<void> {
+async function streamLegs(req: WriteRequest, s: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array>; staged?: { member: Member; file: string } }): Promise<void> {
   const { host, op, targets, taken } = req;
   const path = req.paths[0]!;
   const attrs = op.kind === 'write' ? op.attrs : undefined;
@@ -372,7 +367,7 @@ async function streamLegs(req: WriteRequest, s: { chunks: Uint8Array[]; rest: As
     await Promise.all(writers.map(async (m) => {
       try {
         await req.slots.get(m)!.ready;
-        const staged = m.fs.adoptAtomic ? s.staged?.files.get(m) : undefined;
+        const staged = s.staged?.member === m && m.fs.adoptAtomic ? s.staged.file : undefined;
         live.set(m, await openLegWriter(m, path, attrs, staged));
         if (staged) adopted.add(m);
       } catch (e) { await drop(m, e); }
@@ -401,30 +396,20 @@ async function streamLegs(req: WriteRequest, s: { chunks: Uint8Array[]; rest: As
       while (queued > STREAM_WINDOW_BYTES) { const o = inflight.shift()!; await o.landed; queued -= o.bytes; }
     };
     let size = 0;
-    const maxSize = Math.min(...targets.map((t) => t.rules.maxFileSize));
-    const tooBig = () => new MirrorError('ETOOBIG', `"${path}" is larger than a member's filesystem allows (FAT32: 4 GiB). Nothing was changed.`, { path });
-    // Every member lands a file the host staged for it, and the host hashed the bytes as it wrote them: nothing is
-    // read (a staged copy already is the file). Else the stream is read, hashed and copied to the other members.
-    const known = s.staged?.sha256 !== undefined && s.staged.size !== undefined && !keeper && live.size > 0
-      && [...live.keys()].every((m) => adopted.has(m)) ? { sha256: s.staged.sha256, size: s.staged.size } : undefined;
-    if (known) {
-      if (known.size > maxSize) throw tooBig();
-      for (const c of s.chunks) giveChunk(c);
-      s.chunks.length = 0;
-      await s.rest.return?.();
-    }
     for (const c of s.chunks) { size += c.byteLength; await send(c); }
     s.chunks.length = 0;
-    for (let r = known ? undefined : await s.rest.next(); r && !r.done; r = await s.rest.next()) {
+    for (let r = await s.rest.next(); !r.done; r = await s.rest.next()) {
       if (live.size === 0 && !keeper) { await s.rest.return?.(); break; } // every leg failed: reading on would change nothing
       const c = r.value; // a block of streamBlocks: the write's own copy, so legs may hold it while the source reads on
       size += c.byteLength;
-      if (size > maxSize) throw tooBig();
+      if (size > Math.min(...targets.map((t) => t.rules.maxFileSize))) {
+        throw new MirrorError('ETOOBIG', `"${path}" is larger than a member's filesystem allows (FAT32: 4 GiB). Nothing was changed.`, { path });
+      }
       await send(c);
     }
     await settled();
     await Promise.all([...live].map(([m, w]) => w.commit().catch((e) => drop(m, e))));
-    const hash = known ? known.sha256 : hasher.digest('base64url');
+    const hash = hasher.digest('base64url');
     await Promise.all([...live].map(([m, w]) => m.manifest?.landed(path, hash, w.landed)));
     if (keeper) recordKept(keeper.member, { kind: 'write', path }, hash, keeper);
   } catch (e) {

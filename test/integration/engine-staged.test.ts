@@ -1,12 +1,12 @@
 // Mirror.writeStaged: a file a host staged in a member's staging folder (a FUSE mount's big file) lands itself on that
 // member, renamed into place, and only the other members get a copy. The rule (mirror-api.ts): acknowledged, the
 // staged file is gone from the staging folder; refused or failed, it is left there, unchanged, still the host's.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createMirror, NodeFs, type EngineMemberSpec } from '../../core/index.ts';
+import { createMirror } from '../../core/index.ts';
 import { faultyPair } from '../helpers/faulty-pair.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -102,91 +102,4 @@ test('with no write-mostly member nothing can go behind: a 3 MiB staged file str
   await m.writeStaged('three.bin', s.file);
   assert.equal((await stat(join(A, 'three.bin'))).ino, s.ino, 'not held whole in memory and copied: the file itself landed');
   assert.deepEqual(await readFile(join(B, 'three.bin')), s.bytes);
-});
-
-/** A real drive whose reads of staged files are counted (bytes), to show which writes read their stage back. */
-class CountedReads extends NodeFs {
-  stageBytes = 0;
-  override async *readStream(path: string, chunkSize?: number): AsyncIterable<Uint8Array> {
-    for await (const c of super.readStream(path, chunkSize)) {
-      if (path.endsWith('.stage')) this.stageBytes += c.byteLength;
-      yield c;
-    }
-  }
-}
-
-async function copiedPair(t: TestContext) {
-  const dir = await tempDir(t);
-  const A = join(dir, 'A'), B = join(dir, 'B');
-  const afs = new CountedReads();
-  const m = await createMirror({ watchOutside: false, members: [{ path: A, label: 'A', fs: afs } as EngineMemberSpec, { path: B, label: 'B' }] });
-  t.after(() => m.stop().catch(() => {}));
-  const [dirA, dirB] = m.stagingDirs();
-  assert.ok(dirA?.startsWith(A) && dirB?.startsWith(B), 'both fast members offer a staging folder, stagingDir() first');
-  return { A, B, m, afs, dirA: dirA!, dirB: dirB! };
-}
-
-/** The same bytes staged on A and as a copy on B, as a mount writes a file from its start (stages.ts #seq). */
-async function stagedTwice(dirA: string, dirB: string, size: number) {
-  const bytes = randomBytes(size);
-  const file = join(dirA, 'x.stage'), copy = join(dirB, 'x.stage');
-  await writeFile(file, bytes);
-  await writeFile(copy, bytes);
-  return { bytes, file, copy, sha256: createHash('sha256').update(bytes).digest('base64url'), ino: (await stat(file)).ino, copyIno: (await stat(copy)).ino };
-}
-
-test('a copy staged on the other member lands there too; with the checksum the staged file is not read back', { timeout: 60_000 }, async (t) => {
-  const { A, B, m, afs, dirA, dirB } = await copiedPair(t);
-  const s = await stagedTwice(dirA, dirB, 24 * MiB + 5);
-  const mtimeMs = Date.parse('2023-01-02T03:04:05.500Z');
-  await m.writeStaged('clip.bin', s.file, { mtimeMs, mode: 0o640 }, { copies: [s.copy], sha256: s.sha256, size: s.bytes.byteLength });
-  assert.equal((await stat(join(A, 'clip.bin'))).ino, s.ino, 'A holds the staged file itself');
-  assert.equal((await stat(join(B, 'clip.bin'))).ino, s.copyIno, 'B holds the copy staged on it, not a copy made now');
-  assert.equal((await stat(join(B, 'clip.bin'))).mtimeMs, mtimeMs);
-  assert.equal((await stat(join(B, 'clip.bin'))).mode & 0o777, 0o640);
-  assert.ok(afs.stageBytes <= 4 * MiB, `only the first blocks of 24 MiB were read (before the write knew it needs none): ${afs.stageBytes}`);
-  assert.deepEqual([await staged(dirA), await staged(dirB)], [[], []], 'nothing left in either staging folder');
-  assert.deepEqual(Buffer.from(await m.readFile('clip.bin')), s.bytes, 'read back through the engine: the checksum recorded is the bytes\'');
-  const r = await m.scrub({ repair: false });
-  assert.equal(r.mismatches, 0, JSON.stringify(r.findings));
-
-  // Without the checksum the copy still lands, but the staged file is read to take it.
-  const again = await stagedTwice(dirA, dirB, 8 * MiB);
-  afs.stageBytes = 0;
-  await m.writeStaged('second.bin', again.file, undefined, { copies: [again.copy] });
-  assert.equal((await stat(join(B, 'second.bin'))).ino, again.copyIno);
-  assert.equal(afs.stageBytes, 8 * MiB, 'read whole to take its checksum');
-  assert.equal((await m.scrub({ repair: false })).mismatches, 0);
-});
-
-test('a copy of another length is not landed (its member gets a copy of the staged file); a checksum of another length is not trusted', { timeout: 60_000 }, async (t) => {
-  const { B, m, afs, dirA, dirB } = await copiedPair(t);
-  const s = await stagedTwice(dirA, dirB, 6 * MiB);
-  await writeFile(s.copy, s.bytes.subarray(0, 5 * MiB)); // a copy the host did not finish
-  await m.writeStaged('a.bin', s.file, undefined, { copies: [s.copy], sha256: s.sha256, size: s.bytes.byteLength });
-  assert.notEqual((await stat(join(B, 'a.bin'))).ino, s.copyIno);
-  assert.deepEqual(await readFile(join(B, 'a.bin')), s.bytes);
-  assert.equal(afs.stageBytes, 6 * MiB, 'B needed the bytes: the staged file was read');
-  assert.deepEqual(await staged(dirB), [], 'the copy not landed is deleted with the acknowledgement');
-
-  const u = await stagedTwice(dirA, dirB, 3 * MiB);
-  afs.stageBytes = 0;
-  const wrong = createHash('sha256').update('something else').digest('base64url');
-  await m.writeStaged('b.bin', u.file, undefined, { copies: [u.copy], sha256: wrong, size: 3 * MiB + 1 });
-  assert.equal(afs.stageBytes, 3 * MiB, 'the checksum was for another length: the file was read and hashed');
-  assert.deepEqual(Buffer.from(await m.readFile('b.bin')), u.bytes);
-});
-
-test('copies outside a staging folder, or two in one member\'s, are refused and left as they were', { timeout: 60_000 }, async (t) => {
-  const { A, B, m, dirA, dirB } = await copiedPair(t);
-  const s = await stagedTwice(dirA, dirB, 2 * MiB);
-  const second = join(dirA, 'y.stage');
-  await writeFile(second, s.bytes);
-  const refused = (e: Error & { code?: string }) => e.code === 'EINVALIDOPTION';
-  await assert.rejects(m.writeStaged('x.bin', s.file, undefined, { copies: [second] }), refused);
-  await assert.rejects(m.writeStaged('x.bin', s.file, undefined, { copies: [join(B, 'x.stage')] }), refused);
-  assert.deepEqual((await staged(dirA)).sort(), ['x.stage', 'y.stage']);
-  assert.deepEqual(await staged(dirB), ['x.stage']);
-  assert.equal(await exists(join(A, 'x.bin')), false);
-  assert.equal(await exists(join(B, 'x.bin')), false);
 });

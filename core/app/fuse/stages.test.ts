@@ -3,7 +3,7 @@
 // A real mirror over two temporary folders; no FUSE needed (the mount's calls end in these methods).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,61 +127,4 @@ test('a write right after an fsync comes after it: the commit lands what was bef
   await wrote;
   await stages.release(m, s);
   assert.deepEqual(await readFile(join(B, 'f.bin')), Buffer.concat([first, more]));
-});
-
-test('a file written from its start is written beside the stage on the other member too: the commit lands both, reading nothing back', { timeout: 60_000 }, async (t) => {
-  const { A, B, m, stages, stageFiles } = await setup(t);
-  const dirB = m.stagingDirs()[1]!;
-  const copiesOnB = async () => (await readdir(dirB)).filter((n) => n.endsWith('.stage'));
-  const bytes = randomBytes(5 * MiB + 77);
-  const asked: Parameters<typeof m.writeStaged>[3][] = [];
-  const writeStaged = m.writeStaged.bind(m);
-  m.writeStaged = (path, file, attrs, o) => { asked.push(o); return writeStaged(path, file, attrs, o); }; // the engine's, watched
-  const s = await stages.acquire(m, 'seq.bin', { fresh: true });
-  for (let at = 0; at < bytes.length; at += 128 << 10) await s.write(bytes.subarray(at, at + (128 << 10)), at);
-  const [copy] = await copiesOnB();
-  assert.ok(copy, 'a copy grows in the other fast member\'s staging folder as the file is written');
-  const copyIno = (await stat(join(dirB, copy))).ino;
-  await stages.release(m, s);
-  assert.deepEqual(asked, [{ copies: [join(dirB, copy)], sha256: createHash('sha256').update(bytes).digest('base64url'), size: bytes.length }],
-    'the commit gave the engine the copy and the checksum taken behind the writes');
-  assert.equal((await stat(join(B, 'seq.bin'))).ino, copyIno, 'the copy itself landed on B');
-  assert.deepEqual(await readFile(join(B, 'seq.bin')), bytes, 'written behind the stage, all of it by the commit, the memory-staged start included');
-  assert.deepEqual(await readFile(join(A, 'seq.bin')), bytes);
-  assert.deepEqual([await stageFiles(), await copiesOnB()], [[], []]);
-  assert.deepEqual(Buffer.from(await m.readFile('seq.bin')), bytes, 'the checksum taken while writing is the bytes\'');
-  assert.equal((await m.scrub({ repair: false })).mismatches, 0);
-});
-
-test('a write anywhere but the end ends the copy; truncated to nothing, the file is followed again: each commit lands the right bytes', { timeout: 60_000 }, async (t) => {
-  const { A, B, m, stages, stageFiles } = await setup(t);
-  const dirB = m.stagingDirs()[1]!;
-  const copiesOnB = async () => (await readdir(dirB)).filter((n) => n.endsWith('.stage'));
-  const bytes = randomBytes(3 * MiB);
-  const s = await stages.acquire(m, 'r.bin', { fresh: true });
-  await s.write(bytes, 0);
-  assert.equal((await copiesOnB()).length, 1);
-  await s.write(Buffer.from('PATCH'), MiB); // an rsync delta, a database page: not the next bytes
-  assert.deepEqual(await copiesOnB(), [], 'the copy is deleted at once');
-  const patched = Buffer.from(bytes);
-  patched.write('PATCH', MiB);
-  await s.write(bytes.subarray(0, 4096), patched.length); // the end again: still not followed (the start was changed)
-  assert.deepEqual(await copiesOnB(), []);
-  await s.commit(m);
-  const expected = Buffer.concat([patched, bytes.subarray(0, 4096)]);
-  assert.deepEqual(await readFile(join(B, 'r.bin')), expected);
-  assert.deepEqual(await readFile(join(A, 'r.bin')), expected);
-
-  // O_TRUNC on the open file: written from the start again, the copy follows again.
-  await s.truncate(0);
-  const next = randomBytes(2 * MiB + 3);
-  await s.write(next, 0);
-  assert.equal((await copiesOnB()).length, 1, 'cut to nothing, the file is followed again');
-  await s.truncate(MiB); // cut elsewhere: not followed
-  assert.deepEqual(await copiesOnB(), []);
-  await stages.release(m, s);
-  assert.deepEqual(await readFile(join(B, 'r.bin')), next.subarray(0, MiB));
-  assert.deepEqual(await readFile(join(A, 'r.bin')), next.subarray(0, MiB));
-  assert.deepEqual([await stageFiles(), await copiesOnB()], [[], []]);
-  assert.equal((await m.scrub({ repair: false })).mismatches, 0);
 });

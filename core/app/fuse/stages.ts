@@ -5,11 +5,9 @@
 // MEMORY_STAGE_BYTES, or finds the memory budget spent, moves to a temp file in the fast member's `.nas-mirror/`.
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Mirror } from '../../index.ts';
 import { FLUSH_AHEAD_BYTES } from '../../fs/node-fs.ts';
-import { giveChunk, takeChunk } from '../../fs/chunk-pool.ts';
-import { StageHasher, type HashJob } from './stage-hasher.ts';
 
 /**
  * A file staged in memory up to this size. Untarring thousands of small files then costs no temp file per file
@@ -18,12 +16,6 @@ import { StageHasher, type HashJob } from './stage-hasher.ts';
 export const MEMORY_STAGE_BYTES = 1 << 20;
 /** Every stage held in memory at once, together: past it a stage goes to a temp file. */
 export const MEMORY_BUDGET_BYTES = 64 << 20;
-/**
- * How far the copies (Stage #seq) may run behind the stage: a FUSE write returns once the stage has its bytes, and the
- * copies are written a 1 MiB chunk at a time behind it (each write waiting for the slower drive doubled the time of a
- * write's round trip here, p90 0.2 → 0.8 ms). The commit waits for them.
- */
-export const COPY_BEHIND_BYTES = 16 << 20;
 
 /** What the memory stages of one mount hold together. */
 export class MemoryBudget {
@@ -39,8 +31,6 @@ export class MemoryBudget {
 
 /** A stage's temp file; `onMember`: in the mirror's staging folder on a member's drive (it can land itself there). */
 interface StageFile { name: string; fh: FileHandle; onMember: boolean }
-/** A copy of the stage's temp file in another fast member's staging folder, written with it (it lands there too). */
-interface CopyFile { name: string; fh: FileHandle }
 
 /** One path being written through the mount: the bytes every handle opened for writing on it shares. */
 export class Stage {
@@ -79,44 +69,16 @@ export class Stage {
   readonly #dir: string;
   readonly #onMember: boolean;
   readonly #budget: MemoryBudget;
-  /**
-   * A file written from its start straight to its end (the way cp, dd, rsync, tar and Samba write one): `end` is
-   * how far, and once in a temp file on a member, `job` its SHA-256 taken behind the writes (stage-hasher.ts), and
-   * `copies` the same bytes in every other fast member's staging folder, written beside the temp file. So the commit
-   * lands a file on every fast member without reading it back or copying it (Mirror.writeStaged's copies and
-   * checksum). Rule: any change that is not the next bytes at `end` — a write elsewhere, a truncate other than to 0,
-   * a copy taken in, a failed write — ends it (`#seq` null, the job dropped, the copies deleted); the commit then
-   * reads the temp file as before. Checksum and copies only ever describe exactly the bytes of the temp file.
-   */
-  #seq: { end: number; job: HashJob | null } | null;
-  #copies: CopyFile[] = [];
-  /** A copy's write or flush failed: the copies go before anything else is done with them. */
-  #copyFailed = false;
-  /** The next bytes for the copies, gathered in a pool chunk (written to every copy once full). */
-  #gather: { chunk: Buffer; start: number; filled: number } | null = null;
-  /** Chunks being written to the copies, oldest first, and their bytes together. */
-  #copying: { done: Promise<void>; bytes: number }[] = [];
-  #copyingBytes = 0;
-  /** The staging folders of the other fast members now (none when the host gives none). */
-  readonly #copyDirs: () => string[];
-  readonly #hasher: StageHasher | undefined;
 
-  constructor(o: {
-    path: string; dir: string; onMember?: boolean; budget: MemoryBudget; dirty: boolean; mode: number; file?: StageFile;
-    copyDirs?: () => string[]; hasher?: StageHasher;
-  }) {
+  constructor(o: { path: string; dir: string; onMember?: boolean; budget: MemoryBudget; dirty: boolean; mode: number; file?: StageFile }) {
     this.path = o.path;
     this.#dir = o.dir;
     this.#onMember = o.onMember === true;
     this.#budget = o.budget;
     this.dirty = o.dirty;
     this.mode = o.mode;
-    this.#copyDirs = o.copyDirs ?? (() => []);
-    this.#hasher = o.hasher;
     if (o.file) this.#file = o.file;
     else this.#mem = new Uint8Array(0);
-    // A new empty file (create, O_TRUNC) is written from its start; a copy taken in is not followed.
-    this.#seq = o.dirty && !o.file ? { end: 0, job: null } : null;
   }
 
   /** Whether it is held in memory (tests). */
@@ -160,80 +122,9 @@ export class Stage {
       throw e;
     }
     this.#file = { name, fh, onMember: this.#onMember };
-    if (this.#seq && this.#onMember) {
-      const bytes = this.#mem!.subarray(0, this.#size);
-      this.#seq.job = this.#hasher?.follow(name) ?? null;
-      this.#copies = await makeCopies(this.#copyDirs(), bytes, this.#memMtimeMs);
-    } else this.#seq = null;
     this.#budget.give(this.#mem!.byteLength);
     this.#mem = null;
     return fh;
-  }
-
-  /**
-   * Follows a write of `buf` at `pos` (#seq): the next bytes move its end on; anything else ends the following.
-   */
-  #follow(buf: Uint8Array, pos: number): void {
-    if (!this.#seq) return;
-    if (pos === this.#seq.end) this.#seq.end += buf.byteLength;
-    else this.#unfollow();
-  }
-
-  /** The file is no longer followed (#seq): its checksum job ends; the copies go at the next step that can wait. */
-  #unfollow(): void {
-    this.#seq?.job?.drop();
-    this.#seq = null;
-  }
-
-  /** The copies get `buf`, the next bytes at `pos`, behind the stage (COPY_BEHIND_BYTES): copied now, written later. */
-  async #copyBehind(buf: Uint8Array, pos: number): Promise<void> {
-    if (this.#gather && this.#gather.start + this.#gather.filled !== pos) this.#sendGathered();
-    for (let off = 0; off < buf.byteLength;) {
-      const g = (this.#gather ??= { chunk: takeChunk(), start: pos + off, filled: 0 });
-      const n = Math.min(buf.byteLength - off, g.chunk.byteLength - g.filled);
-      g.chunk.set(buf.subarray(off, off + n), g.filled);
-      g.filled += n;
-      off += n;
-      if (g.filled === g.chunk.byteLength) this.#sendGathered();
-    }
-    while (this.#copyingBytes > COPY_BEHIND_BYTES) await this.#copying[0]!.done;
-  }
-
-  /** Writes the gathered bytes to every copy (not awaited here: #copiesWritten and #copyBehind wait). */
-  #sendGathered(): void {
-    const g = this.#gather;
-    if (!g) return;
-    this.#gather = null;
-    const copies = this.#copies;
-    const bytes = g.chunk.subarray(0, g.filled);
-    const entry = { bytes: g.filled, done: Promise.resolve() };
-    entry.done = Promise.all(copies.map((c) => writeAt(c.fh, bytes, g.start)))
-      // The chunk goes back to the pool once written; not after a failure, which a hung drive may still be holding.
-      .then(() => giveChunk(g.chunk), () => { this.#copyFailed = true; })
-      .finally(() => {
-        this.#copying.splice(this.#copying.indexOf(entry), 1);
-        this.#copyingBytes -= entry.bytes;
-      });
-    this.#copying.push(entry);
-    this.#copyingBytes += entry.bytes;
-  }
-
-  /** Every byte given to the copies is written (before they are cut, landed or closed). */
-  async #copiesWritten(): Promise<void> {
-    this.#sendGathered();
-    while (this.#copying.length > 0) await this.#copying[0]!.done;
-  }
-
-  /** Deletes the copies (a failure, a change they cannot follow, or the stage's end), after any flush of them. */
-  async #dropCopies(): Promise<void> {
-    if (this.#gather) { giveChunk(this.#gather.chunk); this.#gather = null; }
-    while (this.#copying.length > 0) await this.#copying[0]!.done;
-    const copies = this.#copies;
-    this.#copies = [];
-    this.#copyFailed = false;
-    if (copies.length === 0) return;
-    await this.#ahead;
-    await Promise.all(copies.map(async (c) => { await c.fh.close().catch(() => {}); await rm(c.name, { force: true }); }));
   }
 
   async write(buf: Uint8Array, pos: number): Promise<number> {
@@ -244,19 +135,10 @@ export class Stage {
         this.#mem.set(buf, pos);
         this.#size = Math.max(this.#size, end);
         this.#memMtimeMs = Date.now();
-        this.#follow(buf, pos);
       } else {
         const fh = await this.#spill();
-        try {
-          await writeAt(fh, buf, pos);
-        } catch (e) {
-          this.#unfollow(); // what the stage holds is no longer known
-          throw e;
-        }
-        this.#follow(buf, pos);
-        // The copies are written behind the stage (each on its own drive), the checksum behind both (#seq).
-        if (this.#seq && this.#copies.length > 0 && !this.#copyFailed) await this.#copyBehind(buf, pos);
-        if (!this.#seq || this.#copyFailed) await this.#dropCopies();
+        let done = 0;
+        while (done < buf.byteLength) done += (await fh.write(buf, done, buf.byteLength - done, pos + done)).bytesWritten;
         this.#wroteToFile(fh, buf.byteLength);
       }
       this.dirty = true;
@@ -280,18 +162,6 @@ export class Stage {
     return this.run(async () => {
       if (this.#landed && size === 0) { this.#landed = null; this.#mem = new Uint8Array(0); this.#size = 0; } // nothing to copy in
       await this.#unland();
-      // Cut to nothing, the file is written from its start again (its copies cut too); cut anywhere else, not followed.
-      if (size === 0) {
-        // Written from its start again: followed anew, with new copies (a file in memory gets them if it spills).
-        this.#unfollow();
-        await this.#dropCopies();
-        const f = this.#file;
-        this.#seq = { end: 0, job: f?.onMember ? this.#hasher?.follow(f.name) ?? null : null };
-        if (f?.onMember) this.#copies = await makeCopies(this.#copyDirs(), new Uint8Array(0), Date.now());
-      } else if (size !== this.#seq?.end) {
-        this.#unfollow();
-        await this.#dropCopies();
-      }
       if (this.#mem && (size <= this.#size || this.#room(size))) {
         // What lies past the new end reads as zeros if the file grows again (as a hole does).
         if (size < this.#size) this.#mem.fill(0, size, this.#size);
@@ -324,28 +194,11 @@ export class Stage {
       if (this.#aheadError !== undefined) throw this.#aheadError; // what the drive failed to write is not committed
       const { size, mtimeMs } = await this.stat();
       const attrs = { mtimeMs, mode: this.mode };
-      await this.#copiesWritten();
-      if (this.#copyFailed) await this.#dropCopies();
       if (this.#file?.onMember) {
         // The temp file is on a member's drive, beside where the file goes: it lands itself there, and only the other
-        // members get a copy (one write of the bytes fewer, and no second copy to read back) — none at all for a
-        // member that has a copy written beside it, and nothing is read back when every member has one (#seq).
+        // members get a copy (one write of the bytes fewer, and no second copy to read back).
         const f = this.#file;
-        // The file is followed no more from here, whatever the commit does: its checksum is taken now or never.
-        const followed = this.#seq;
-        this.#seq = null;
-        const sha256 = followed?.end === size ? await followed.job?.digest(size) : followed?.job?.drop();
-        const seq = sha256 ? { sha256, size } : {};
-        // A copy lands only on a member that still stages (one removed from the mirror meanwhile has no say).
-        const dirs = new Set(mirror.stagingDirs());
-        const copies = this.#copies.filter((c) => dirs.has(dirname(c.name))).map((c) => c.name);
-        try {
-          await mirror.writeStaged(this.path, f.name, attrs, { copies, ...seq });
-        } catch (e) {
-          await this.#dropCopies(); // left to the host by a failed write; the next commit reads the stage instead
-          throw e;
-        }
-        await this.#dropCopies(); // landed (gone from the staging folders), or not passed on: deleted here
+        await mirror.writeStaged(this.path, f.name, attrs);
         this.#file = null;
         this.#landed = { mirror, size, mtimeMs };
         this.mtimeMs = undefined;
@@ -369,11 +222,7 @@ export class Stage {
     this.#sinceFlush += n;
     if (this.#sinceFlush < FLUSH_AHEAD_BYTES || this.#ahead) return;
     this.#sinceFlush = 0;
-    if (this.#seq) this.#seq.job?.upTo(this.#seq.end); // written back from here on: the checksum may read it
-    this.#ahead = Promise.all([
-      fh.datasync().catch((e: unknown) => { this.#aheadError ??= e; }),
-      ...this.#copies.map((c) => c.fh.datasync().catch(() => { this.#copyFailed = true; })),
-    ]).then(() => {}).finally(() => { this.#ahead = undefined; });
+    this.#ahead = fh.datasync().catch((e: unknown) => { this.#aheadError ??= e; }).finally(() => { this.#ahead = undefined; });
   }
 
   /** A landed stage gets its bytes again: the mirror's file copied into a new temp file (called in the queue). */
@@ -384,7 +233,6 @@ export class Stage {
     const { name, fh } = await copyIn(l.mirror, this.path, staging ?? this.#dir, l.mtimeMs);
     this.#file = { name, fh, onMember: staging !== null || this.#onMember };
     this.#landed = null;
-    this.#unfollow(); // bytes taken in are not followed
   }
 
   /** Lets go of the bytes: the memory back to the budget, or the temp file closed and deleted (after the last handle). */
@@ -397,8 +245,6 @@ export class Stage {
         this.#file = null;
         return;
       }
-      this.#unfollow();
-      await this.#dropCopies();
       const f = this.#file;
       if (!f) return;
       await this.#ahead;
@@ -452,34 +298,6 @@ async function copyIn(mirror: Mirror, path: string, dir: string, mtimeMs: number
   }
 }
 
-/** Writes all of `buf` at `pos`. */
-async function writeAt(fh: FileHandle, buf: Uint8Array, pos: number): Promise<void> {
-  let done = 0;
-  while (done < buf.byteLength) done += (await fh.write(buf, done, buf.byteLength - done, pos + done)).bytesWritten;
-}
-
-/**
- * A copy holding `bytes` in each of `dirs` (Stage.#seq). One that cannot be made is left out (and nothing of it left
- * behind): its member gets a copy read from the stage at the commit, as without copies.
- */
-async function makeCopies(dirs: string[], bytes: Uint8Array, mtimeMs: number): Promise<CopyFile[]> {
-  const made = await Promise.all(dirs.map(async (dir): Promise<CopyFile | null> => {
-    const name = join(dir, `mount-${randomBytes(8).toString('hex')}.stage`);
-    let fh: FileHandle | undefined;
-    try {
-      fh = await open(name, 'wx+', 0o600);
-      await writeAt(fh, bytes, 0);
-      await fh.utimes(new Date(), new Date(mtimeMs));
-      return { name, fh };
-    } catch {
-      await fh?.close().catch(() => {});
-      await rm(name, { force: true });
-      return null;
-    }
-  }));
-  return made.filter((c): c is CopyFile => c !== null);
-}
-
 /** The temp file's bytes in 1 MiB chunks, each a fresh buffer (the engine may hold them as a behind copy). */
 async function* chunksOf(fh: FileHandle, size: number): AsyncGenerator<Uint8Array> {
   for (let pos = 0; pos < size;) {
@@ -498,8 +316,6 @@ export class Stages {
   readonly #making = new Map<string, Promise<Stage>>();
   readonly #fallbackDir: string;
   readonly budget: MemoryBudget;
-  /** The checksums of files written from their start, taken behind the writes (Stage #seq). */
-  readonly hasher = new StageHasher();
 
   /** `fallbackDir`: where files are staged when the mirror has no in-sync fast member to stage on. */
   constructor(fallbackDir: string, budget = new MemoryBudget()) {
@@ -556,8 +372,7 @@ export class Stages {
     const dir = staging ?? this.#fallbackDir;
     const onMember = staging !== null;
     let mode = o.mode ?? 0o644;
-    const copyDirs = () => mirror.stagingDirs().filter((d) => d !== dir);
-    if (o.fresh) return new Stage({ path, dir, onMember, budget: this.budget, dirty: true, mode, copyDirs, hasher: this.hasher });
+    if (o.fresh) return new Stage({ path, dir, onMember, budget: this.budget, dirty: true, mode });
     const st = await mirror.stat(path);
     mode = st.mode ?? mode;
     if (st.size <= MEMORY_STAGE_BYTES && this.budget.used + st.size <= this.budget.max) {

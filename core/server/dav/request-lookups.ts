@@ -11,7 +11,7 @@ import type { Mirror } from '../../index.ts';
 
 /** Calls that only read: they keep the lookups. Everything else may change the mirror and forgets them. */
 const READS = new Set<PropertyKey>([
-  'stat', 'readdir', 'openReader', 'readFile', 'status', 'checkName', 'stagingDir', 'stagingDirs', 'onEvent', 'findings', 'conflicts', 'listDeleted',
+  'stat', 'readdir', 'openReader', 'readFile', 'status', 'checkName', 'stagingDir', 'onEvent', 'findings', 'conflicts', 'listDeleted',
 ]);
 
 export function requestLookups(mirror: Mirror): Mirror {
