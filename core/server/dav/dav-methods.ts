@@ -16,7 +16,8 @@ import { conditionXml, DavStatusError, engine, fromEngine } from './dav-errors.t
 import { hrefOf, isAtOrUnder, parentPath } from './dav-paths.ts';
 import { type EngineAdapter, EngineLock, EngineResource, parentResource } from './engine-adapter.ts';
 import type { LockRecord } from './dav-state.ts';
-import { multistatus, propfindWant } from './propfind.ts';
+import { multistatus, propfindWant, type MultistatusBytes } from './propfind.ts';
+import { giveChunk } from '../../fs/chunk-pool.ts';
 import { mirrorQuota } from './resource-properties.ts';
 
 /** Largest XML request body (PROPFIND, PROPPATCH, LOCK): a property request is kilobytes; 10 MiB is an attack. */
@@ -376,9 +377,27 @@ export class DavPropfind extends davMethod(PROPFIND) {
     return true;
   }
 
-  /** The multistatus is bytes (propfind.ts): nephele's sendBodyContent is typed for text, and makes bytes of either. */
-  override async sendBodyContent(response: AuthResponse, content: string | Uint8Array, encoding: Parameters<PROPFIND['sendBodyContent']>[2]): Promise<void> {
-    return super.sendBodyContent(response, content as string, encoding);
+  /**
+   * The multistatus is bytes in pool chunks (propfind.ts). Sent uncompressed, they go as they are, with the headers
+   * nephele's sendBodyContent sets, and each chunk goes back to the pool once the socket has taken it (as a GET's do,
+   * released-stream.ts); nephele makes one buffer of its text with Buffer.from, a copy of 6.3 MB of fresh memory for
+   * 10,000 entries. Compressed, nephele sends it, joined.
+   */
+  override async sendBodyContent(response: AuthResponse, content: string | MultistatusBytes, encoding: Parameters<PROPFIND['sendBodyContent']>[2]): Promise<void> {
+    if (typeof content === 'string') return super.sendBodyContent(response, content, encoding);
+    if (this.opts.compression && encoding !== 'identity') {
+      const whole = Buffer.concat(content.parts, content.length);
+      for (const p of content.parts) giveChunk(p);
+      return super.sendBodyContent(response, whole as unknown as string, encoding);
+    }
+    try {
+      response.vary('Accept-Encoding');
+      response.set({ 'Content-Length': String(content.length) });
+      for (const p of content.parts) response.write(p, (e) => { if (!e) giveChunk(p); });
+      response.end();
+    } catch {
+      response.destroy();
+    }
   }
 
   override async getBodyXML(request: Request, response: AuthResponse): Promise<string | null> {
