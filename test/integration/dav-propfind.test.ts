@@ -174,3 +174,36 @@ test('propname and other shapes are still nephele\'s', async (t) => {
   assert.equal((await s.req('PROPFIND', '/dav/f.txt', { headers: { Depth: '0', ...XML }, body: '<?xml version="1.0"?><nope xmlns="DAV:"/>' })).status, 400);
   assert.equal((await s.req('PROPFIND', '/dav/f.txt', { headers: { Depth: '0', Accept: 'text/html' } })).status, 406);
 });
+
+test('an answer of many chunks (thousands of entries, a dead property bigger than a chunk\'s share) is nephele\'s, byte for byte', { timeout: 120_000 }, async (t) => {
+  const { m } = await davMirror(t);
+  const s = await davServer(t, { mirror: m });
+  await m.mkdir('many');
+  // ~650 bytes an entry: 2,000 take more than one of the pool's 1 MiB chunks; names of every UTF-8 length.
+  for (let i = 0; i < 2000; i++) await m.writeFile(`many/${i % 3 === 0 ? 'ü€𝄞' : 'file'}-${String(i).padStart(4, '0')}.txt`, 'x'.repeat(i % 17));
+  const big = `${'long value ü '.repeat(30_000)}end`; // ~390,000 characters: written into a buffer of its own
+  const patch = await s.req('PROPPATCH', `/dav/many/file-0001.txt`, {
+    headers: XML,
+    body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:note>${big}</Z:note></D:prop></D:set></D:propertyupdate>`,
+  });
+  assert.equal(patch.status, 207);
+  assert.doesNotMatch(patch.text, /HTTP\/1\.1 [45]/);
+  const answer = async (fast: boolean) => {
+    const mock = fast ? null : t.mock.method(DavPropfind.prototype, 'answer', async () => false);
+    try {
+      return await s.req('PROPFIND', '/dav/many/', { headers: { Depth: '1' } });
+    } finally {
+      mock?.mock.restore();
+    }
+  };
+  const nephele = await answer(false);
+  const fast = await answer(true);
+  assert.equal(fast.status, 207);
+  assert.ok(fast.body.length > (1 << 20) + big.length, `entries over more than a chunk, and the big value: ${fast.body.length} bytes`);
+  assert.equal(fast.headers['content-length'], String(fast.body.length));
+  assert.equal(fast.headers['content-length'], nephele.headers['content-length']);
+  assert.ok(fast.body.equals(nephele.body), 'the same bytes as nephele\'s own PROPFIND');
+  assert.equal((await responsesOf(fast.text)).size, 2001);
+  // Again: the chunks given back by the first answer are written over by this one, and the answer is the same.
+  assert.ok((await answer(true)).body.equals(nephele.body));
+});
