@@ -29,9 +29,11 @@ export function catchUpPlan(sb: Superblock, o: { generationCleared: number; stil
  *     operation touches joins the catch-up instead (they become pending). Acting on a stale copy is what broke the
  *     promise: a rename moved an old version into place, a write met a stale file where a folder belongs, a remove
  *     freed a name a later copy then filled with old bytes.
- *  3. The copy of a pending path P takes its place in P's line on the source and on the member when its turn comes,
- *     so it runs after every operation on P submitted before it, and copies what P *is* on the source then (absent
- *     there → absent on the member; a folder → its entries join the catch-up, and P stays pending until they have).
+ *  3. The copy of a pending path P takes its place in P's line on the member when its turn comes, then on the source
+ *     for as long as it reads there, so it runs after every operation on P submitted before it, and copies what P
+ *     *is* on the source then (absent there → absent on the member; a folder → its entries join the catch-up, and P
+ *     stays pending until they have). It writes the member with the source's line let go: a slow or hung member never
+ *     holds up a live operation on the others (resync/source-view.ts says why that is safe).
  *
  * The decision in 1-2 is made synchronously at submission, and the pending set only shrinks when a copy finishes, so
  * every operation on P lands on the member either directly (P current: equal before, equal after) or through a copy

@@ -5,15 +5,19 @@ import { errnoCode, nullIfAbsent, type BulkFile, type FsStat } from '../fs/files
 import { hashStream, metaOf } from '../journal/manifest.ts';
 import type { Member } from '../mirror/member.ts';
 import { isReadable } from '../mirror/member-state.ts';
-import { baseName, foldPath, META_DIR, parentOf } from '../mirror/paths.ts';
-import { isLinkError } from '../mirror/links.ts';
+import { baseName, foldPath, parentOf } from '../mirror/paths.ts';
 import { quarantine, ticketOf } from '../mirror/trash.ts';
 import { isSystemName } from '../mirror/system-names.ts';
 import { editedSince, keepVersion } from '../mirror/keep-outside.ts';
 import { ResumeLog, type CopyRecord } from './resume-log.ts';
 import { giveChunk } from '../fs/chunk-pool.ts';
-import { SMALL_FILE_BYTES } from '../fs/small-file-worker.ts';
 import { WorkerPool } from './worker-pool.ts';
+import {
+  closeView, exactStat, notMirrored, readInLine, readSmallBatch, readSource, recordAdopted, SourceLeft, spelledOn, stillSource,
+  type Adopted, type SourceView,
+} from './source-view.ts';
+
+export { SourceLeft } from './source-view.ts';
 
 export interface ResyncHost {
   readonly members: readonly Member[];
@@ -30,22 +34,6 @@ function chooseSource(host: ResyncHost, target: Member): Member | undefined {
 
 const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
 
-/** The source of a copy stopped being in sync after it was chosen: nothing was copied (the target is not at fault). */
-export class SourceLeft extends Error {
-  readonly code = 'ESOURCELEFT';
-  constructor(source: Member, path: string) {
-    super(`"${source.label}" is no longer in sync, so "${path}" was not copied from it`);
-  }
-}
-
-/**
- * A copy's source is looked at again once its turn has come, and once the copy is done. Rule (as in clearIdle): a
- * source chosen before waiting is chosen again after it. Its place in line orders the copy after the writes before it
- * on that member only while the member takes writes: one that failed meanwhile skipped them (an acknowledged write
- * landed on the others only), and copying its old version would overwrite the newer one.
- */
-const stillSource = (m: Member) => isReadable(m.state) && !m.ejecting;
-
 /** Makes one path on `target` equal to `source`, ordered with the operations in flight on both (self-heal, repair). */
 export async function repairPath(source: Member, target: Member, path: string): Promise<void> {
   const slots = [source.order.reserve([path]), target.order.reserve([path])];
@@ -56,23 +44,6 @@ export async function repairPath(source: Member, target: Member, path: string): 
     if (!stillSource(source)) throw new SourceLeft(source, path);
   } finally {
     for (const s of slots) s.release();
-  }
-}
-
-const ROOT: FsStat = { type: 'dir', size: 0, mtimeMs: 0 };
-
-/**
- * What is at `path` on a member, spelled exactly so (a case-insensitive member's "photo" is not the mirror's "Photo");
- * a link on the way is not part of the mirror (invariant 24): as if absent.
- */
-async function exactStat(m: Member, path: string): Promise<FsStat | null> {
-  if (path === '') return ROOT;
-  try {
-    const s = await m.statOrNull(path);
-    return s !== null && (await m.spelledAsStored(path)) ? s : null;
-  } catch (e) {
-    if (isLinkError(e)) return null;
-    throw e;
   }
 }
 
@@ -101,22 +72,6 @@ async function matchSpelling(target: Member, path: string, type: 'file' | 'dir')
   const at = join(parent, twin.name);
   if (twin.type === type) await target.fs.rename(target.abs(at), target.abs(path));
   else await removeStale(target, at); // a stale twin of another kind
-}
-
-/**
- * A member's own spelling of `path` when it holds that name, maybe under another case or Unicode form, else null (the
- * mirror never holds two spellings of one name: paths.ts). Read level by level, so a folder above counts too.
- */
-async function spelledOn(m: Member, path: string): Promise<string | null> {
-  let at = '';
-  for (const name of path.split('/')) {
-    const entries = await m.fs.readdir(m.abs(at)).catch(() => null);
-    const key = foldPath(name);
-    const e = entries?.find((x) => x.name === name) ?? entries?.find((x) => foldPath(x.name) === key);
-    if (!e) return null;
-    at = join(at, e.name);
-  }
-  return at;
 }
 
 /**
@@ -154,16 +109,6 @@ async function makeDirNow(target: Member, path: string): Promise<void> {
   await target.fs.mkdir(target.abs(path));
 }
 
-/** Makes on the target the deepest folder above `path` that the source has. */
-async function makeFoldersAbove(source: Member, target: Member, path: string): Promise<void> {
-  for (let p = parentOf(path); p !== ''; p = parentOf(p)) {
-    const s = await exactStat(source, p);
-    if (s === null) continue;
-    if (s.type === 'dir' && (await exactStat(target, p))?.type !== 'dir') await makeDir(target, p);
-    return;
-  }
-}
-
 interface CopyOptions {
   durable?: boolean;
   dirs?: Set<string>;
@@ -171,40 +116,50 @@ interface CopyOptions {
   resume?: ResumeLog;
 }
 
-/** Not the mirror's (system-names.ts): never copied, and a target's own are never removed. */
-const notMirrored = (dir: string, name: string) => (dir === '' && name === META_DIR) || isSystemName(name, dir);
+/** What one copy did: a folder's entries to visit, the bytes copied, the first checksums to record on the source. */
+interface CopyResult { children: string[]; bytes: number; adopted: Adopted[] }
+
+/** How the source is read for a copy onto `target` (source-view.ts, readSource). */
+const readingFor = (target: Member, o: CopyOptions) => ({ caseInsensitiveTarget: target.rules.caseInsensitive, bulk: o.durable === false && !!target.fs.writeFileBulk });
 
 /**
- * The copy a resumed full resync already made of `path`, if the target still holds it (resume-log.ts): its checksum
- * becomes the target's entry again (the manifest is written lazily, so a crash may have lost it).
+ * Makes `path` on target equal to source (one level), the caller holding its place in line on both (a heal, an outside
+ * change taken back, a scrub's repair: the target is in sync and takes live operations itself, source-view.ts); returns
+ * the children to visit for a folder.
  */
-function keptCopy(source: Member, target: Member, path: string, s: FsStat, t: FsStat | null, o: CopyOptions): CopyRecord | null {
-  if (t?.type !== 'file' || !o.resume) return null;
-  const r = o.resume.trusted(path, s, t);
-  const expected = source.manifest?.get(path);
-  if (!r || (expected !== undefined && expected !== r.hash)) return null;
-  // With the size, time and inode each copy has now: the engine wrote them (outside changes tell edits by these).
-  target.manifest?.set(path, r.hash, metaOf(t));
-  if (expected === undefined) source.manifest?.set(path, r.hash, metaOf(s));
+export async function syncOne(source: Member, target: Member, path: string, o: CopyOptions = {}): Promise<{ children: string[]; bytes: number }> {
+  const r = await landView(source, target, await readSource(source, path, readingFor(target, o)), o);
+  for (const a of r.adopted) source.manifest?.set(a.path, a.hash, metaOf(a.read)); // both lines held: nothing moved it
   return r;
 }
 
-/** Makes `path` on target equal to source (one level); returns the children to visit for a folder. */
-export async function syncOne(source: Member, target: Member, path: string, o: CopyOptions = {}): Promise<{ children: string[]; bytes: number }> {
-  const s = await exactStat(source, path);
+/**
+ * Makes the target equal to what the source held (a view read in the source's line), touching the target only (the
+ * source's trash is read for a delete's entry, and a big file's open handle); closes the view.
+ */
+async function landView(source: Member, target: Member, v: SourceView, o: CopyOptions): Promise<CopyResult> {
+  try {
+    return await landOn(source, target, v, o);
+  } finally {
+    await closeView(v);
+  }
+}
+
+async function landOn(source: Member, target: Member, v: SourceView, o: CopyOptions): Promise<CopyResult> {
+  const { path, s } = v;
+  const none: CopyResult = { children: [], bytes: 0, adopted: [] };
   const t = await exactStat(target, path);
-  if (s === null && target.rules.caseInsensitive && path !== '') {
+  if (v.unspelled && t === null) {
     // A path on a case-insensitive target stands for every spelling of it (the rule, with a test in engine-readd):
     // - the source holds it as "d": the target's "D" is that entry under an old spelling, not stale. Removing it would
-    //   take "d" and all under it off the target; it is respelled and synced under the source's name instead;
+    //   take "d" and all under it off the target; it is respelled and synced under the source's name instead (the
+    //   view is already the source's "d": readSource);
     // - the source holds no spelling of it: whatever the target holds under any spelling is stale and goes. (A folder
     //   respelled on the way to another path keeps its contents, so "D/a" may now be found only as "d/a".)
-    const spelled = await spelledOn(source, path);
-    if (spelled !== null && spelled !== path) return syncOne(source, target, spelled, o);
-    const held = spelled === null && t === null ? await spelledOn(target, path) : null;
+    const held = await spelledOn(target, path);
     if (held !== null && (await target.statOrNull(held).catch(() => null))?.type !== 'other') {
       await removeStale(target, held, source);
-      return { children: [], bytes: 0 };
+      return none;
     }
   }
   if (s === null || s.type === 'other') {
@@ -213,67 +168,82 @@ export async function syncOne(source: Member, target: Member, path: string, o: C
     else target.manifest?.remove(path);
     // The folders a write made on the way stay when its file goes: the target gets them too (an empty folder is the
     // user's as much as a file is).
-    if (t === null) await makeFoldersAbove(source, target, path);
-    return { children: [], bytes: 0 };
+    if (t === null && v.aboveDir && (await exactStat(target, v.aboveDir))?.type !== 'dir') await makeDir(target, v.aboveDir);
+    return none;
   }
   if (t !== null && t.type !== s.type) await removeStale(target, path);
   if (s.type === 'file') {
-    const kept = keptCopy(source, target, path, s, t, o);
+    const adopted: Adopted[] = [];
+    const kept = keptCopy(target, v, t, o, adopted);
     // Invariant 27: a copy edited on the drive behind the app's back is kept in its trash, never written over.
     if (!kept && t?.type === 'file' && editedSince(target, path, t)) await keepVersion(target, path);
-    if (kept) return { children: [], bytes: kept.size };
+    if (kept) return { children: [], bytes: kept.size, adopted };
     try {
-      return { children: [], bytes: await copyFile(source, target, path, s, o) };
+      return { children: [], bytes: await copyFile(target, v, o, adopted), adopted };
     } catch (e) {
       // A folder a concurrent remove took away after it was cached as made, or a stale file where a folder belongs:
-      // make the folders again, once.
-      if (!['ENOENT', 'ENOTDIR', 'EEXIST', 'ESYMLINK'].includes(errnoCode(e) ?? '')) throw e;
+      // make the folders again, once — when the bytes read are all still there (a big file's are read as they go).
+      if (!['ENOENT', 'ENOTDIR', 'EEXIST', 'ESYMLINK'].includes(errnoCode(e) ?? '') || v.stream?.used) throw e;
       o.dirs?.clear();
-      return { children: [], bytes: await copyFile(source, target, path, s, { ...o, dirs: o.dirs ?? new Set() }, true) };
+      return { children: [], bytes: await copyFile(target, v, { ...o, dirs: o.dirs ?? new Set() }, adopted, true), adopted };
     }
   }
   await makeDir(target, path);
   if (path !== '') target.manifest?.setDir(path);
   o.dirs?.add(path);
-  const skip = (name: string) => notMirrored(path, name);
-  const srcNames = new Set((await source.fs.readdir(source.abs(path))).filter((e) => !skip(e.name)).map((e) => e.name));
+  const srcNames = new Set(v.names);
   // On a case-insensitive target, "photo.jpg" is the source's "Photo.jpg" under a stale spelling, fixed when visited.
   const srcKeys = target.rules.caseInsensitive ? new Set([...srcNames].map(foldPath)) : undefined;
   for (const e of await target.fs.readdir(target.abs(path))) {
-    if (skip(e.name) || e.type === 'other' || srcNames.has(e.name) || srcKeys?.has(foldPath(e.name))) continue;
+    if (notMirrored(path, e.name) || e.type === 'other' || srcNames.has(e.name) || srcKeys?.has(foldPath(e.name))) continue;
     await removeStale(target, join(path, e.name), source);
   }
-  return { children: [...srcNames].map((n) => join(path, n)), bytes: 0 };
+  return { children: [...srcNames].map((n) => join(path, n)), bytes: 0, adopted: [] };
+}
+
+/**
+ * The copy a resumed full resync already made of the path, if the target still holds it (resume-log.ts): its checksum
+ * becomes the target's entry again (the manifest is written lazily, so a crash may have lost it).
+ */
+function keptCopy(target: Member, v: SourceView, t: FsStat | null, o: CopyOptions, adopted: Adopted[]): CopyRecord | null {
+  if (t?.type !== 'file' || !o.resume) return null;
+  const r = o.resume.trusted(v.path, v.s!, t);
+  if (!r || (v.expected !== undefined && v.expected !== r.hash)) return null;
+  // With the size, time and inode each copy has now: the engine wrote them (outside changes tell edits by these).
+  target.manifest?.set(v.path, r.hash, metaOf(t));
+  if (v.expected === undefined) adopted.push({ path: v.path, hash: r.hash, read: v.s! });
+  return r;
 }
 
 /** Copies a file, with the source's modification time (a backup drive shows the dates the files have). */
-async function copyFile(source: Member, target: Member, path: string, s: FsStat, o: CopyOptions, again = false): Promise<number> {
-  const parent = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+async function copyFile(target: Member, v: SourceView, o: CopyOptions, adopted: Adopted[], again = false): Promise<number> {
+  const { path, s } = v;
+  const parent = parentOf(path);
   if (parent && !o.dirs?.has(parent)) {
     if (again) await makeDir(target, parent); else await target.fs.mkdir(target.abs(parent));
     o.dirs?.add(parent);
   }
   await matchSpelling(target, path, 'file');
-  if (o.durable === false && s.size <= SMALL_FILE_BYTES) {
-    const bytes = await copySmallFile(source, target, path, o);
-    if (bytes !== null) return bytes;
-  }
-  const w = await target.fs.createAtomic(target.abs(path), target.tmpDir, { durable: o.durable, mtimeMs: s.mtimeMs, mode: s.mode });
+  if (v.small) return copySmallFile(target, v, v.small, o, adopted);
+  const stream = v.stream!;
+  const w = await target.fs.createAtomic(target.abs(path), target.tmpDir, { durable: o.durable, mtimeMs: s!.mtimeMs, mode: s!.mode });
   const hasher = createHash('sha256');
   let bytes = 0;
   try {
-    for await (const chunk of source.fs.readStream(source.abs(path))) {
+    stream.used = true;
+    for (let r = stream.first; !r.done; r = await stream.rest.next()) {
+      const chunk = r.value;
       hasher.update(chunk);
       await w.write(chunk);
       bytes += chunk.byteLength;
       giveChunk(chunk); // written: nothing holds it now (a write that failed or hung never gets here)
     }
     const hash = hasher.digest('base64url');
-    const expected = notRotten(source, path, hash);
+    notRotten(v, hash);
     await w.commit();
     await target.manifest?.landed(path, hash, w.landed); // with its size, time and inode (outside changes: resync/outside.ts)
-    if (expected === undefined) await source.manifest?.landed(path, hash); // adopted content: its first checksum
-    o.resume?.copied(path, { size: bytes, mtimeMs: s.mtimeMs, hash });
+    if (v.expected === undefined) adopted.push({ path, hash, read: s! }); // adopted content: its first checksum
+    o.resume?.copied(path, { size: bytes, mtimeMs: s!.mtimeMs, hash });
   } catch (e) {
     await w.abort().catch(() => {});
     throw e;
@@ -282,44 +252,38 @@ async function copyFile(source: Member, target: Member, path: string, s: FsStat,
 }
 
 /**
- * The checksum the source's manifest holds for `path` (undefined: adopted content, not checksummed yet), after
- * checking the copy just read against it: a copy that rotted on the source is never spread. The caller tries another
- * source; scrub repairs this one.
+ * Checks a copy just read against the checksum the source's manifest held when it was read (undefined: adopted
+ * content, not checksummed yet): a copy that rotted on the source is never spread. The caller tries another source;
+ * scrub repairs this one.
  */
-function notRotten(source: Member, path: string, hash: string): string | undefined {
-  const expected = source.manifest?.get(path);
-  if (expected !== undefined && expected !== hash) {
-    throw Object.assign(new Error(`"${path}" on "${source.label}" does not match its checksum`), { code: 'ECHECKSUM' });
+function notRotten(v: SourceView, hash: string): void {
+  if (v.expected !== undefined && v.expected !== hash) {
+    throw Object.assign(new Error(`"${v.path}" does not match its checksum on the drive it was copied from`), { code: 'ECHECKSUM' });
   }
-  return expected;
 }
 
 /**
- * A bulk copy of a small file: read whole with its checksum in one call on the source, written in one call on the
- * target (temp file, time and mode, rename; durable at the resync's syncFilesystem), instead of about twenty
+ * A bulk copy of a small file: read whole with its checksum in one call on the source (readSource), written in one call
+ * on the target (temp file, time and mode, rename; durable at the resync's syncFilesystem), instead of about twenty
  * thread-pool round trips (a photo library's adoption was ~350 µs of engine work per file). Same checks as the
- * streamed copy; null when a drive has no such call or the file is not a small file now (the caller streams it).
+ * streamed copy.
  */
-async function copySmallFile(source: Member, target: Member, path: string, o: CopyOptions): Promise<number | null> {
-  if (!source.fs.readSmallFiles || !target.fs.writeFileBulk) return null;
-  const [r] = await source.fs.readSmallFiles([source.abs(path)], SMALL_FILE_BYTES);
-  if (r?.stat?.type !== 'file' || r.data === undefined || r.hash === undefined) return null;
-  const expected = notRotten(source, path, r.hash);
+async function copySmallFile(target: Member, v: SourceView, r: NonNullable<SourceView['small']>, o: CopyOptions, adopted: Adopted[]): Promise<number> {
+  notRotten(v, r.hash);
   // The time and mode of the bytes read (the same call's stat), not of the look before it: an edit on the drive in
   // between must not land with the old file's date.
-  const read = r.stat;
-  const landed = await target.fs.writeFileBulk(target.abs(path), target.tmpDir, r.data, { mtimeMs: read.mtimeMs, mode: read.mode });
-  recordCopy(source, target, path, { hash: r.hash, read, landed, size: r.data.byteLength, adopted: expected === undefined }, o);
+  const landed = await target.fs.writeFileBulk!(target.abs(v.path), target.tmpDir, r.data, { mtimeMs: r.stat.mtimeMs, mode: r.stat.mode });
+  recordCopy(target, v.path, { hash: r.hash, read: r.stat, landed, size: r.data.byteLength, adopted: v.expected === undefined }, o, adopted);
   return r.data.byteLength;
 }
 
 /**
  * What a bulk copy records once it landed: each copy's checksum with the size, time and inode it has (outside changes:
- * resync/outside.ts), as landed() records them; adopted content's first checksum on the source; the checkpoint's line.
+ * resync/outside.ts), as landed() records them; adopted content's first checksum for the source; the checkpoint's line.
  */
-function recordCopy(source: Member, target: Member, path: string, c: { hash: string; read: FsStat; landed: FsStat; size: number; adopted: boolean }, o: CopyOptions): void {
+function recordCopy(target: Member, path: string, c: { hash: string; read: FsStat; landed: FsStat; size: number; adopted: boolean }, o: CopyOptions, adopted: Adopted[]): void {
   target.manifest?.set(path, c.hash, metaOf(c.landed));
-  if (c.adopted) source.manifest?.set(path, c.hash, metaOf(c.read));
+  if (c.adopted) adopted.push({ path, hash: c.hash, read: c.read });
   o.resume?.copied(path, { size: c.size, mtimeMs: c.read.mtimeMs, hash: c.hash });
 }
 
@@ -328,37 +292,40 @@ const bulkBetween = (source: Member, target: Member, o: CopyOptions) => o.durabl
   !!target.fs.hashSmallFiles && !!target.fs.writeFilesBulk && !source.rules.caseInsensitive && !target.rules.caseInsensitive;
 
 /**
- * syncOne() of sibling paths (CatchUp.takeSiblings), their places in line held by the caller. Each small file the
- * source holds, that the target lacks or holds as the engine's own unedited copy, is copied in three calls for all
- * of them: read with its checksum on the source, looked at on the target, written there (copySmallFile's steps and
- * checks, per file). Everything else — folders, big files, links, a copy edited on the drive, a resumed copy, a file
- * whose checksum does not match, any refusal — goes through syncOne, one path at a time, exactly as alone.
+ * A catch-up's copy of `paths` (one, or siblings: CatchUp.takeSiblings), the caller holding their places in line on the
+ * target; each read takes its place on the source only while it reads (the rule: source-view.ts). Sibling small files
+ * that the target lacks or holds as the engine's own unedited copy are copied in three calls for all of them: read with
+ * their checksums on the source, looked at on the target, written there (copySmallFile's steps and checks, per file).
+ * Everything else — folders, big files, links, a copy edited on the drive, a resumed copy, a file whose checksum does
+ * not match, any refusal — is read and copied one path at a time, exactly as alone.
  */
-async function syncBatch(source: Member, target: Member, paths: readonly string[], o: CopyOptions): Promise<{ children: string[]; bytes: number }> {
-  const out = { children: [] as string[], bytes: 0 };
-  const rest = bulkBetween(source, target, o) ? await copySmallBatch(source, target, paths, o, out) : paths;
+async function copyPaths(source: Member, target: Member, paths: readonly string[], o: CopyOptions): Promise<CopyResult> {
+  const out: CopyResult = { children: [], bytes: 0, adopted: [] };
+  let rest = paths;
+  if (paths.length > 1 && bulkBetween(source, target, o)) {
+    const read = await readInLine(source, paths, () => readSmallBatch(source, paths));
+    rest = await landSmallBatch(target, paths, read, o, out);
+  }
   for (const p of rest) {
-    const r = await syncOne(source, target, p, o);
+    const v = await readInLine(source, [p], () => readSource(source, p, readingFor(target, o)));
+    const r = await source.track(landView(source, target, v, o));
     out.children.push(...r.children);
     out.bytes += r.bytes;
+    out.adopted.push(...r.adopted);
   }
   return out;
 }
 
-/** The bulk part of syncBatch: copies what it can, counts its bytes in `out`, and returns the paths left to syncOne. */
-async function copySmallBatch(source: Member, target: Member, paths: readonly string[], o: CopyOptions, out: { bytes: number }): Promise<readonly string[]> {
-  const [read, there] = await Promise.all([
-    source.fs.readSmallFiles!(paths.map((p) => source.abs(p)), SMALL_FILE_BYTES),
-    target.fs.hashSmallFiles!(paths.map((p) => target.abs(p)), -1), // stats only
-  ]);
+/** The target side of a bulk copy: lands what it can, counts it in `out`, and returns the paths to copy one at a time. */
+async function landSmallBatch(target: Member, paths: readonly string[], src: Awaited<ReturnType<typeof readSmallBatch>>, o: CopyOptions, out: CopyResult): Promise<readonly string[]> {
+  const there = await target.fs.hashSmallFiles!(paths.map((p) => target.abs(p)), -1); // stats only
   const rest: string[] = [];
   const chosen: { path: string; hash: string; read: FsStat; size: number; adopted: boolean }[] = [];
   const files: BulkFile[] = [];
   paths.forEach((path, i) => {
-    const r = read[i]!, t = there[i]!;
-    const expected = source.manifest?.get(path);
+    const r = src.read[i]!, t = there[i]!, expected = src.expected[i];
     const copyable = !r.code && r.stat?.type === 'file' && r.data !== undefined && r.hash !== undefined &&
-      (expected === undefined || expected === r.hash) && // (rotten on the source: syncOne refuses it, as alone)
+      (expected === undefined || expected === r.hash) && // (rotten on the source: copied alone, it is refused)
       !t.code && (t.stat === null || (t.stat.type === 'file' && !o.resume && !editedSince(target, path, t.stat)));
     if (!copyable) { rest.push(path); return; }
     chosen.push({ path, hash: r.hash!, read: r.stat!, size: r.data!.byteLength, adopted: expected === undefined });
@@ -368,15 +335,15 @@ async function copySmallBatch(source: Member, target: Member, paths: readonly st
   if (files.length === 0) return rest;
   const parent = parentOf(paths[0]!);
   if (parent && !o.dirs?.has(parent)) {
-    // As copyFile makes it; any trouble (a stale file or a link on the way) is syncOne's to sort out.
+    // As copyFile makes it; any trouble (a stale file or a link on the way) is the one-at-a-time copy's to sort out.
     try { await target.fs.mkdir(target.abs(parent)); } catch { return paths; }
     o.dirs?.add(parent);
   }
   const landed = await target.fs.writeFilesBulk!(files, target.tmpDir);
   landed.forEach((w, i) => {
     const c = chosen[i]!;
-    if (!w.stat) { rest.push(c.path); return; } // nothing written: syncOne meets the cause itself
-    recordCopy(source, target, c.path, { ...c, landed: w.stat }, o);
+    if (!w.stat) { rest.push(c.path); return; } // nothing written: the copy alone meets the cause itself
+    recordCopy(target, c.path, { ...c, landed: w.stat }, o, out.adopted);
     out.bytes += c.size;
   });
   return rest;
@@ -438,36 +405,42 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
   const copyOptions: CopyOptions = { durable: !bulk, dirs: new Set<string>(), resume };
   /** Copies one path, or sibling paths together (syncBatch), each holding its place in line on both members. */
   const visit = async (paths: readonly string[]) => {
-    for (;;) {
-      if (!source || !isReadable(source.state) || source.ejecting) source = chooseSource(host, target);
-      // Rule: a copy reads only the member it took its place in line on. `source` is shared by the copies running at
-      // once, and another one may switch it (its source failed) while this one waits: reading the new source then
-      // skipped that member's line, so a behind write still queued there was overtaken (a file just written was
-      // found missing on the write-mostly drive and removed from the member being filled; long run seed 48151623). Test:
-      // "two copies wait on a source that fails" (engine-source-left.test.ts) forces that overlap.
-      const src = source;
-      if (!src) throw new Error(`No in-sync member left to resync "${target.label}" from.`);
-      const slots = [src.order.reserve(paths), target.order.reserve(paths)];
-      try {
-        await Promise.all(slots.map((s) => s.ready));
-        if (!stillSource(src)) continue; // it failed while this copy waited: choose again (stillSource)
-        const copy = paths.length === 1 ? syncOne(src, target, paths[0]!, copyOptions) : syncBatch(src, target, paths, copyOptions);
-        const r = await src.track(target.track(copy));
-        if (!stillSource(src)) continue; // it failed during the copy, which may hold its old version: copy again
-        cu.add(r.children); // before the folder itself counts as current (catch-up.ts, rule 3)
-        progress.donePaths += paths.filter((p) => p !== '' || !full).length;
-        // A dirty folder's content is dirty too, and live operations may add paths: the total grows with the queue.
-        progress.totalPaths = Math.max(progress.totalPaths, progress.donePaths + cu.queued);
-        progress.doneBytes += r.bytes;
-        progress.totalBytes = Math.max(progress.totalBytes, progress.doneBytes);
-        return;
-      } catch (e) {
-        if (isReadable(src.state)) throw e; // the target failed, or a real error: stop here
-        // the source failed mid-copy: go on from the next in-sync member
-      } finally {
-        for (const s of slots) s.release();
+    // The target's place in line first, the source's only while the copy reads there (the rule: source-view.ts).
+    const held = target.order.reserve(paths);
+    let done: { src: Member; adopted: Adopted[] } | undefined;
+    try {
+      await held.ready;
+      for (;;) {
+        if (!source || !stillSource(source)) source = chooseSource(host, target);
+        // Rule: a copy reads only the member it took its place in line on. `source` is shared by the copies running
+        // at once, and another one may switch it (its source failed) while this one waits: reading the new source
+        // then skipped that member's line, so a behind write still queued there was overtaken (a file just written
+        // was found missing on the write-mostly drive and removed from the member being filled; long run seed
+        // 48151623). Test: "two copies wait on a source that fails" (engine-source-left.test.ts) forces that overlap.
+        const src = source;
+        if (!src) throw new Error(`No in-sync member left to resync "${target.label}" from.`);
+        try {
+          const r = await target.track(copyPaths(src, target, paths, copyOptions));
+          if (!stillSource(src)) continue; // it failed during the copy, which may hold its old version: copy again
+          cu.add(r.children); // before the folder itself counts as current (catch-up.ts, rule 3)
+          progress.donePaths += paths.filter((p) => p !== '' || !full).length;
+          // A dirty folder's content is dirty too, and live operations may add paths: the total grows with the queue.
+          progress.totalPaths = Math.max(progress.totalPaths, progress.donePaths + cu.queued);
+          progress.doneBytes += r.bytes;
+          progress.totalBytes = Math.max(progress.totalBytes, progress.doneBytes);
+          done = { src, adopted: r.adopted };
+          break;
+        } catch (e) {
+          // It failed (or began to be ejected) while this copy waited or read: nothing was copied from it, choose again.
+          if (e instanceof SourceLeft) continue;
+          if (isReadable(src.state)) throw e; // the target failed, or a real error: stop here
+          // the source failed mid-copy: go on from the next in-sync member
+        }
       }
+    } finally {
+      held.release();
     }
+    await recordAdopted(done.src, done.adopted);
   };
   // Cut short when the mirror stops, the target leaves (failed, ejected, replaced by a re-add), or a worker failed:
   // no copy may start after that, so whoever waits for this resync knows the folder is quiet once it returns.

@@ -18,6 +18,11 @@ export async function faultyPair(t: TestContext, o: Partial<MirrorOptions> = {})
 }
 
 /** Resolves once `ok()` holds, looking again after each turn of the event loop (a state, not a time, is awaited). */
-export async function until(ok: () => boolean): Promise<void> {
-  while (!ok()) await new Promise((r) => setImmediate(r));
+export async function until(ok: () => boolean, ms = 60_000): Promise<void> {
+  // A condition never met fails by name within a minute, instead of spinning a core until the run's timeout.
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`waited ${ms / 1000} s for: ${ok.toString()}`);
+    await new Promise((r) => setImmediate(r));
+  }
 }

@@ -55,8 +55,9 @@ test('a catch-up copy whose source failed while it waited its turn is made again
   await m.addMember({ path: T, label: 'T' });
   await until(() => sfs.stuck > 0); // copy 1 of p.txt is reading S
   const w = m.writeFile('p.txt', 'v3'); // T does not hold p.txt current: the write joins its catch-up (copy 2)
-  // In line on S: copy 1, the write, copy 2 (its source chosen as S before it waits its turn).
-  await until(() => member('S').order.size >= 3);
+  // In line on S: copy 1 (reading it), then the write; on T: copy 1, then copy 2, which takes its place on a source only
+  // once its turn comes on T (resync/source-view.ts) — by then S has failed, so it is never chosen.
+  await until(() => member('S').order.size >= 2 && member('T').order.size >= 2);
   await m.failMember(id('S')); // the write now skips S: S keeps v2
   sfs.resume();
   await w;
