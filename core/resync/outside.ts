@@ -17,7 +17,7 @@ import { quarantine } from '../mirror/trash.ts';
 import { keepVersion } from '../mirror/keep-outside.ts';
 import type { Taken } from '../mirror/write-request.ts';
 import { watchFolder, type FolderWatch } from './member-watch.ts';
-import { syncOne } from './resync.ts';
+import { copyInSync } from './resync.ts';
 
 export interface OutsideHost {
   readonly members: readonly Member[];
@@ -109,12 +109,12 @@ function lookAtEach(members: readonly Member[], path: string): Promise<Look[]> {
   return Promise.all(members.map((m) => inLine([m], [path], () => lookAt(m, path))));
 }
 
-/** Makes `path` (a whole folder too) on `dst` equal to `src`, each path in its turn in line on both. */
+/** Makes `path` (a whole folder too) on `dst` equal to `src`, each path in its turn in line on both (copyInSync). */
 export async function copyTree(src: Member, dst: Member, path: string): Promise<void> {
   const stack = [path];
   while (stack.length) {
     const p = stack.pop()!;
-    const r = await inLine([src, dst], [p], () => src.track(dst.track(syncOne(src, dst, p))));
+    const r = await copyInSync(src, dst, p);
     stack.push(...r.children);
   }
 }

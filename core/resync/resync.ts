@@ -36,15 +36,35 @@ const join = (dir: string, name: string) => (dir ? `${dir}/${name}` : name);
 
 /** Makes one path on `target` equal to `source`, ordered with the operations in flight on both (self-heal, repair). */
 export async function repairPath(source: Member, target: Member, path: string): Promise<void> {
+  await copyInSync(source, target, path, { fromInSync: true });
+}
+
+/**
+ * Makes `path` on a member in sync equal to another (a heal, an outside change taken back: copyTree); returns a
+ * folder's entries to visit. Live operations take the target's line too, so the copy takes its place on both at once,
+ * ordered with them on each; it lets the source's go once it has read there (source-view.ts), so a slow or hung
+ * target holds up nothing on the source beyond that. `fromInSync`: the source must be in sync before and after the
+ * copy, else nothing is trusted (SourceLeft).
+ */
+export async function copyInSync(source: Member, target: Member, path: string, o: { fromInSync?: boolean } = {}): Promise<{ children: string[] }> {
   const slots = [source.order.reserve([path]), target.order.reserve([path])];
+  let r: CopyResult;
   try {
     await Promise.all(slots.map((s) => s.ready));
-    if (!stillSource(source)) throw new SourceLeft(source, path);
-    await source.track(target.track(syncOne(source, target, path)));
-    if (!stillSource(source)) throw new SourceLeft(source, path);
+    let v: SourceView;
+    try {
+      if (o.fromInSync && !stillSource(source)) throw new SourceLeft(source, path);
+      v = await source.track(readSource(source, path, readingFor(target, {})));
+    } finally {
+      slots[0]!.release();
+    }
+    r = await source.track(target.track(landView(source, target, v, {})));
+    if (o.fromInSync && !stillSource(source)) throw new SourceLeft(source, path);
   } finally {
     for (const s of slots) s.release();
   }
+  await recordAdopted(source, r.adopted);
+  return r;
 }
 
 /**
@@ -123,9 +143,8 @@ interface CopyResult { children: string[]; bytes: number; adopted: Adopted[] }
 const readingFor = (target: Member, o: CopyOptions) => ({ caseInsensitiveTarget: target.rules.caseInsensitive, bulk: o.durable === false && !!target.fs.writeFileBulk });
 
 /**
- * Makes `path` on target equal to source (one level), the caller holding its place in line on both (a heal, an outside
- * change taken back, a scrub's repair: the target is in sync and takes live operations itself, source-view.ts); returns
- * the children to visit for a folder.
+ * Makes `path` on target equal to source (one level), the caller holding its place in line on both for the whole copy
+ * (a scrub's repair, judged with every line held: scrub.ts); returns the children to visit for a folder.
  */
 export async function syncOne(source: Member, target: Member, path: string, o: CopyOptions = {}): Promise<{ children: string[]; bytes: number }> {
   const r = await landView(source, target, await readSource(source, path, readingFor(target, o)), o);

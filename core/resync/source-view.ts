@@ -26,8 +26,10 @@ import { isSystemName } from '../mirror/system-names.ts';
  *    a change on the source after the read is copied by a later copy, which waits behind this one on the target;
  *  - no deadlock: a live operation never takes a place on the target for a path pending there, and other copies to
  *    the target take their place there first (behind this one), so nothing waiting ahead of the copy in the source's
- *    line waits for the target's place the copy holds. Copies onto a member in sync (a heal, an outside change taken
- *    back) are not catch-ups: live operations take the target's line too, so they hold both places at once (syncOne).
+ *    line waits for the target's place the copy holds. A copy onto a member in sync (a heal, a conflict resolved) is
+ *    not a catch-up: live operations take the target's line too, so it takes both places at once, ordered with them
+ *    on each, and lets the source's go once read all the same (resync.ts, copyInSync). A scrub judging copies holds
+ *    every line (scrub.ts, heldBatch).
  *  - what the copy would record on the source (adopted content's first checksum) is recorded in the source's line
  *    again once the copy is done, only if the file there is still the one read (recordAdopted).
  */

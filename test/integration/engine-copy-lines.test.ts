@@ -1,15 +1,16 @@
-// A catch-up copy holds its place in the source's line only while it reads there (core/resync/source-view.ts): a
-// returning drive that stops answering mid-copy must not hold up a live change on the fast drive. Each test holds the
-// copy on the returning drive (FaultyFs.hang) and changes the very path it copies, its folder and its new name while it
-// is held — the overlap itself, not a schedule that may or may not meet it.
+// A copy between drives holds its place in the source's line only while it reads there (core/resync/source-view.ts):
+// a drive that stops answering while a copy writes it (a returning USB drive's catch-up, a conflict resolved onto it)
+// must not hold up a live change on the fast drive. Each test holds the copy on the slow drive (FaultyFs.hang) and
+// changes the very path it copies, its folder and its new name while it is held — the overlap itself, not a schedule
+// that may or may not meet it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMirror, NodeFs, type EngineMemberSpec, type Mirror } from '../../core/index.ts';
 import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
 import { RAM_DIR, tempDir } from '../helpers/tmp.ts';
-import { text, treeOf } from '../helpers/engine.ts';
+import { nextEvent, text, treeOf } from '../helpers/engine.ts';
 
 const stateOf = (m: Mirror, i: number) => m.status().members[i]!.state;
 /** The held copy's path on the drive: the first file it creates under `root` (not the engine's own folder). */
@@ -108,4 +109,30 @@ test('an adoption copy held up while its files move: first checksums only for fi
   assert.deepEqual(r.findings ?? [], [], 'no finding: no record left for a file moved away');
   assert.equal(r.mismatches, 0);
   assert.equal(text(await m.readFile('c/one.txt')), 'adopted a/one.txt');
+});
+
+test('a conflict resolved onto a drive that stops answering holds up no write to that path on the fast drive', async (t) => {
+  const dir = await tempDir(t, 'nasm-', RAM_DIR);
+  const SSD = join(dir, 'ssd'), USB = join(dir, 'usb');
+  const usb = new FaultyFs(new NodeFs());
+  const members = [{ path: SSD, label: 'SSD' }, { path: USB, label: 'USB', writeMostly: true, fs: usb } as EngineMemberSpec];
+  const m = await createMirror({ members, outsideSettleMs: 50, intentClearMs: 20 });
+  t.after(async () => { usb.resume(); await m.stop().catch(() => {}); });
+  await m.writeFile('docs/notes.txt', 'notes');
+  await m.drain();
+  const seen = nextEvent(m, 'outside-change', (e) => e.path === 'docs/notes.txt', 20_000);
+  await unlink(join(USB, 'docs', 'notes.txt')); // deleted on the backup drive behind the app's back: a conflict
+  await seen;
+  const held = usb.hang(creating(USB, 'docs/notes.txt'));
+  const resolving = m.resolveConflict(m.conflicts()[0]!.id, 'keep-mirror'); // the mirror's version back onto the USB
+  await held; // its copy is stuck on the USB drive, holding the path's place in line there
+
+  await m.writeFile('docs/notes.txt', 'newer'); // acknowledged by the SSD alone, as any write
+  assert.ok(['in_sync', 'behind'].includes(stateOf(m, 1)), `the USB drive was not failed (${stateOf(m, 1)}): nothing waited on it`);
+  assert.equal(usb.stuck, 1, 'the copy is still held');
+  usb.resume();
+  await resolving;
+  await m.drain();
+  for (const root of [SSD, USB]) assert.equal(await readFile(join(root, 'docs', 'notes.txt'), 'utf8'), 'newer', `${root}: the later write is what both hold`);
+  assert.equal(m.status().conflicts, 0);
 });
