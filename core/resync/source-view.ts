@@ -56,7 +56,12 @@ export interface SourceView {
 /** A file whose first checksum the copy computed: to record on the source (recordAdopted), with the stat it was read at. */
 export interface Adopted { path: string; hash: string; read: FsStat }
 
-/** Where the copy's source stands: in sync and not being ejected (a member that failed skipped writes). */
+/**
+ * A copy's source is looked at again once its turn has come, and once the copy is done. Rule (as in clearIdle): a
+ * source chosen before waiting is chosen again after it. Its place in line orders the copy after the writes before it
+ * on that member only while the member takes writes: one that failed meanwhile skipped them (an acknowledged write
+ * landed on the others only), and copying its old version would overwrite the newer one.
+ */
 export const stillSource = (m: Member) => isReadable(m.state) && !m.ejecting;
 
 /** The source of a copy stopped being in sync after it was chosen: nothing was copied (the target is not at fault). */

@@ -4,7 +4,7 @@ import type { TestContext } from 'node:test';
 import { join } from 'node:path';
 import { createMirror, NodeFs, type EngineMemberSpec, type MirrorOptions } from '../../core/index.ts';
 import { FaultyFs } from './fs/faulty-fs.ts';
-import { tempDir } from './tmp.ts';
+import { RAM_DIR, tempDir } from './tmp.ts';
 
 export async function faultyPair(t: TestContext, o: Partial<MirrorOptions> = {}) {
   const dir = await tempDir(t);
@@ -15,6 +15,22 @@ export async function faultyPair(t: TestContext, o: Partial<MirrorOptions> = {})
   t.after(() => m.stop().catch(() => {}));
   const id = (label: string) => m.status().members.find((x) => x.label === label)!.id;
   return { dir, A, B, afs, m, id };
+}
+
+/**
+ * A fast member m0 and a write-mostly member m1 (a USB drive) on a FaultyFs, in RAM: the setup of the tests that hold
+ * a copy on the slow drive while live operations go on (engine-copy-lines, engine-readd). `usbId`: m1's member id.
+ */
+export async function fastAndUsb(t: TestContext) {
+  const dir = await tempDir(t, 'nasm-', RAM_DIR);
+  const usb = new FaultyFs(new NodeFs());
+  const specs: EngineMemberSpec[] = [
+    { path: join(dir, 'm0'), label: 'm0' },
+    { path: join(dir, 'm1'), label: 'm1', writeMostly: true, fs: usb },
+  ];
+  const m = await createMirror({ members: specs, maxBehindWrites: 256 });
+  t.after(() => m.stop().catch(() => {}));
+  return { dir, usb, specs, m, usbId: m.status().members[1]!.id };
 }
 
 /** Resolves once `ok()` holds, looking again after each turn of the event loop (a state, not a time, is awaited). */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createMirror, NodeFs, type EngineMemberSpec, type Mirror } from '../../core/index.ts';
 import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
 import { RAM_DIR, tempDir } from '../helpers/tmp.ts';
+import { fastAndUsb } from '../helpers/faulty-pair.ts';
 import { nextEvent, text, treeOf } from '../helpers/engine.ts';
 
 const stateOf = (m: Mirror, i: number) => m.status().members[i]!.state;
@@ -17,15 +18,7 @@ const stateOf = (m: Mirror, i: number) => m.status().members[i]!.state;
 const creating = (root: string, path: string) => (p: string, op: string) => op === 'open' && p === join(root, path);
 
 test('a catch-up copy stuck on the returning drive holds up nothing on the fast drive (invariant 25)', async (t) => {
-  const dir = await tempDir(t, 'nasm-', RAM_DIR);
-  const usb = new FaultyFs(new NodeFs());
-  const specs: EngineMemberSpec[] = [
-    { path: join(dir, 'm0'), label: 'm0' },
-    { path: join(dir, 'm1'), label: 'm1', writeMostly: true, fs: usb },
-  ];
-  const m = await createMirror({ members: specs, maxBehindWrites: 256 });
-  t.after(() => m.stop().catch(() => {}));
-  const id1 = m.status().members[1]!.id;
+  const { usb, specs, m, usbId: id1 } = await fastAndUsb(t);
   for (const p of ['x/1', 'x/2', 'y']) await m.writeFile(p, `old ${p}`);
   await m.drain();
   await m.failMember(id1);
@@ -53,15 +46,7 @@ test('a catch-up copy stuck on the returning drive holds up nothing on the fast 
 });
 
 test('a big file copied while its source is renamed and replaced lands whole, then the catch-up follows the change', async (t) => {
-  const dir = await tempDir(t, 'nasm-', RAM_DIR);
-  const usb = new FaultyFs(new NodeFs());
-  const specs: EngineMemberSpec[] = [
-    { path: join(dir, 'm0'), label: 'm0' },
-    { path: join(dir, 'm1'), label: 'm1', writeMostly: true, fs: usb },
-  ];
-  const m = await createMirror({ members: specs, maxBehindWrites: 256 });
-  t.after(() => m.stop().catch(() => {}));
-  const id1 = m.status().members[1]!.id;
+  const { usb, specs, m, usbId: id1 } = await fastAndUsb(t);
   const big = (n: number) => Buffer.alloc(5 << 20, n); // several chunks: read from the open file as it is written
   await m.writeFile('film.mkv', big(1));
   await m.drain();

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { createMirror, NodeFs, type EngineMemberSpec, type Mirror } from '../../core/index.ts';
 import { FaultyFs } from '../helpers/fs/faulty-fs.ts';
+import { fastAndUsb } from '../helpers/faulty-pair.ts';
 import { FoldingFs } from '../helpers/fs/folding-fs.ts';
 import { RAM_DIR, tempDir } from '../helpers/tmp.ts';
 import { text, treeOf } from '../helpers/engine.ts';
@@ -132,15 +133,7 @@ test('a stale version does not survive under the right name: a rename chain whil
 });
 
 test('renames and removes during a catch-up that is held up commute with it (invariant 25)', async (t) => {
-  const dir = await tempDir(t, 'nasm-', RAM_DIR);
-  const usb = new FaultyFs(new NodeFs());
-  const specs: EngineMemberSpec[] = [
-    { path: join(dir, 'm0'), label: 'm0' },
-    { path: join(dir, 'm1'), label: 'm1', writeMostly: true, fs: usb },
-  ];
-  const m = await createMirror({ members: specs, maxBehindWrites: 256 });
-  t.after(() => m.stop().catch(() => {}));
-  const [, id1] = ids(m);
+  const { usb, specs, m, usbId: id1 } = await fastAndUsb(t);
   for (const p of ['x/1', 'x/2', 'y/1', 'z']) await m.writeFile(p, `old ${p}`);
   await m.drain();
   await m.failMember(id1!);
