@@ -422,7 +422,7 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
   const resume = full ? await ResumeLog.open(target.fs, target.root, target.rules.windowsNames) : undefined;
   const flush = () => (bulk ? target.fs.syncFilesystem(target.root) : Promise.resolve(true));
   const copyOptions: CopyOptions = { durable: !bulk, dirs: new Set<string>(), resume };
-  /** Copies one path, or sibling paths together (syncBatch), each holding its place in line on both members. */
+  /** Copies one path, or sibling paths together (copyPaths): its place in line on the target held throughout. */
   const visit = async (paths: readonly string[]) => {
     // The target's place in line first, the source's only while the copy reads there (the rule: source-view.ts).
     const held = target.order.reserve(paths);
@@ -450,7 +450,8 @@ export async function resyncMember(host: ResyncHost, target: Member): Promise<vo
           done = { src, adopted: r.adopted };
           break;
         } catch (e) {
-          // It failed (or began to be ejected) while this copy waited or read: nothing was copied from it, choose again.
+          // It failed (or began to be ejected) before a read: what was copied from it was read while it was in sync,
+          // and the copy is made again, whole, from the member chosen now.
           if (e instanceof SourceLeft) continue;
           if (isReadable(src.state)) throw e; // the target failed, or a real error: stop here
           // the source failed mid-copy: go on from the next in-sync member
