@@ -178,34 +178,27 @@ class Bytes {
   readonly #parts: Buffer[] = [];
   #cur: Buffer | null = null;
   #used = 0;
-  #length = 0;
   add(s: string): void {
     const most = s.length * 3; // a UTF-16 unit is at most 3 bytes of UTF-8
     if (most > POOL_CHUNK / 4) {
       this.#close();
-      this.#push(Buffer.from(s, 'utf8'));
+      this.#parts.push(Buffer.from(s, 'utf8'));
       return;
     }
     if (!this.#cur || this.#used + most > this.#cur.length) {
       this.#close();
       this.#cur = takeChunk();
     }
-    const n = this.#cur.write(s, this.#used, 'utf8');
-    this.#used += n;
-    this.#length += n;
+    this.#used += this.#cur.write(s, this.#used, 'utf8');
   }
   done(): MultistatusBytes {
     this.#close();
-    return { parts: this.#parts, length: this.#length };
+    return { parts: this.#parts, length: this.#parts.reduce((n, p) => n + p.length, 0) };
   }
   #close(): void {
     if (this.#cur) this.#parts.push(this.#cur.subarray(0, this.#used));
     this.#cur = null;
     this.#used = 0;
-  }
-  #push(b: Buffer): void {
-    this.#parts.push(b);
-    this.#length += b.length;
   }
 }
 
