@@ -105,7 +105,7 @@ export class ConfinedFs implements Filesystem {
   /** The folder holding `p` must be reached without a link. */
   #parent(p: string): Promise<void> { return this.#checkDir(dirname(p), p); }
 
-  async openAppend(path: string, o?: { durable?: boolean }): Promise<AppendHandle> { await this.#parent(path); return this.inner.openAppend(path, o); }
+  async openAppend(path: string, o?: { durable?: boolean; end?: number }): Promise<AppendHandle> { await this.#parent(path); return this.inner.openAppend(path, o); }
   syncFilesystem(path: string): Promise<boolean> { return this.inner.syncFilesystem(path); }
   async createAtomic(target: string, tmpDir: string, o?: { durable?: boolean }): Promise<AtomicWriter> {
     // The temp file's folder (ours) is checked on every write too: a link swapped in later must not be followed.

@@ -41,6 +41,11 @@ export interface AppendHandle {
   sync(): Promise<void>;
   /** Every append is durable when it resolves (opened with `durable` where the drive can): sync() has nothing to do. */
   readonly durable?: boolean;
+  /**
+   * Appends are written at the `end` the handle was opened with, over zeros it preallocated past the content: the
+   * file may end in a run of zeros, which readers take as its end. Only durable handles opened with `end` do this.
+   */
+  readonly preallocated?: boolean;
   close(): Promise<void>;
 }
 
@@ -48,8 +53,11 @@ export interface Filesystem {
   /**
    * Opens (creating if needed) a file for appending. `durable`: each append durable when it resolves (O_DSYNC: the
    * data and the size, as write + fdatasync in one call), where the drive can; the handle's `durable` says if it is.
+   * `end` (with `durable`): where the file's content ends — the rest, if any, is zeros. The handle writes from there
+   * and keeps a run of written zeros ahead of it (`preallocated`), so an append overwrites blocks the file already
+   * has: made durable by a data write and a cache flush, without a filesystem journal commit for a new size.
    */
-  openAppend(path: string, o?: { durable?: boolean }): Promise<AppendHandle>;
+  openAppend(path: string, o?: { durable?: boolean; end?: number }): Promise<AppendHandle>;
   /**
    * Starts an atomic replacement of `target`, with its temp file in `tmpDir` (same filesystem). With
    * `durable: false` the fsyncs are left out: for bulk copies made durable at once by syncFilesystem(). With

@@ -8,7 +8,7 @@ import { constants } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FLUSH_AHEAD_BYTES, NodeFs } from './node-fs.ts';
+import { APPEND_PREALLOC_BYTES, FLUSH_AHEAD_BYTES, NodeFs } from './node-fs.ts';
 
 async function folder(t: { after(fn: () => Promise<void>): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'nasm-nodefs-'));
@@ -111,4 +111,26 @@ test('a durable append handle writes with O_DSYNC (each append durable as it lan
   await durable.append(Buffer.from('+"a"\t1\n'));
   await durable.append(Buffer.from('+"b"\t1\n'));
   assert.equal(await readFile(join(dir, 'intent.log'), 'utf8'), '+"a"\t1\n+"b"\t1\n');
+});
+
+test('a durable handle opened at an end writes there (O_DSYNC, no O_APPEND) and keeps written zeros ahead of it', { skip: process.platform !== 'linux' ? 'reads /proc (Linux only)' : false }, async (t) => {
+  const dir = await folder(t);
+  const fs = new NodeFs();
+  const file = join(dir, 'intent.log');
+  await writeFile(file, Buffer.concat([Buffer.from('+"a"\t1\n'), Buffer.alloc(100)])); // content, then zeros
+  const h = await fs.openAppend(file, { durable: true, end: 7 });
+  t.after(() => h.close());
+  assert.equal(h.durable, true);
+  assert.equal(h.preallocated, true);
+  const flags = await openFlags(file);
+  assert.equal(flags & constants.O_DSYNC, constants.O_DSYNC, `flags ${flags.toString(8)}`);
+  assert.equal(flags & constants.O_APPEND, 0);
+  await h.append(Buffer.from('+"b"\t1\n')); // fits in the zeros: the size stays
+  assert.equal((await stat(file)).size, 107);
+  await h.append(Buffer.alloc(200, 0x41)); // does not: the file grows by a run of zeros past it
+  const bytes = await readFile(file);
+  assert.equal(bytes.length, APPEND_PREALLOC_BYTES);
+  assert.equal(bytes.subarray(0, 14).toString(), '+"a"\t1\n+"b"\t1\n');
+  assert.ok(bytes.subarray(14, 214).every((b) => b === 0x41));
+  assert.ok(bytes.subarray(214).every((b) => b === 0));
 });

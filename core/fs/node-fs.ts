@@ -176,6 +176,51 @@ function smallWriter(worker: () => SmallFileWorker, target: string, tmpDir: stri
   };
 }
 
+/**
+ * How much a preallocated log grows by: the data and this many written zeros after it, in one durable write. The
+ * growth is the only append that changes the file's size (one journal commit per ~1 MiB of records).
+ */
+export const APPEND_PREALLOC_BYTES = 1 << 20;
+
+/**
+ * A durable log that overwrites zeros it wrote ahead of itself (see Filesystem.openAppend's `end`). Measured on ext4
+ * (loop, 2 vCPU): an O_DSYNC append that grows the file 1.3 ms, an O_DSYNC overwrite of written zeros 0.57 ms; beside
+ * a write's own temp-file fdatasync the growing append waited for a second journal commit (5 ms under load).
+ */
+async function preallocatedAppends(path: string, end: number): Promise<AppendHandle> {
+  const { O_RDWR, O_CREAT, O_DSYNC } = constants;
+  const fh = await open(path, O_RDWR | O_CREAT | O_DSYNC, 0o666);
+  let size: number, at: number;
+  try {
+    size = (await fh.stat()).size;
+    at = Math.min(end, size);
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+  const writeAt = async (data: Uint8Array, pos: number) => {
+    for (let off = 0; off < data.byteLength;) off += (await fh.write(data, off, data.byteLength - off, pos + off)).bytesWritten;
+  };
+  return {
+    durable: true,
+    preallocated: true,
+    async append(data) {
+      if (at + data.byteLength <= size) {
+        await writeAt(data, at);
+      } else {
+        const grown = (Math.floor((at + data.byteLength) / APPEND_PREALLOC_BYTES) + 1) * APPEND_PREALLOC_BYTES;
+        const run = Buffer.alloc(grown - at);
+        run.set(data);
+        await writeAt(run, at);
+        size = grown;
+      }
+      at += data.byteLength;
+    },
+    sync: () => fh.sync(),
+    close: () => fh.close(),
+  };
+}
+
 export class NodeFs implements Filesystem {
   constructor() {
     // A subclass that changes how files are written or looked at (a test's slowed or counting drive) is not bypassed:
@@ -185,9 +230,10 @@ export class NodeFs implements Filesystem {
     if (this.stat !== NodeFs.prototype.stat) self.statWithin = undefined;
   }
 
-  async openAppend(path: string, o: { durable?: boolean } = {}): Promise<AppendHandle> {
+  async openAppend(path: string, o: { durable?: boolean; end?: number } = {}): Promise<AppendHandle> {
     const { O_WRONLY, O_CREAT, O_APPEND, O_DSYNC } = constants;
     const durable = o.durable === true && O_DSYNC !== undefined;
+    if (durable && o.end !== undefined) return preallocatedAppends(path, o.end);
     const fh = await open(path, O_WRONLY | O_CREAT | O_APPEND | (durable ? O_DSYNC : 0), 0o666);
     return {
       durable,

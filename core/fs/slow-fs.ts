@@ -26,10 +26,11 @@ export class SlowFs implements Filesystem {
     return run;
   }
 
-  async openAppend(path: string, o?: { durable?: boolean }): Promise<AppendHandle> {
+  async openAppend(path: string, o?: { durable?: boolean; end?: number }): Promise<AppendHandle> {
     const h = await this.inner.openAppend(path, o);
     return {
       ...(h.durable ? { durable: true } : {}),
+      ...(h.preallocated ? { preallocated: true } : {}),
       // A durable append is the flush too: the drive's per-flush latency is paid there.
       append: (data) => this.#device(data.byteLength, h.durable === true, () => h.append(data)),
       sync: () => this.#device(0, true, () => h.sync()),

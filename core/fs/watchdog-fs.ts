@@ -177,10 +177,11 @@ export class WatchdogFs implements Filesystem {
     for (const w of this.#waiting.splice(0)) w.fail(this.#hung);
   }
 
-  async openAppend(path: string, o?: { durable?: boolean }): Promise<AppendHandle> {
+  async openAppend(path: string, o?: { durable?: boolean; end?: number }): Promise<AppendHandle> {
     const h = await this.#call(`opening ${path}`, 0, () => this.inner.openAppend(path, o));
     return {
       ...(h.durable ? { durable: true } : {}),
+      ...(h.preallocated ? { preallocated: true } : {}),
       // A durable append flushes as it writes: its time allowance is a flush's (its bytes never wait in the cache).
       append: (data) => h.durable
         ? this.#flush(`appending to ${path}`, () => h.append(data), 0)

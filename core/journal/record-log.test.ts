@@ -1,11 +1,11 @@
 // RecordLog: group commit, a torn last line, a failed append, and a commit after close.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir } from '../../test/helpers/tmp.ts';
 import { FaultyFs } from '../../test/helpers/fs/faulty-fs.ts';
-import { NodeFs } from '../fs/node-fs.ts';
+import { APPEND_PREALLOC_BYTES, NodeFs } from '../fs/node-fs.ts';
 import type { Filesystem } from '../fs/filesystem.ts';
 import { RecordLog } from './record-log.ts';
 import { until } from '../../test/helpers/faulty-pair.ts';
@@ -143,6 +143,92 @@ test('a log of durable appends never asks for a separate flush; a plain one flus
     await log.commit();
     await log.close();
     assert.equal(syncs.n, durableAppends ? 0 : 4, `durableAppends ${durableAppends}`);
-    assert.equal(await readFile(join(dir, 'intent.log'), 'utf8'), '+"p0"\t1\n+"p1"\t1\n+"p2"\t1\n-"p0"\n');
+    const bytes = await readFile(join(dir, 'intent.log'));
+    const content = durableAppends ? bytes.subarray(0, bytes.indexOf(0)) : bytes; // a durable log ends in preallocated zeros
+    assert.equal(content.toString('utf8'), '+"p0"\t1\n+"p1"\t1\n+"p2"\t1\n-"p0"\n');
+    if (durableAppends) assert.ok(bytes.subarray(content.length).every((b) => b === 0) && bytes.length >= APPEND_PREALLOC_BYTES, `${bytes.length} bytes`);
   }
+});
+
+/** A durable log in a temp folder, opened through `fs`. */
+async function durableLogIn(t: Parameters<typeof tempDir>[0]) {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, 'tmp'));
+  const file = join(dir, 'intent.log');
+  return { file, open: (fs: Filesystem = new NodeFs()) => RecordLog.open(fs, file, join(dir, 'tmp'), { durableAppends: true }) };
+}
+
+test('a durable log appends over its preallocated zeros: reopened, it reads to them and writes on from there', async (t) => {
+  const { file, open } = await durableLogIn(t);
+  let log = await open();
+  log.set('a', '1');
+  await log.commit();
+  await log.close();
+  const first = await readFile(file);
+  assert.equal(first.indexOf(0), '+"a"\t1\n'.length, 'the content ends where the zeros begin');
+  log = await open();
+  assert.deepEqual([...log.map], [['a', '1']]);
+  log.set('b', '2');
+  log.delete('a');
+  await log.commit();
+  await log.close();
+  const second = await readFile(file);
+  assert.equal(second.length, first.length, 'appended over the zeros, not after them');
+  assert.equal(second.subarray(0, second.indexOf(0)).toString(), '+"a"\t1\n+"b"\t2\n-"a"\n');
+  assert.deepEqual([...(await open()).map], [['b', '2']]);
+});
+
+test('a durable log grows by a run of zeros at a time, and a compaction leaves it unpadded', async (t) => {
+  const { file, open } = await durableLogIn(t);
+  const log = await open();
+  const value = 'v'.repeat(1000);
+  let lines = 0;
+  while ((await readFile(file).catch(() => Buffer.alloc(0))).length <= APPEND_PREALLOC_BYTES) {
+    log.set(`k${lines++}`, value);
+    await log.commit();
+  }
+  assert.equal((await readFile(file)).length, 2 * APPEND_PREALLOC_BYTES);
+  await log.compact();
+  const compacted = await readFile(file);
+  assert.equal(compacted.indexOf(0), -1, 'a rewrite holds no zeros');
+  log.set('after', '1');
+  await log.commit();
+  await log.close();
+  const again = await open();
+  assert.equal(again.map.size, lines + 1);
+  assert.equal(again.map.get('after'), '1');
+});
+
+test('a padded log opened through a drive that only appends at the end is rewritten, never appended after its zeros', async (t) => {
+  const { file, open } = await durableLogIn(t);
+  const log = await open();
+  log.set('a', '1');
+  await log.commit();
+  await log.close();
+  assert.ok((await readFile(file)).includes(0));
+  const plain = await open(new FaultyFs(new NodeFs())); // its openAppend passes no `end`: an O_APPEND handle
+  plain.set('b', '2');
+  await plain.commit();
+  await plain.close();
+  assert.deepEqual([...(await open()).map].sort(), [['a', '1'], ['b', '2']], 'both records read back');
+});
+
+test('a torn preallocated append (bytes after the zeros) is not taken; the log is rewritten before the next append', async (t) => {
+  const { file, open } = await durableLogIn(t);
+  let log = await open();
+  log.set('a', '1');
+  await log.commit();
+  await log.close();
+  const bytes = await readFile(file);
+  const end = bytes.indexOf(0);
+  // A crash persisted the second page of a two-line append ('+"x"\t9\n-"a"\n'), not its first: a whole line after zeros.
+  // Appended over without a rewrite, the next line ('+"c"\t3\n', as long as the lost one) would make it read back.
+  bytes.write('-"a"\n', end + '+"x"\t9\n'.length);
+  await writeFile(file, bytes);
+  log = await open();
+  assert.deepEqual([...log.map], [['a', '1']]);
+  log.set('c', '3');
+  await log.commit();
+  await log.close();
+  assert.deepEqual([...(await open()).map].sort(), [['a', '1'], ['c', '3']]);
 });

@@ -50,6 +50,10 @@ export class RecordLog {
   #torn = false;
   /** A compaction asked for: done by the flush loop, the one place that touches the file (see #flushLoop). */
   #compactWanted = false;
+  /** Where the content ends: a durable handle writes from here (what follows it, if anything, is zeros). */
+  #end = 0;
+  /** The file may end in preallocated zeros: only a handle that writes at #end may append to it (see #openHandle). */
+  #padded = false;
 
   private constructor(readonly fs: Filesystem, readonly file: string, readonly tmpDir: string, readonly map: RecordStore,
     readonly durableAppends = false) {}
@@ -68,12 +72,19 @@ export class RecordLog {
     } catch (e) {
       if (errnoCode(e) !== 'ENOENT') throw e;
     }
+    // The content ends at the first zero byte: a durable log preallocates zeros past its end (node-fs.ts), and no line
+    // holds one (keys are JSON strings). Anything but zeros after it is a torn preallocated append.
+    const zero = bytes.indexOf(0);
+    const content = zero < 0 ? bytes.length : zero;
+    const tornTail = zero >= 0 && bytes.subarray(zero).some((b) => b !== 0);
     // A last line without its newline was never finished: its change is not taken (a value may be cut short).
-    const torn = bytes.length > 0 && bytes[bytes.length - 1] !== 10;
-    const whole = torn ? bytes.lastIndexOf(10) + 1 : bytes.length;
+    const torn = tornTail || (content > 0 && bytes[content - 1] !== 10);
+    const whole = !torn ? content : content > 0 ? bytes.lastIndexOf(10, content - 1) + 1 : 0;
     if (log.map instanceof CompactStore) log.#lines = log.map.load(bytes, whole);
     else log.#lines = replay(log.map, bytes.toString('utf8', 0, whole));
     if (torn) log.#torn = true;
+    log.#end = whole;
+    log.#padded = zero >= 0;
     if (log.#torn || log.#lines > 2 * log.map.size + 1000) await log.compact();
     return log;
   }
@@ -90,9 +101,25 @@ export class RecordLog {
   async #rewrite(): Promise<void> {
     await this.#handle?.close();
     this.#handle = undefined;
-    const body = [...this.map].map(([k, v]) => encode('+', k, v)).join('');
-    await writeFileAtomic(this.fs, this.file, this.tmpDir, Buffer.from(body));
+    const body = Buffer.from([...this.map].map(([k, v]) => encode('+', k, v)).join(''));
+    await writeFileAtomic(this.fs, this.file, this.tmpDir, body);
     this.#lines = this.map.size;
+    this.#end = body.byteLength;
+    this.#padded = false;
+  }
+
+  /**
+   * Opens the handle appends go through; false when it cannot append to this file: a padded file (its content ends
+   * before its zeros) and a handle that writes at the file's size (a drive without O_DSYNC, a wrapping test drive)
+   * would put new lines after the zeros, where a replay never reads them. The file is then rewritten instead.
+   */
+  async #openHandle(): Promise<boolean> {
+    if (this.#handle) return true;
+    const h = await this.fs.openAppend(this.file, { durable: this.durableAppends, ...(this.durableAppends ? { end: this.#end } : {}) });
+    if (this.#padded && !h.preallocated) { await h.close(); return false; }
+    this.#handle = h;
+    if (h.preallocated) this.#padded = true;
+    return true;
   }
 
   /** Changes made and not yet durable (pending, being flushed, or lost to a failed append). */
@@ -145,14 +172,15 @@ export class RecordLog {
         const waiters = this.#waiters.splice(0);
         try {
           if (this.#closed) { this.#compactWanted = false; throw new Error(`${this.file} is closed (its member left the mirror)`); }
-          if (this.#torn || this.#compactWanted) {
+          if (this.#torn || this.#compactWanted || (lines.length > 0 && !(await this.#openHandle()))) {
             this.#compactWanted = false;
             await this.#rewrite(); // the map holds these lines' changes too: rewritten whole, atomically
             this.#torn = false;
           } else if (lines.length) {
-            this.#handle ??= await this.fs.openAppend(this.file, { durable: this.durableAppends });
-            await this.#handle.append(Buffer.from(lines.join('')));
+            const data = Buffer.from(lines.join(''));
+            await this.#handle!.append(data);
             this.#lines += lines.length;
+            this.#end += data.byteLength;
           }
           // A handle whose appends are durable as they land (durableAppends) has nothing left to flush: every append
           // made through it, lazy ones too, was durable when it resolved — one call to the drive instead of two.
