@@ -7,8 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { APPEND_PREALLOC_BYTES, FLUSH_AHEAD_BYTES, NodeFs } from './node-fs.ts';
+
+const execFileP = promisify(execFile);
 
 async function folder(t: { after(fn: () => Promise<void>): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'nasm-nodefs-'));
@@ -111,6 +115,25 @@ test('a durable append handle writes with O_DSYNC (each append durable as it lan
   await durable.append(Buffer.from('+"a"\t1\n'));
   await durable.append(Buffer.from('+"b"\t1\n'));
   assert.equal(await readFile(join(dir, 'intent.log'), 'utf8'), '+"a"\t1\n+"b"\t1\n');
+});
+
+test('a preallocated log on a drive too full for its zeros still takes the record, written alone', { skip: process.getuid?.() !== 0 ? 'needs root (mounts a small tmpfs)' : false }, async (t) => {
+  const mnt = await mkdtemp(join(tmpdir(), 'nasm-nodefs-small-'));
+  await execFileP('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]);
+  const fs = new NodeFs();
+  let h: Awaited<ReturnType<NodeFs['openAppend']>> | undefined;
+  t.after(async () => { await h?.close(); await execFileP('umount', [mnt]); await rm(mnt, { recursive: true }); });
+  const file = join(mnt, 'intent.log');
+  await execFileP('dd', ['if=/dev/zero', `of=${join(mnt, 'fill')}`, 'bs=4k']).catch(() => {}); // to the last page
+  await execFileP('truncate', ['-s', '-8192', join(mnt, 'fill')]); // 8 KiB free: less than a run of zeros
+  h = await fs.openAppend(file, { durable: true, end: 0 });
+  await h.append(Buffer.from('+"a"\t1\n'));
+  await h.append(Buffer.from('+"b"\t1\n'));
+  const bytes = await readFile(file);
+  assert.ok(bytes.length < APPEND_PREALLOC_BYTES, `${bytes.length} bytes: no whole run of zeros fitted`);
+  const end = bytes.indexOf(0) < 0 ? bytes.length : bytes.indexOf(0);
+  assert.equal(bytes.subarray(0, end).toString(), '+"a"\t1\n+"b"\t1\n');
+  assert.ok(bytes.subarray(end).every((b) => b === 0), 'what the partial run wrote past the records is zeros');
 });
 
 test('a durable handle opened at an end writes there (O_DSYNC, no O_APPEND) and keeps written zeros ahead of it', { skip: process.platform !== 'linux' ? 'reads /proc (Linux only)' : false }, async (t) => {
