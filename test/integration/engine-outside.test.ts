@@ -427,3 +427,23 @@ test('a look overlapped by the engine\'s own writes, renames and removes still f
   assert.equal(text(await m.readFile('gone/3.txt')), 'r3');
   assert.equal(m.status().conflicts, 0);
 });
+
+test('a write over a version edited on either fast drive keeps that version, whichever drive the write looked at first', async (t) => {
+  const dir = await tempDir(t);
+  const A = join(dir, 'a'), B = join(dir, 'b');
+  // No watcher: the edits stay unnoticed until the write meets them in its own look on each drive.
+  const m = await createMirror({ members: [{ path: A, label: 'A' }, { path: B, label: 'B' }], watchOutside: false });
+  t.after(() => m.stop().catch(() => {}));
+  for (const f of ['on-a.txt', 'on-b.txt', 'sub/on-b.txt', 'gone/old.txt']) await m.writeFile(f, 'v1');
+  await putOutside(A, 'on-a.txt', 'edited on A');
+  await putOutside(B, 'on-b.txt', 'edited on B');
+  await putOutside(B, 'sub/on-b.txt', 'edited on B in a folder');
+  await rm(join(B, 'gone'), { recursive: true }); // a folder deleted on B alone: the write makes it again there
+  const files = ['on-a.txt', 'on-b.txt', 'sub/on-b.txt', 'gone/x.txt'];
+  for (const f of files) await m.writeFile(f, 'v2 through the app');
+  for (const root of [A, B]) {
+    for (const f of files) assert.equal(await readFile(join(root, f), 'utf8'), 'v2 through the app', `${root} ${f}`);
+  }
+  assert.deepEqual(await trashed(A), ['edited on A']);
+  assert.deepEqual(await trashed(B), ['edited on B', 'edited on B in a folder']);
+});
