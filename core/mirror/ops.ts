@@ -59,21 +59,6 @@ export async function startTemp(m: Member, path: string, attrs?: FsAttrs, whole?
  */
 export interface WriteLook { member: Member; stat: FsStat | null; parentIsDir: boolean }
 
-/**
- * The same look, on a fast member other than the first, for a leg to use instead of looking in line: taken in the
- * write's turn there (the caller waits for its slot), while the intent record is made durable. Read-only, like the
- * first member's (what beforeLanding would see: a parent it cannot stat is one to make, a target it cannot stat is
- * not taken for an edit).
- */
-export async function lookAhead(m: Member, path: string): Promise<WriteLook> {
-  const parent = parentOf(path);
-  const [parentIsDir, stat] = await Promise.all([
-    parent === '' ? true : m.fs.stat(m.abs(parent)).then((s) => s.type === 'dir', () => false),
-    m.statOrNull(path).catch(() => null),
-  ]);
-  return { member: m, stat, parentIsDir };
-}
-
 /** What a write does on the member in its turn, before the file lands at `path`. */
 async function beforeLanding(m: Member, path: string, look?: WriteLook): Promise<void> {
   if (look?.member === m) {

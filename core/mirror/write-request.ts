@@ -5,7 +5,7 @@ import { concatBytes } from '../fs/bytes.ts';
 import { errnoCode, type AtomicWriter, type FsStat } from '../fs/filesystem.ts';
 import type { Member } from './member.ts';
 import { isActive, isReadable } from './member-state.ts';
-import { applyLeg, lookAhead, opPaths, openLegWriter, trashTicketBase, validateOp, type Op, type WriteLook } from './ops.ts';
+import { applyLeg, opPaths, openLegWriter, trashTicketBase, validateOp, type Op, type WriteLook } from './ops.ts';
 import { PreparedWrites } from './prepared-write.ts';
 import type { Slot } from './path-order.ts';
 import { chooseReadMember } from './read-balance.ts';
@@ -201,7 +201,6 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
   let streamed: { chunks: Uint8Array[]; rest: AsyncIterator<Uint8Array>; staged?: { member: Member; file: string } } | undefined;
   let prepared: PreparedWrites | undefined;
   let look: WriteLook | undefined;
-  const looks = new Map<Member, Promise<WriteLook | undefined>>();
   let marking: Promise<void> | undefined;
   try {
     await host.ensureActive();
@@ -236,18 +235,10 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
     if (data && op.kind === 'write') {
       const fast = targets.filter((m) => !m.writeMostly && !keepsOwn(taken, m, op));
       if (fast.length > 0) prepared = new PreparedWrites(fast, op.path, data, op.attrs);
-      // The other fast members' looks, each in the write's turn there, at the same time (one wait fewer in line).
-      for (const m of fast) {
-        if (m === primary) continue;
-        const path = op.path;
-        const ahead = slots.get(m)!.ready.then(() => lookAhead(m, path)).catch(() => undefined);
-        looks.set(m, ahead);
-      }
     }
     marking = host.markIntent(paths); // invariant 13: before any data leg lands
     marking.catch(() => {}); // awaited below, or in the catch when the validation fails first
     look = await validateOp(op, primary, host.members, data?.byteLength).catch((e) => { throw isLinkError(e) ? linkRefusal(e, paths[0]!, primary) : e; });
-    if (look) looks.set(primary, Promise.resolve(look));
     // Recently deleted: what the operation takes away is measured once, on the first member.
     const ticket = host.stampDelete ? await trashTicketBase(op, primary) : null;
     await marking;
@@ -263,7 +254,7 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
     throw e;
   }
   const req = new WriteRequest(host, op, targets, slots, taken);
-  if (streamed) await streamLegs(req, streamed); else await runLegs(req, data, prepared, looks);
+  if (streamed) await streamLegs(req, streamed); else await runLegs(req, data, prepared, look);
   host.filesChanged(paths);
 }
 
@@ -272,19 +263,19 @@ async function runAdmitted(host: WriteHost, op: Op, paths: string[], targets: Me
  * purged, when every member is present (a user deleting files to make room should not have to wait for an idle moment).
  */
 async function applyWithRoom(host: WriteHost, m: Member, op: Op, data: Uint8Array | undefined, hash: string | undefined,
-  prepared?: PreparedWrites, look?: Promise<WriteLook | undefined>): Promise<void> {
+  prepared?: PreparedWrites, look?: WriteLook): Promise<void> {
   // Each purge deletes at least one entry, oldest first: tried again until it fits or nothing is left to delete.
   // The first try only uses what was prepared and seen before the leg began (a purge's wait comes between).
   for (let first = true; ; first = false) {
     try {
-      return await applyLeg(m, op, data, hash, await prepared?.take(m), first ? await look : undefined);
+      return await applyLeg(m, op, data, hash, await prepared?.take(m), first ? look : undefined);
     } catch (e) {
       if (!FULL.has(errnoCode(e) ?? '') || !(await host.purgeForSpace([m], data?.byteLength ?? 0))) throw e;
     }
   }
 }
 
-async function runLegs(req: WriteRequest, data: Uint8Array | undefined, prepared?: PreparedWrites, looks?: ReadonlyMap<Member, Promise<WriteLook | undefined>>): Promise<void> {
+async function runLegs(req: WriteRequest, data: Uint8Array | undefined, prepared?: PreparedWrites, look?: WriteLook): Promise<void> {
   const { host, op, targets, slots, taken, paths } = req;
   const size = data?.byteLength ?? 0;
   const hash = data && op.kind === 'write' ? hashOf(data) : undefined; // once, for every member's manifest
@@ -306,7 +297,7 @@ async function runLegs(req: WriteRequest, data: Uint8Array | undefined, prepared
       }
       const t0 = performance.now();
       if (keepsOwn(taken, m, op)) { recordKept(m, op, hash, taken); return true; }
-      await applyWithRoom(host, m, op, data, hash, prepared, looks?.get(m));
+      await applyWithRoom(host, m, op, data, hash, prepared, look);
       m.recordWrite(size, performance.now() - t0);
       return true;
     } catch (e) {
